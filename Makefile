@@ -1,0 +1,38 @@
+# objpool build. `make` builds the preload, the core library and the test tools.
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+BASEFLAGS = -std=gnu11 -fPIC -fvisibility=hidden -D_GNU_SOURCE $(WARN)
+LDHARDEN = -Wl,-z,relro,-z,now -Wl,-z,noexecstack
+BUILD   ?= build
+
+PRELOAD_SRC = preload/pool.c preload/registry.c preload/config.c preload/log.c \
+              preload/real.c preload/sockpool.c preload/filepool.c preload/report.c \
+              preload/init.c preload/interpose_socket.c preload/interpose_fd.c \
+              preload/interpose_file.c preload/interpose_process.c
+PRELOAD_OBJ = $(PRELOAD_SRC:preload/%.c=$(BUILD)/obj/%.o)
+PRELOAD_HDR = $(wildcard preload/*.h)
+
+TOOL_SRC = $(wildcard tests/tools/*.c)
+TOOLS    = $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/%)
+
+.PHONY: all test demo clean bench
+all: $(BUILD)/libobjpool.so tools
+
+$(BUILD)/obj/%.o: preload/%.c $(PRELOAD_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libobjpool.so: $(PRELOAD_OBJ)
+	$(CC) -shared $(CFLAGS) $(LDHARDEN) -o $@ $^ -ldl -lpthread
+
+tools: $(TOOLS)
+$(BUILD)/tests/%: tests/tools/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -o $@ $< -lpthread
+
+test: all
+	tests/run
+
+clean:
+	rm -rf $(BUILD)
