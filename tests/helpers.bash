@@ -1,0 +1,279 @@
+# Shared helpers for objpool's bats tests.  Each .bats file does
+#     load helpers
+# It gets setup/teardown from here; a file that defines its own teardown()
+# must call stop_all_tagservers in it.
+
+bats_require_minimum_version 1.5.0
+
+REPO_ROOT="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
+LIB="${OBJPOOL_LIB:-$REPO_ROOT/build/libobjpool.so}"
+TOOLS="$REPO_ROOT/build/tests"
+# Every client run is bounded in time so a hung library fails a test
+# instead of hanging the suite.
+OBJPOOL_TEST_TIMEOUT="${OBJPOOL_TEST_TIMEOUT:-120}"
+
+# --- bats-support / bats-assert ----------------------------------------
+# Debian installs them under /usr/lib/bats/<name>/load.bash.
+_objpool_load_lib() {
+    local name=$1 dir dirs=()
+    IFS=: read -r -a dirs <<<"${BATS_LIB_PATH:-}"
+    dirs+=(/usr/lib/bats /usr/local/lib/bats /usr/lib/node_modules /opt/homebrew/lib)
+    for dir in "${dirs[@]}"; do
+        if [[ -n "$dir" && -f "$dir/$name/load.bash" ]]; then
+            load "$dir/$name/load.bash"
+            return 0
+        fi
+    done
+    return 1
+}
+
+if _objpool_load_lib bats-support && _objpool_load_lib bats-assert; then
+    HAVE_BATS_ASSERT=1
+else
+    # Minimal stand-ins for the few assertions these tests use, so a
+    # machine without bats-assert still runs (and fails) tests properly.
+    HAVE_BATS_ASSERT=0
+    fail() { printf '%s\n' "$*" >&2; return 1; }
+    assert_equal() {
+        [[ "$1" == "$2" ]] || fail "assert_equal: expected '$2', actual '$1'"
+    }
+    assert_success() {
+        [[ "$status" -eq 0 ]] || fail "assert_success: status $status, output: $output"
+    }
+    assert_failure() {
+        [[ "$status" -ne 0 ]] || fail "assert_failure: status 0, output: $output"
+    }
+    assert_output() {
+        if [[ "$1" == --partial ]]; then
+            [[ "$output" == *"$2"* ]] || fail "assert_output: '$2' not in: $output"
+        else
+            [[ "$output" == "$1" ]] || fail "assert_output: expected '$1', actual '$output'"
+        fi
+    }
+    refute_output() {
+        if [[ "$1" == --partial ]]; then
+            [[ "$output" != *"$2"* ]] || fail "refute_output: '$2' found in: $output"
+        else
+            [[ -z "$output" ]] || fail "refute_output: unexpected output: $output"
+        fi
+    }
+fi
+
+# --- generic ---------------------------------------------------------------
+
+# require_cmd CMD...: skip the test, with the reason, if a command is missing.
+require_cmd() {
+    local c
+    for c in "$@"; do
+        if ! command -v "$c" >/dev/null 2>&1 && [[ ! -x "/usr/sbin/$c" && ! -x "/sbin/$c" ]]; then
+            skip "required command '$c' is not installed"
+        fi
+    done
+}
+
+# require_lib: the preload library and the test tools must be built.
+# (Fails rather than skips: a missing library is a broken build.)
+require_lib() {
+    [[ -f "$LIB" ]] || fail "preload library not built: $LIB (run make)"
+    local t
+    for t in tagserver tagclient passthru; do
+        [[ -x "$TOOLS/$t" ]] || fail "test tool not built: $TOOLS/$t (run make tools)"
+    done
+}
+
+# expect_num NUMBER OP NUMBER [WHAT]: numeric comparison with a readable
+# failure message, e.g.  expect_num "$(accepts)" -le 2 "server accepts"
+expect_num() {
+    local a=$1 op=$2 b=$3 what=${4:-value}
+    if ! [[ "$a" =~ ^-?[0-9]+(\.[0-9]+)?$ ]]; then
+        fail "$what: not a number: '$a'"
+        return 1
+    fi
+    if ! awk -v a="$a" -v b="$b" -v op="$op" 'BEGIN {
+            if (op == "-eq") exit !(a == b); if (op == "-ne") exit !(a != b);
+            if (op == "-lt") exit !(a <  b); if (op == "-le") exit !(a <= b);
+            if (op == "-gt") exit !(a >  b); if (op == "-ge") exit !(a >= b);
+            exit 2 }'; then
+        fail "$what: expected $a $op $b"
+        return 1
+    fi
+}
+
+# --- tagserver -------------------------------------------------------------
+
+SERVER_PIDS=()
+SERVER_SEQ=0
+
+# start_tagserver [tagserver args...]
+# Starts a tagserver in the background (port 0 unless --port is given),
+# waits up to 5 s for its port file, and sets PORT, SERVER_PID, SERVER_DIR
+# and COUNT_FILE.  Returns 1 (with the server log on stderr) if it does
+# not come up, so callers can `start_tagserver ... || skip "..."`.
+start_tagserver() {
+    SERVER_SEQ=$((SERVER_SEQ + 1))
+    SERVER_DIR="$BATS_TEST_TMPDIR/server$SERVER_SEQ"
+    mkdir -p "$SERVER_DIR"
+    COUNT_FILE="$SERVER_DIR/count"
+    "$TOOLS/tagserver" --port-file "$SERVER_DIR/port" --count-file "$COUNT_FILE" \
+        "$@" >"$SERVER_DIR/log" 2>&1 3>&- &
+    SERVER_PID=$!
+    SERVER_PIDS+=("$SERVER_PID")
+    local i
+    for ((i = 0; i < 100; i++)); do
+        if [[ -s "$SERVER_DIR/port" ]]; then
+            PORT=$(<"$SERVER_DIR/port")
+            return 0
+        fi
+        if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+            break
+        fi
+        sleep 0.05
+    done
+    echo "tagserver $* did not start: $(cat "$SERVER_DIR/log")" >&2
+    return 1
+}
+
+# stop_tagserver [PID]: SIGTERM, then SIGKILL after 2 s.
+stop_tagserver() {
+    local pid=${1:-${SERVER_PID:-}} i
+    [[ -n "$pid" ]] || return 0
+    kill -TERM "$pid" 2>/dev/null || return 0
+    for ((i = 0; i < 40; i++)); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.05
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+
+stop_all_tagservers() {
+    local pid
+    for pid in "${SERVER_PIDS[@]}"; do
+        stop_tagserver "$pid"
+    done
+    SERVER_PIDS=()
+}
+
+# accepts [COUNT_FILE]: number of connections the server accepted.  Waits
+# for the count to settle (the client's connect() can complete before the
+# server's accept() has run).
+accepts() {
+    local f=${1:-$COUNT_FILE} prev cur i
+    prev=$(<"$f")
+    for ((i = 0; i < 40; i++)); do
+        sleep 0.05
+        cur=$(<"$f")
+        [[ "$cur" == "$prev" ]] && break
+        prev=$cur
+    done
+    echo "$prev"
+}
+
+# --- running clients ---------------------------------------------------------
+
+RUN_SEQ=0
+
+# run_plain CMD...: run without the preload; sets status, output, stderr.
+run_plain() {
+    run --separate-stderr timeout "$OBJPOOL_TEST_TIMEOUT" "$@"
+    show_run
+}
+
+# run_pooled POOLS [VAR=value...] CMD...: run CMD with LD_PRELOAD=$LIB,
+# OBJPOOL_POOLS=POOLS and a JSON report in $REPORT (a fresh file).
+# Sets status, output (stdout), stderr.
+run_pooled() {
+    local pools=$1
+    shift
+    RUN_SEQ=$((RUN_SEQ + 1))
+    REPORT="$BATS_TEST_TMPDIR/report.$RUN_SEQ.json"
+    run --separate-stderr timeout "$OBJPOOL_TEST_TIMEOUT" env \
+        LD_PRELOAD="$LIB" OBJPOOL_POOLS="$pools" \
+        OBJPOOL_REPORT_FORMAT=json OBJPOOL_REPORT="$REPORT" "$@"
+    show_run
+}
+
+# Echo the last run's results; bats shows this only when a test fails.
+show_run() {
+    echo "# status=$status"
+    echo "# stdout: ${output:0:2000}"
+    echo "# stderr: ${stderr:0:2000}"
+    if [[ -n "${REPORT:-}" && -f "$REPORT" ]]; then
+        echo "# report ($REPORT):"
+        head -c 4000 "$REPORT"
+    fi
+}
+
+# client_field NAME: a NAME=value field of tagclient's summary line in $output.
+client_field() {
+    local v
+    v=$(printf '%s\n' "$output" | grep -o "\b$1=[0-9]*" | tail -n 1 | cut -d= -f2)
+    if [[ -z "$v" ]]; then
+        echo "client_field: no $1= in client output: $output" >&2
+        return 1
+    fi
+    echo "$v"
+}
+
+# assert_client_clean CYCLES: the client exited 0 and did CYCLES cycles
+# with no mismatch and no error.
+assert_client_clean() {
+    assert_equal "$status" 0
+    assert_equal "$(client_field cycles)" "$1"
+    assert_equal "$(client_field mismatches)" 0
+    assert_equal "$(client_field errors)" 0
+    assert_equal "$(client_field ok)" "$1"
+}
+
+# --- JSON report ---------------------------------------------------------------
+
+if [[ -x /usr/bin/python3 ]]; then
+    OBJPOOL_PY=/usr/bin/python3
+else
+    OBJPOOL_PY=python3
+fi
+
+# json_field FILE TARGET FIELD
+# Prints FIELD (dotted path, e.g. discarded.full) of the pool whose target
+# is TARGET, summed over every report line (one line per process).  TARGET
+# ":PORT" matches any target ending in ":PORT".  Fails, naming the targets
+# present, if no pool matches; fails on a line that is not JSON.
+json_field() {
+    "$OBJPOOL_PY" - "$@" <<'EOF'
+import json, sys
+path, target, field = sys.argv[1:4]
+try:
+    lines = open(path).read().splitlines()
+except OSError as e:
+    sys.exit("json_field: cannot read report %s: %s" % (path, e))
+total, found, seen = 0, False, []
+for n, line in enumerate(lines, 1):
+    if not line.strip():
+        continue
+    try:
+        obj = json.loads(line)
+    except ValueError as e:
+        sys.exit("json_field: %s line %d is not JSON (%s): %r" % (path, n, e, line[:200]))
+    for pool in obj.get("pools", []):
+        t = str(pool.get("target"))
+        seen.append(t)
+        if not (t == target or (target.startswith(":") and t.endswith(target))):
+            continue
+        v = pool
+        for part in field.split("."):
+            if not isinstance(v, dict) or part not in v:
+                sys.exit("json_field: pool %s has no field %s: %s" % (t, field, json.dumps(pool)))
+            v = v[part]
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            sys.exit("json_field: %s.%s is not a number: %r" % (t, field, v))
+        total += v
+        found = True
+if not found:
+    sys.exit("json_field: no pool %s in %s (targets: %s)" % (target, path, ", ".join(seen) or "none"))
+print(int(total) if float(total).is_integer() else total)
+EOF
+}
+
+teardown() {
+    stop_all_tagservers
+}
