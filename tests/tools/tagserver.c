@@ -233,9 +233,9 @@ int main(int argc, char **argv)
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        const char *v = (i + 1 < argc) ? argv[i + 1] : NULL;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
             usage();
+        const char *v = (i + 1 < argc) ? argv[++i] : NULL;
         if (!v)
             usage();
         if (strcmp(a, "--host") == 0)
@@ -269,7 +269,6 @@ int main(int argc, char **argv)
             fprintf(stderr, "tagserver: unknown option %s\n", a);
             usage();
         }
-        i++;
     }
     if (!port_file)
         usage();
