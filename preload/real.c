@@ -1,0 +1,236 @@
+/* real.c - the next definitions of the interposed functions.
+ *
+ * Every pointer starts at a shim that makes the raw system call (or, for
+ * library-only functions such as fopen, resolves the symbol on first use),
+ * so an interposer never tests for NULL: calls that arrive before
+ * real_resolve() - from another library's constructor, or from an
+ * allocator initialising inside dlsym - still work. */
+#include "real.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+int raw_close(int fd)
+{
+    return (int)syscall(SYS_close, fd);
+}
+static int raw_connect(int fd, const struct sockaddr *a, socklen_t l)
+{
+    return (int)syscall(SYS_connect, fd, a, l);
+}
+static int raw_shutdown(int fd, int how)
+{
+    return (int)syscall(SYS_shutdown, fd, how);
+}
+static int raw_setsockopt(int fd, int lv, int nm, const void *v, socklen_t l)
+{
+    return (int)syscall(SYS_setsockopt, fd, lv, nm, v, l);
+}
+static ssize_t raw_read(int fd, void *b, size_t n)
+{
+    return syscall(SYS_read, fd, b, n);
+}
+static ssize_t raw_write(int fd, const void *b, size_t n)
+{
+    return syscall(SYS_write, fd, b, n);
+}
+static ssize_t raw_readv(int fd, const struct iovec *v, int n)
+{
+    return syscall(SYS_readv, fd, v, n);
+}
+static ssize_t raw_writev(int fd, const struct iovec *v, int n)
+{
+    return syscall(SYS_writev, fd, v, n);
+}
+static ssize_t raw_recvfrom(int fd, void *b, size_t n, int f, struct sockaddr *a, socklen_t *l)
+{
+    return syscall(SYS_recvfrom, fd, b, n, f, a, l);
+}
+static ssize_t raw_recv(int fd, void *b, size_t n, int f)
+{
+    return raw_recvfrom(fd, b, n, f, NULL, NULL);
+}
+static ssize_t raw_recvmsg(int fd, struct msghdr *m, int f)
+{
+    return syscall(SYS_recvmsg, fd, m, f);
+}
+static ssize_t raw_sendto(int fd, const void *b, size_t n, int f, const struct sockaddr *a, socklen_t l)
+{
+    return syscall(SYS_sendto, fd, b, n, f, a, l);
+}
+static ssize_t raw_send(int fd, const void *b, size_t n, int f)
+{
+    return raw_sendto(fd, b, n, f, NULL, 0);
+}
+static ssize_t raw_sendmsg(int fd, const struct msghdr *m, int f)
+{
+    return syscall(SYS_sendmsg, fd, m, f);
+}
+static ssize_t raw_read_chk(int fd, void *b, size_t n, size_t bl)
+{
+    (void)bl;
+    return raw_read(fd, b, n);
+}
+static ssize_t raw_recv_chk(int fd, void *b, size_t n, size_t bl, int f)
+{
+    (void)bl;
+    return raw_recv(fd, b, n, f);
+}
+static ssize_t raw_recvfrom_chk(int fd, void *b, size_t n, size_t bl, int f, struct sockaddr *a, socklen_t *l)
+{
+    (void)bl;
+    return raw_recvfrom(fd, b, n, f, a, l);
+}
+static int raw_dup(int fd)
+{
+    return (int)syscall(SYS_dup, fd);
+}
+static int raw_dup3(int a, int b, int f)
+{
+    return (int)syscall(SYS_dup3, a, b, f);
+}
+static int raw_dup2(int a, int b)
+{
+    if (a == b) /* dup3 refuses a == b; dup2 checks a is open */
+        return (int)syscall(SYS_fcntl, a, F_GETFD) < 0 ? -1 : b;
+    return raw_dup3(a, b, 0);
+}
+static int raw_fcntl(int fd, int cmd, ...)
+{
+    va_list ap;
+    va_start(ap, cmd);
+    long arg = va_arg(ap, long);
+    va_end(ap);
+    return (int)syscall(SYS_fcntl, fd, cmd, arg);
+}
+static int raw_close_range(unsigned a, unsigned b, int f)
+{
+    return (int)syscall(SYS_close_range, a, b, f);
+}
+static int raw_openat(int dir, const char *p, int fl, ...)
+{
+    va_list ap;
+    va_start(ap, fl);
+    int mode = va_arg(ap, int);
+    va_end(ap);
+    return (int)syscall(SYS_openat, dir, p, fl, mode);
+}
+static int raw_open(const char *p, int fl, ...)
+{
+    va_list ap;
+    va_start(ap, fl);
+    int mode = va_arg(ap, int);
+    va_end(ap);
+    return raw_openat(AT_FDCWD, p, fl, mode);
+}
+static int raw_open_2(const char *p, int fl)
+{
+    return raw_openat(AT_FDCWD, p, fl, 0);
+}
+static int raw_openat_2(int dir, const char *p, int fl)
+{
+    return raw_openat(dir, p, fl, 0);
+}
+
+/* Library-only functions: resolve on first use. */
+static void *next(const char *name)
+{
+    return dlsym(RTLD_NEXT, name);
+}
+static FILE *lazy_fopen(const char *p, const char *m)
+{
+    FILE *(*f)(const char *, const char *) = (FILE * (*)(const char *, const char *)) next("fopen");
+    return f ? f(p, m) : NULL;
+}
+static FILE *lazy_fopen64(const char *p, const char *m)
+{
+    FILE *(*f)(const char *, const char *) = (FILE * (*)(const char *, const char *)) next("fopen64");
+    return f ? f(p, m) : NULL;
+}
+static int lazy_fclose(FILE *fp)
+{
+    int (*f)(FILE *) = (int (*)(FILE *))next("fclose");
+    return f ? f(fp) : EOF;
+}
+static pid_t lazy_fork(void)
+{
+    pid_t (*f)(void) = (pid_t(*)(void))next("fork");
+    return f ? f() : -1;
+}
+
+struct real_fns real = {
+    .close = raw_close, .connect = raw_connect, .shutdown = raw_shutdown,
+    .setsockopt = raw_setsockopt, .read = raw_read, .write = raw_write, .readv = raw_readv,
+    .writev = raw_writev, .recv = raw_recv, .recvfrom = raw_recvfrom, .recvmsg = raw_recvmsg,
+    .send = raw_send, .sendto = raw_sendto, .sendmsg = raw_sendmsg, .read_chk = raw_read_chk,
+    .recv_chk = raw_recv_chk, .recvfrom_chk = raw_recvfrom_chk, .dup = raw_dup, .dup2 = raw_dup2,
+    .dup3 = raw_dup3, .fcntl = raw_fcntl, .fcntl64 = raw_fcntl, .close_range = raw_close_range,
+    .fork = lazy_fork, .fopen = lazy_fopen, .fopen64 = lazy_fopen64, .fclose = lazy_fclose,
+    .open = raw_open, .open64 = raw_open, .openat = raw_openat, .openat64 = raw_openat,
+    .open_2 = raw_open_2, .open64_2 = raw_open_2, .openat_2 = raw_openat_2, .openat64_2 = raw_openat_2,
+};
+
+/* Overwrite a pointer only when dlsym finds the symbol: a libc without
+ * (say) closefrom keeps the shim or NULL, and the interposer checks. */
+#define RESOLVE(field, name)                 \
+    do {                                     \
+        void *sym_ = dlsym(RTLD_NEXT, name); \
+        if (sym_)                            \
+            *(void **)&real.field = sym_;    \
+    } while (0)
+
+void real_resolve(void)
+{
+    /* close/read/write first: an allocator initialising inside dlsym may
+     * call them, and the shims serve until then. */
+    RESOLVE(close, "close");
+    RESOLVE(read, "read");
+    RESOLVE(write, "write");
+    RESOLVE(connect, "connect");
+    RESOLVE(shutdown, "shutdown");
+    RESOLVE(setsockopt, "setsockopt");
+    RESOLVE(readv, "readv");
+    RESOLVE(writev, "writev");
+    RESOLVE(recv, "recv");
+    RESOLVE(recvfrom, "recvfrom");
+    RESOLVE(recvmsg, "recvmsg");
+    RESOLVE(send, "send");
+    RESOLVE(sendto, "sendto");
+    RESOLVE(sendmsg, "sendmsg");
+    RESOLVE(read_chk, "__read_chk");
+    RESOLVE(recv_chk, "__recv_chk");
+    RESOLVE(recvfrom_chk, "__recvfrom_chk");
+    RESOLVE(dup, "dup");
+    RESOLVE(dup2, "dup2");
+    RESOLVE(dup3, "dup3");
+    RESOLVE(fcntl, "fcntl");
+    RESOLVE(fcntl64, "fcntl64");
+    RESOLVE(close_range, "close_range");
+    RESOLVE(closefrom, "closefrom");
+    RESOLVE(fork, "fork");
+    RESOLVE(vfork, "vfork");
+    RESOLVE(posix_spawn, "posix_spawn");
+    RESOLVE(posix_spawnp, "posix_spawnp");
+    RESOLVE(system, "system");
+    RESOLVE(popen, "popen");
+    RESOLVE(execve, "execve");
+    RESOLVE(execv, "execv");
+    RESOLVE(execvp, "execvp");
+    RESOLVE(execvpe, "execvpe");
+    RESOLVE(fexecve, "fexecve");
+    RESOLVE(fopen, "fopen");
+    RESOLVE(fopen64, "fopen64");
+    RESOLVE(fclose, "fclose");
+    RESOLVE(open, "open");
+    RESOLVE(open64, "open64");
+    RESOLVE(openat, "openat");
+    RESOLVE(openat64, "openat64");
+    RESOLVE(open_2, "__open_2");
+    RESOLVE(open64_2, "__open64_2");
+    RESOLVE(openat_2, "__openat_2");
+    RESOLVE(openat64_2, "__openat64_2");
+}

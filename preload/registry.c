@@ -1,0 +1,146 @@
+/* registry.c - the fd table, the lease arena and the graveyard. */
+#include "registry.h"
+#include "real.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+
+_Atomic(struct lease *) *reg_slots;
+unsigned reg_nslots;
+int reg_floor;
+__thread int in_objpool __attribute__((tls_model("initial-exec")));
+
+/* A cap on the table: fds above it are simply never pooled. 64k slots is
+ * 512 KiB of address space, of which only touched pages cost memory. */
+#define REG_MAX_SLOTS 65536u
+
+int reg_init(unsigned reserve)
+{
+    struct rlimit rl;
+    unsigned n = REG_MAX_SLOTS;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < n)
+        n = (unsigned)rl.rlim_cur;
+    if (n < 64)
+        return -1;
+    void *p = mmap(NULL, (size_t)n * sizeof *reg_slots, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+        return -1;
+    /* The idle band sits at the top of the fd space, below the soft limit,
+     * at most a quarter of it, so the program's own numbering never meets it. */
+    if (reserve > n / 4)
+        reserve = n / 4;
+    if (reserve < 8)
+        reserve = 8;
+    reg_floor = (int)(n - reserve);
+    reg_slots = p;
+    atomic_thread_fence(memory_order_release);
+    reg_nslots = n;
+    return 0;
+}
+
+void reg_set(int fd, struct lease *l)
+{
+    if ((unsigned)fd < reg_nslots)
+        atomic_store_explicit(&reg_slots[fd], l, memory_order_release);
+}
+
+int reg_claim(int fd, struct lease *l)
+{
+    if ((unsigned)fd >= reg_nslots)
+        return 0;
+    struct lease *want = l;
+    return atomic_compare_exchange_strong(&reg_slots[fd], &want, NULL);
+}
+
+int reg_move_high(int fd)
+{
+    int (*fc)(int, int, ...) = real.fcntl;
+    return fc ? fc(fd, F_DUPFD_CLOEXEC, reg_floor) : -1;
+}
+
+void lease_take_idle(struct lease *l)
+{
+    for (;;) {
+        uint8_t want = STATE_IDLE;
+        if (atomic_compare_exchange_weak(&l->state, &want, STATE_BUSY))
+            return;
+        if (want != STATE_IDLE && want != STATE_BUSY)
+            return; /* not idle at all: nothing to exclude */
+        sched_yield();
+    }
+}
+
+void reg_foreach(void (*fn)(int fd, struct lease *l, void *ctx), void *ctx)
+{
+    for (unsigned i = 0; i < reg_nslots; i++) {
+        struct lease *l = atomic_load_explicit(&reg_slots[i], memory_order_acquire);
+        if (l)
+            fn((int)i, l, ctx);
+    }
+}
+
+/* ---- the arena ---------------------------------------------------------
+ * Allocation takes a mutex (it never runs on the re-entrant path); freeing
+ * is a lock-free push, so a signal handler may free. Only the allocator pops,
+ * one at a time under the mutex, so the pop cannot suffer ABA. */
+static pthread_mutex_t arena_lock = PTHREAD_MUTEX_INITIALIZER;
+static _Atomic(struct lease *) free_list;
+
+#define ARENA_CHUNK 128
+
+static void push(_Atomic(struct lease *) *head, struct lease *l)
+{
+    struct lease *old = atomic_load(head);
+    do
+        l->next = old;
+    while (!atomic_compare_exchange_weak(head, &old, l));
+}
+
+struct lease *lease_alloc(void)
+{
+    pthread_mutex_lock(&arena_lock);
+    struct lease *l = atomic_load(&free_list);
+    while (l && !atomic_compare_exchange_weak(&free_list, &l, l->next))
+        ;
+    if (!l) {
+        struct lease *chunk = mmap(NULL, ARENA_CHUNK * sizeof *chunk, PROT_READ | PROT_WRITE,
+                                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (chunk != MAP_FAILED) {
+            for (int i = 1; i < ARENA_CHUNK; i++)
+                push(&free_list, &chunk[i]);
+            l = &chunk[0];
+        }
+    }
+    pthread_mutex_unlock(&arena_lock);
+    if (l) {
+        memset(l, 0, sizeof *l);
+        l->fd = -1;
+    }
+    return l;
+}
+
+void lease_free(struct lease *l)
+{
+    push(&free_list, l);
+}
+
+/* ---- the graveyard ---------------------------------------------------- */
+static _Atomic(struct lease *) graveyard;
+
+void graveyard_push(struct lease *l)
+{
+    push(&graveyard, l);
+}
+
+struct lease *graveyard_take(void)
+{
+    if (!atomic_load_explicit(&graveyard, memory_order_relaxed))
+        return NULL;
+    return atomic_exchange(&graveyard, NULL);
+}

@@ -1,0 +1,99 @@
+/* registry.h - who owns which fd.
+ *
+ * slots[fd] is NULL for every fd objpool does not own: the pass-through test
+ * in every interposer is one bounds check and one atomic load. A non-NULL
+ * slot points at the lease record of the object living at that fd number:
+ * a lease (the program holds it) or an idle object (objpool holds it, at a
+ * high fd number with FD_CLOEXEC), or an internal fd (the log file).
+ *
+ * Records come from an mmap'd arena, never malloc. Slots are claimed with
+ * compare-and-swap, so two closes racing for one fd cannot both own it.
+ */
+#ifndef OBJPOOL_REGISTRY_H
+#define OBJPOOL_REGISTRY_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+struct target;
+
+enum lease_kind { KIND_SOCKET = 1, KIND_FILE, KIND_INTERNAL };
+/* LEASED: the program holds it. IDLE: parked in its pool's idle list.
+ * BUSY: an idle object some thread is working on (validating, swapping,
+ * destroying, or moving it out of the way of a dup2): whoever moves an
+ * object out of IDLE owns its fd number until it leaves BUSY. */
+enum lease_state { STATE_LEASED = 1, STATE_IDLE, STATE_BUSY };
+
+/* lease flags */
+#define LF_SHARED 0x01        /* dup'd, inherited or sent: never park */
+#define LF_HALF_CLOSED 0x02   /* shutdown(SHUT_RD/WR) or a real SHUT_RDWR */
+#define LF_SHUT_DEFERRED 0x04 /* SHUT_RDWR emulated: reads give 0, writes EPIPE */
+#define LF_UNOBSERVED 0x08    /* I/O objpool could not account for (MSG_OOB...) */
+#define LF_REUSED 0x10        /* handed out from the idle list */
+#define LF_FIRST_IO_DONE 0x20 /* the first I/O after a reuse has returned */
+#define LF_GONE 0x40          /* the object is already closed; destroy only frees */
+#define LF_UNBUFFERED 0x80    /* FILE: program changed buffering/orientation */
+
+/* the last I/O objpool observed on a lease */
+enum last_io { IO_NONE = 0, IO_WRITE, IO_READ_DATA, IO_READ_EOF, IO_ERROR };
+
+struct lease {
+    int fd; /* where the object lives now */
+    uint8_t kind;
+    _Atomic uint8_t state;
+    struct target *target;
+    dev_t dev;
+    ino_t ino;
+    _Atomic int flags;
+    _Atomic int inflight;     /* program I/O calls running on it */
+    _Atomic int last_io;
+    _Atomic uint64_t bytes_out; /* through interposed calls, over its life */
+    _Atomic uint64_t bytes_in;
+    uint64_t parked_ns;  /* when it went idle */
+    uint32_t optmask;    /* socket options ever set on it (see sockpool.c) */
+    int status_flags;    /* O_NONBLOCK etc. as last known */
+    FILE *fp;            /* file pool: the FILE the program holds, if any */
+    int open_flags;      /* file pool: the flags it was opened with */
+    struct lease *next;  /* arena free list / graveyard */
+};
+
+extern _Atomic(struct lease *) *reg_slots;
+extern unsigned reg_nslots;
+extern int reg_floor; /* idle objects live at fd numbers >= reg_floor */
+
+static inline struct lease *reg_get(int fd)
+{
+    if ((unsigned)fd >= reg_nslots)
+        return NULL;
+    return atomic_load_explicit(&reg_slots[fd], memory_order_acquire);
+}
+
+int reg_init(unsigned reserve);
+void reg_set(int fd, struct lease *l);
+/* Take fd's slot if it still holds `l`; 1 on success. */
+int reg_claim(int fd, struct lease *l);
+
+struct lease *lease_alloc(void);
+void lease_free(struct lease *l);
+
+/* Take an idle object for exclusive work on it: IDLE -> BUSY, waiting out
+ * another thread's short BUSY spell. */
+void lease_take_idle(struct lease *l);
+
+/* Move fd to a free number >= reg_floor with FD_CLOEXEC; -1 on failure. */
+int reg_move_high(int fd);
+
+/* The re-entrancy guard. Set while a thread runs objpool code that takes
+ * locks; an interposed call made on that thread meanwhile (a signal handler,
+ * or libc calling back into an interposer) takes a lock-free path. */
+extern __thread int in_objpool __attribute__((tls_model("initial-exec")));
+
+/* Leases closed on such a path wait here for the next locked moment. */
+void graveyard_push(struct lease *l);
+struct lease *graveyard_take(void);
+
+/* Visit every non-empty slot (fork handlers, close_range). */
+void reg_foreach(void (*fn)(int fd, struct lease *l, void *ctx), void *ctx);
+#endif

@@ -1,0 +1,634 @@
+/* sockpool.c - connection pooling on top of the generic pool.
+ *
+ * Acquire (connect to a configured target): the program's fresh socket must
+ * be an unbound stream socket of the target's family. An idle connection is
+ * validated (poll: no data, no hang-up, no error; the check probe when
+ * configured), given the fresh socket's status flags and the socket options
+ * the program set, then dup3()'d onto the program's fd. On a miss the real
+ * connect runs and the fd becomes a lease.
+ *
+ * Release (close of a lease): park only when the exchange is provably
+ * complete - see release_reason(). Otherwise the real close, counted.
+ */
+#include "sockpool.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <linux/tcp.h> /* the kernel's tcp_info: glibc's lacks the byte counters */
+#include <poll.h>
+#include <signal.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "init.h"
+#include "log.h"
+#include "real.h"
+#include "reasons.h"
+
+/* kernel TCP states (include/net/tcp_states.h), not in the uapi headers */
+enum { KTCP_ESTABLISHED = 1, KTCP_CLOSE_WAIT = 8 };
+
+int sock_ntargets;
+static struct target **table; /* open addressing by address */
+static unsigned table_mask;
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int real_close(int fd)
+{
+    return real.close ? real.close(fd) : raw_close(fd);
+}
+
+/* ---- socket options ----------------------------------------------------
+ * Options a program commonly sets before connect. The setsockopt
+ * interposer records which ones it set on which fd (opt_seen, 4 bytes per
+ * fd); a hit copies exactly those, plus the ones ever set on the idle
+ * connection's own history, so the swapped-in socket behaves as the fresh
+ * one would without reading a dozen options on every reuse. */
+struct sockopt_def {
+    int level, name;
+};
+static const struct sockopt_def sockopts[] = {
+    {IPPROTO_TCP, TCP_NODELAY}, {SOL_SOCKET, SO_KEEPALIVE}, {IPPROTO_TCP, TCP_KEEPIDLE},
+    {IPPROTO_TCP, TCP_KEEPINTVL}, {IPPROTO_TCP, TCP_KEEPCNT}, {SOL_SOCKET, SO_RCVTIMEO},
+    {SOL_SOCKET, SO_SNDTIMEO}, {SOL_SOCKET, SO_LINGER}, {SOL_SOCKET, SO_RCVBUF},
+    {SOL_SOCKET, SO_SNDBUF}, {SOL_SOCKET, SO_PRIORITY}, {IPPROTO_IP, IP_TOS},
+    {IPPROTO_IPV6, IPV6_TCLASS}, {IPPROTO_TCP, TCP_USER_TIMEOUT}, {IPPROTO_TCP, TCP_QUICKACK},
+};
+#define NSOCKOPTS (int)(sizeof sockopts / sizeof *sockopts)
+/* Any other option set on a socket marks it: copying is not possible, so a
+ * socket so marked is never swapped in or out. */
+#define OPT_UNKNOWN (1u << 31)
+
+static _Atomic uint32_t *opt_seen; /* by fd number, beside the registry */
+
+void sockpool_note_option(int fd, int level, int optname)
+{
+    if (!opt_seen || (unsigned)fd >= reg_nslots)
+        return;
+    uint32_t bit = OPT_UNKNOWN;
+    for (int i = 0; i < NSOCKOPTS; i++)
+        if (sockopts[i].level == level && sockopts[i].name == optname)
+            bit = 1u << i;
+    atomic_fetch_or_explicit(&opt_seen[fd], bit, memory_order_relaxed);
+    struct lease *l = reg_get(fd);
+    if (l && l->kind == KIND_SOCKET)
+        l->optmask |= bit;
+}
+
+static int copy_options(int from, int to, uint32_t mask)
+{
+    for (int i = 0; i < NSOCKOPTS; i++) {
+        if (!(mask & (1u << i)))
+            continue;
+        char val[32];
+        socklen_t len = sizeof val;
+        if (getsockopt(from, sockopts[i].level, sockopts[i].name, val, &len) < 0)
+            continue; /* not applicable to this family: nothing to copy */
+        if (sockopts[i].name == SO_RCVBUF || sockopts[i].name == SO_SNDBUF) {
+            /* the kernel reports twice what was set and doubles what is set */
+            if (sockopts[i].level == SOL_SOCKET && len == sizeof(int)) {
+                int v;
+                memcpy(&v, val, sizeof v);
+                v /= 2;
+                memcpy(val, &v, sizeof v);
+            }
+        }
+        if (setsockopt(to, sockopts[i].level, sockopts[i].name, val, len) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- the target table -------------------------------------------------- */
+
+static uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 0x100000001b3ull;
+    return h;
+}
+
+/* Hash the part of an address that names the endpoint. For AF_UNIX the
+ * path (without trailing NULs); 0 means "not a poolable address". */
+static uint64_t addr_hash(const struct sockaddr *a, socklen_t len, const char **path, size_t *plen)
+{
+    uint64_t h = 0xcbf29ce484222325ull ^ (uint64_t)a->sa_family;
+    if (a->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
+        const struct sockaddr_in *in = (const void *)a;
+        h = hash_bytes(h, &in->sin_port, 2);
+        return hash_bytes(h, &in->sin_addr, 4) | 1;
+    }
+    if (a->sa_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
+        const struct sockaddr_in6 *in6 = (const void *)a;
+        h = hash_bytes(h, &in6->sin6_port, 2);
+        return hash_bytes(h, &in6->sin6_addr, 16) | 1;
+    }
+    if (a->sa_family == AF_UNIX && len > offsetof(struct sockaddr_un, sun_path)) {
+        const struct sockaddr_un *un = (const void *)a;
+        size_t n = len - offsetof(struct sockaddr_un, sun_path);
+        if (n > sizeof un->sun_path)
+            n = sizeof un->sun_path;
+        size_t real_len = strnlen(un->sun_path, n);
+        if (!real_len)
+            return 0; /* abstract or unnamed */
+        *path = un->sun_path;
+        *plen = real_len;
+        return hash_bytes(h, un->sun_path, real_len) | 1;
+    }
+    return 0;
+}
+
+static int target_matches(const struct target *t, const struct sockaddr *a, const char *path, size_t plen)
+{
+    if (t->family != a->sa_family)
+        return 0;
+    if (a->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const void *)a;
+        return in->sin_port == t->addr.in4.sin_port && in->sin_addr.s_addr == t->addr.in4.sin_addr.s_addr;
+    }
+    if (a->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const void *)a;
+        return in6->sin6_port == t->addr.in6.sin6_port &&
+               !memcmp(&in6->sin6_addr, &t->addr.in6.sin6_addr, 16);
+    }
+    return strlen(t->addr.un.sun_path) == plen && !memcmp(t->addr.un.sun_path, path, plen);
+}
+
+struct target *sockpool_match(const struct sockaddr *addr, socklen_t len)
+{
+    if (!table || !addr)
+        return NULL;
+    const char *path = NULL;
+    size_t plen = 0;
+    uint64_t h = addr_hash(addr, len, &path, &plen);
+    if (!h)
+        return NULL;
+    for (unsigned i = (unsigned)h & table_mask;; i = (i + 1) & table_mask) {
+        struct target *t = table[i];
+        if (!t)
+            return NULL;
+        if (target_matches(t, addr, path, plen))
+            return t;
+    }
+}
+
+/* ---- callbacks for the generic pool ------------------------------------ */
+
+struct acquire_ctx {
+    int fd;          /* the program's fresh socket */
+    int status;      /* its F_GETFL */
+    int cloexec;     /* its FD_CLOEXEC */
+    uint32_t optmask;
+};
+
+static void *never_create(void *user, void *arg)
+{
+    (void)user;
+    (void)arg;
+    errno = ENOSYS; /* the preload creates through the real connect itself */
+    return NULL;
+}
+
+static void sock_destroy(void *user, void *obj)
+{
+    (void)user;
+    struct lease *l = obj;
+    lease_take_idle(l);
+    if (!(atomic_load(&l->flags) & LF_GONE) && l->fd >= 0) {
+        reg_claim(l->fd, l);
+        real_close(l->fd);
+    }
+    log_debug("discard fd %d of %s", l->fd, l->target->label);
+    lease_free(l);
+}
+
+/* Send the check bytes and require exactly the expected reply. */
+static int run_check(struct lease *l)
+{
+    const struct pool_opts *o = &l->target->spec->opts;
+    if (real.send(l->fd, o->check, o->check_len, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)o->check_len)
+        return -1;
+    char buf[MAX_PROBE];
+    size_t got = 0;
+    uint64_t deadline = now_ns() + o->connect_timeout_ms * 1000000ull;
+    while (got < o->expect_len) {
+        uint64_t now = now_ns();
+        if (now >= deadline)
+            return -1;
+        struct pollfd p = {l->fd, POLLIN, 0};
+        int ms = (int)((deadline - now) / 1000000ull) + 1;
+        if (poll(&p, 1, ms) <= 0)
+            return -1;
+        ssize_t n = real.recv(l->fd, buf + got, o->expect_len - got, MSG_DONTWAIT);
+        if (n <= 0)
+            return -1;
+        got += (size_t)n;
+    }
+    if (memcmp(buf, o->expect, o->expect_len))
+        return -1;
+    /* a reply longer than expected leaves bytes behind: not reusable */
+    struct pollfd p = {l->fd, POLLIN | POLLRDHUP, 0};
+    return poll(&p, 1, 0) == 0 ? 0 : -1;
+}
+
+/* The checks of an idle connection before reuse; 0 if it may be reused. */
+static int idle_reason(struct target *t, struct lease *l)
+{
+    struct pollfd p = {l->fd, POLLIN | POLLRDHUP, 0};
+    int n = poll(&p, 1, 0);
+    if (n < 0)
+        return REASON_ERROR;
+    if (n > 0) {
+        if (p.revents & (POLLRDHUP | POLLHUP))
+            return REASON_STALE_EOF;
+        if (p.revents & (POLLERR | POLLNVAL))
+            return REASON_ERROR;
+        return REASON_UNREAD_DATA;
+    }
+    const struct pool_opts *o = &t->spec->opts;
+    if (o->check_len && now_ns() - l->parked_ns >= o->check_delay_ms * 1000000ull) {
+        if (run_check(l) < 0) {
+            atomic_fetch_add(&t->check_failed, 1);
+            return REASON_CHECK_FAILED;
+        }
+    }
+    return 0;
+}
+
+/* Validation takes the object BUSY (its fd number is ours alone from here)
+ * and keeps it BUSY for the swap; on failure it goes back to IDLE so that
+ * destroy takes it like any idle object. */
+static int sock_validate(void *user, void *obj, void *arg)
+{
+    struct lease *l = obj;
+    (void)arg;
+    lease_take_idle(l);
+    int reason = idle_reason(user, l);
+    if (reason)
+        atomic_store(&l->state, STATE_IDLE);
+    return reason;
+}
+
+/* The swap: the idle connection takes the place of the fresh socket. */
+static int sock_swap(void *user, void *obj, void *arg)
+{
+    (void)user;
+    struct lease *l = obj;
+    struct acquire_ctx *c = arg;
+    int idle_fd = l->fd;
+    if ((c->status ^ l->status_flags) & (O_NONBLOCK | O_ASYNC)) {
+        if (real.fcntl(idle_fd, F_SETFL, c->status) < 0)
+            goto fail;
+        l->status_flags = c->status;
+    }
+    uint32_t mask = (c->optmask | l->optmask) & ~OPT_UNKNOWN;
+    if (mask && copy_options(c->fd, idle_fd, mask) < 0)
+        goto fail;
+    l->optmask |= c->optmask;
+    if (real.dup3(idle_fd, c->fd, c->cloexec ? O_CLOEXEC : 0) < 0)
+        goto fail;
+    reg_claim(idle_fd, l);
+    real_close(idle_fd);
+    l->fd = c->fd;
+    atomic_store(&l->flags, LF_REUSED);
+    atomic_store(&l->inflight, 0);
+    atomic_store(&l->last_io, IO_NONE);
+    atomic_store(&l->state, STATE_LEASED);
+    reg_set(c->fd, l);
+    return 0;
+fail:
+    atomic_store(&l->state, STATE_IDLE);
+    return REASON_ERROR;
+}
+
+int sockpool_setup(struct config *c)
+{
+    int n = 0;
+    for (int i = 0; i < c->ntargets; i++)
+        if (c->targets[i].family)
+            n++;
+    if (!n)
+        return 0;
+    unsigned size = 16;
+    while (size < (unsigned)n * 2)
+        size *= 2;
+    table = mmap(NULL, size * sizeof *table, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    opt_seen = mmap(NULL, (size_t)reg_nslots * sizeof *opt_seen, PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (table == MAP_FAILED || opt_seen == MAP_FAILED) {
+        table = NULL;
+        opt_seen = NULL;
+        return -1;
+    }
+    table_mask = size - 1;
+    for (int i = 0; i < c->ntargets; i++) {
+        struct target *t = &c->targets[i];
+        if (!t->family)
+            continue;
+        const struct pool_opts *o = &t->spec->opts;
+        t->pool = objpool_new(never_create, sock_destroy, sock_validate, sock_swap, t, o->max_size);
+        if (!t->pool)
+            return -1;
+        objpool_set_idle_timeout_ms(t->pool, o->idle_timeout_ms);
+        objpool_set_max_lifetime_ms(t->pool, o->max_lifetime_ms);
+        objpool_set_order(t->pool, o->order);
+        const char *path = NULL;
+        size_t plen = 0;
+        socklen_t alen = t->family == AF_INET    ? sizeof t->addr.in4
+                         : t->family == AF_INET6 ? sizeof t->addr.in6
+                                                 : sizeof t->addr.un;
+        uint64_t h = addr_hash((const struct sockaddr *)&t->addr, alen, &path, &plen);
+        unsigned j = (unsigned)h & table_mask;
+        while (table[j])
+            j = (j + 1) & table_mask;
+        table[j] = t;
+    }
+    sock_ntargets = n;
+    return 0;
+}
+
+/* ---- acquire ----------------------------------------------------------- */
+
+/* Is the program's socket one we can pool: a stream socket of the target's
+ * family with no local address bound? */
+static int poolable_socket(int fd, const struct target *t)
+{
+    struct sockaddr_storage local;
+    socklen_t len = sizeof local;
+    if (getsockname(fd, (struct sockaddr *)&local, &len) < 0 || local.ss_family != t->family)
+        return 0;
+    int v;
+    socklen_t vl = sizeof v;
+    if (t->family == AF_UNIX) {
+        if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &vl) < 0 || v != SOCK_STREAM)
+            return 0;
+        return len <= offsetof(struct sockaddr_un, sun_path) + 1; /* unbound */
+    }
+    /* IPPROTO_TCP implies SOCK_STREAM */
+    if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &v, &vl) < 0 || v != IPPROTO_TCP)
+        return 0;
+    if (t->family == AF_INET) {
+        const struct sockaddr_in *in = (const void *)&local;
+        return in->sin_port == 0 && in->sin_addr.s_addr == htonl(INADDR_ANY);
+    }
+    const struct sockaddr_in6 *in6 = (const void *)&local;
+    return in6->sin6_port == 0 && IN6_IS_ADDR_UNSPECIFIED(&in6->sin6_addr);
+}
+
+static struct lease *make_lease(int fd, struct target *t, int status, uint32_t optmask)
+{
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        return NULL;
+    struct lease *l = lease_alloc();
+    if (!l)
+        return NULL;
+    l->fd = fd;
+    l->kind = KIND_SOCKET;
+    l->target = t;
+    l->dev = st.st_dev;
+    l->ino = st.st_ino;
+    l->status_flags = status;
+    l->optmask = optmask;
+    atomic_store(&l->state, STATE_LEASED);
+    return l;
+}
+
+int sockpool_connect(int fd, struct target *t, const struct sockaddr *addr, socklen_t len)
+{
+    if (reg_get(fd) || !poolable_socket(fd, t))
+        return real.connect(fd, addr, len);
+    struct acquire_ctx c = {fd, 0, 0, 0};
+    c.status = real.fcntl(fd, F_GETFL);
+    c.cloexec = real.fcntl(fd, F_GETFD) & FD_CLOEXEC;
+    if (opt_seen)
+        c.optmask = atomic_exchange_explicit(&opt_seen[fd], 0, memory_order_relaxed);
+    if (c.status < 0 || (c.optmask & OPT_UNKNOWN))
+        return real.connect(fd, addr, len);
+
+    bury_graveyard();
+    struct lease *l = objpool_try_acquire(t->pool, &c);
+    if (l) {
+        log_debug("connect fd %d to %s: reused", fd, t->label);
+        return 0;
+    }
+    uint64_t t0 = now_ns();
+    int rc = real.connect(fd, addr, len);
+    int err = errno;
+    if (rc == 0 || err == EINPROGRESS) {
+        l = make_lease(fd, t, c.status, c.optmask);
+        if (l) {
+            reg_set(fd, l);
+            objpool_adopt(t->pool, l, 0);
+            if (rc == 0) {
+                atomic_fetch_add(&t->connect_ns, now_ns() - t0);
+                atomic_fetch_add(&t->connect_timed, 1);
+            }
+        }
+        log_debug("connect fd %d to %s: new connection%s", fd, t->label, rc ? " (in progress)" : "");
+    } else {
+        objpool_note_create_failure(t->pool);
+        log_debug("connect fd %d to %s: failed, errno %d", fd, t->label, err);
+    }
+    errno = err;
+    return rc;
+}
+
+/* ---- I/O accounting ----------------------------------------------------- */
+
+int sockpool_io_begin(struct lease *l, int is_write, int flags, ssize_t *result)
+{
+    if (atomic_load_explicit(&l->state, memory_order_relaxed) != STATE_LEASED || l->kind == KIND_INTERNAL) {
+        errno = EBADF; /* an idle fd number is closed, as far as the program knows */
+        *result = -1;
+        return 1;
+    }
+    if (l->kind != KIND_SOCKET)
+        return 0;
+    int f = atomic_load_explicit(&l->flags, memory_order_relaxed);
+    if (f & LF_SHUT_DEFERRED) {
+        /* the emulated shutdown(SHUT_RDWR): EOF for reads, EPIPE for writes */
+        if (is_write) {
+            if (!(flags & MSG_NOSIGNAL))
+                raise(SIGPIPE);
+            errno = EPIPE;
+            *result = -1;
+        } else {
+            *result = 0;
+        }
+        return 1;
+    }
+    if (flags & MSG_OOB)
+        atomic_fetch_or(&l->flags, LF_UNOBSERVED);
+    atomic_fetch_add_explicit(&l->inflight, 1, memory_order_relaxed);
+    return 0;
+}
+
+void sockpool_io_end(struct lease *l, int is_write, int flags, ssize_t n, int err)
+{
+    if (l->kind != KIND_SOCKET)
+        return;
+    atomic_fetch_sub_explicit(&l->inflight, 1, memory_order_relaxed);
+    if (n < 0 && (err == EAGAIN || err == EWOULDBLOCK || err == EINTR))
+        return; /* nothing moved */
+    if (is_write) {
+        if (n > 0) {
+            atomic_fetch_add_explicit(&l->bytes_out, (uint64_t)n, memory_order_relaxed);
+            atomic_store_explicit(&l->last_io, IO_WRITE, memory_order_relaxed);
+        } else if (n < 0) {
+            atomic_store_explicit(&l->last_io, IO_ERROR, memory_order_relaxed);
+        }
+    } else if (!(flags & MSG_PEEK)) {
+        if (n > 0) {
+            atomic_fetch_add_explicit(&l->bytes_in, (uint64_t)n, memory_order_relaxed);
+            atomic_store_explicit(&l->last_io, IO_READ_DATA, memory_order_relaxed);
+        } else {
+            atomic_store_explicit(&l->last_io, n == 0 ? IO_READ_EOF : IO_ERROR, memory_order_relaxed);
+        }
+    }
+    /* a reused connection whose first answer is EOF or a reset: the server
+     * dropped it while it sat idle (design §3, "what remains") */
+    int f = atomic_load_explicit(&l->flags, memory_order_relaxed);
+    if ((f & (LF_REUSED | LF_FIRST_IO_DONE)) == LF_REUSED && (!is_write || n < 0)) {
+        atomic_fetch_or(&l->flags, LF_FIRST_IO_DONE);
+        if (n == 0 || (n < 0 && (err == ECONNRESET || err == EPIPE)))
+            atomic_fetch_add(&l->target->stale_reuse_errors, 1);
+    }
+}
+
+int sockpool_shutdown(int fd, struct lease *l, int how)
+{
+    int f = atomic_load(&l->flags);
+    int clean_exchange = atomic_load(&l->last_io) == IO_NONE || atomic_load(&l->last_io) == IO_READ_DATA;
+    if (how == SHUT_RDWR && l->target->spec->opts.shutdown_defer && clean_exchange &&
+        !(f & (LF_SHARED | LF_HALF_CLOSED | LF_UNOBSERVED)) && atomic_load(&l->inflight) == 0) {
+        atomic_fetch_or(&l->flags, LF_SHUT_DEFERRED);
+        log_debug("shutdown fd %d: SHUT_RDWR deferred to close", fd);
+        return 0;
+    }
+    if (f & LF_SHUT_DEFERRED)
+        return 0;
+    atomic_fetch_or(&l->flags, LF_HALF_CLOSED);
+    return real.shutdown(fd, how);
+}
+
+/* ---- release ------------------------------------------------------------ */
+
+/* 0 if the connection may be parked, else why not. */
+static int release_reason(int fd, struct lease *l)
+{
+    struct stat st;
+    if (fstat(fd, &st) < 0 || st.st_dev != l->dev || st.st_ino != l->ino)
+        return REASON_NOT_SAME_SOCKET;
+    int f = atomic_load(&l->flags);
+    if (f & LF_SHARED)
+        return REASON_SHARED;
+    if (f & LF_UNOBSERVED)
+        return REASON_UNOBSERVED_IO;
+    if (f & LF_HALF_CLOSED)
+        return REASON_HALF_CLOSED;
+    if (atomic_load(&l->inflight))
+        return REASON_ABANDONED; /* another thread is still in a call on it */
+    switch (atomic_load(&l->last_io)) {
+    case IO_WRITE:
+        return REASON_ABANDONED;
+    case IO_READ_EOF:
+        return REASON_STALE_EOF;
+    case IO_ERROR:
+        return REASON_ERROR;
+    }
+    struct pollfd p = {fd, POLLIN | POLLRDHUP, 0};
+    int n = poll(&p, 1, 0);
+    if (n < 0)
+        return REASON_ERROR;
+    if (n > 0) {
+        if (p.revents & (POLLRDHUP | POLLHUP))
+            return REASON_STALE_EOF;
+        if (p.revents & (POLLERR | POLLNVAL))
+            return REASON_ERROR;
+        return REASON_UNREAD_DATA;
+    }
+    uint64_t out = atomic_load(&l->bytes_out), in = atomic_load(&l->bytes_in);
+    if (l->target->family == AF_UNIX) {
+        int queued = 0;
+        if (ioctl(fd, SIOCOUTQ, &queued) < 0 || queued)
+            return REASON_ABANDONED;
+        return 0;
+    }
+    /* The kernel's own count of what crossed the wire must equal what
+     * objpool saw: more means I/O went around us (sendfile, splice, stdio
+     * on fdopen, a raw syscall). bytes_acked counts the SYN; acked == sent
+     * also proves nothing is left unsent. */
+    struct tcp_info ti;
+    socklen_t tl = sizeof ti;
+    memset(&ti, 0, sizeof ti);
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) < 0 ||
+        tl < offsetof(struct tcp_info, tcpi_bytes_received) + sizeof ti.tcpi_bytes_received)
+        return REASON_UNOBSERVED_IO;
+    if (ti.tcpi_state != KTCP_ESTABLISHED)
+        return ti.tcpi_state == KTCP_CLOSE_WAIT ? REASON_STALE_EOF : REASON_ERROR;
+    if (ti.tcpi_bytes_acked != out + 1 || ti.tcpi_bytes_received != in) {
+        if (ti.tcpi_bytes_acked < out + 1 && ti.tcpi_bytes_received == in)
+            return REASON_ABANDONED; /* written, not yet acknowledged */
+        return REASON_UNOBSERVED_IO;
+    }
+    return 0;
+}
+
+int sockpool_close(int fd, struct lease *l)
+{
+    struct target *t = l->target;
+    bury_graveyard();
+    int reason = release_reason(fd, l);
+    if (!reason) {
+        int hi = reg_move_high(fd);
+        if (hi < 0) {
+            reason = REASON_ERROR;
+        } else {
+            l->fd = hi;
+            l->parked_ns = now_ns();
+            atomic_store(&l->state, STATE_IDLE);
+            reg_set(hi, l);
+            real_close(fd);
+            int r = objpool_release(t->pool, l); /* may still destroy: full, lifetime */
+            log_debug("close fd %d of %s: %s", fd, t->label, r == OBJPOOL_PARKED ? "parked" : "pool full or too old, closed");
+            objpool_evict_expired(t->pool);
+            return 0;
+        }
+    }
+    int rc = real_close(fd);
+    int err = errno;
+    atomic_fetch_or(&l->flags, LF_GONE);
+    log_debug("close fd %d of %s: not parked: %s", fd, t->label, reason_name(reason));
+    objpool_discard(t->pool, l, reason);
+    errno = err;
+    return rc;
+}
+
+void sockpool_close_unlocked(int fd, struct lease *l, int *rc)
+{
+    *rc = real_close(fd);
+    atomic_fetch_or(&l->flags, LF_GONE);
+    graveyard_push(l);
+}
+
+/* ---- prewarm: see prewarm.c in a later change; nothing to do yet ------ */
+void sockpool_prewarm(void)
+{
+}

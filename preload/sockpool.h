@@ -1,0 +1,30 @@
+/* sockpool.h - pooled connections: TCP and Unix stream sockets.
+ * The acquire/release rules are shared/design.md §3; sockpool.c says how. */
+#ifndef OBJPOOL_SOCKPOOL_H
+#define OBJPOOL_SOCKPOOL_H
+
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "registry.h"
+
+extern int sock_ntargets;
+
+int sockpool_setup(struct config *cfg);
+/* The target for this address, or NULL: the pass-through test of connect. */
+struct target *sockpool_match(const struct sockaddr *addr, socklen_t len);
+int sockpool_connect(int fd, struct target *t, const struct sockaddr *addr, socklen_t len);
+/* The program closes a lease whose slot the caller has claimed. */
+int sockpool_close(int fd, struct lease *l);
+int sockpool_shutdown(int fd, struct lease *l, int how);
+/* A socket option the program set on fd (any fd). */
+void sockpool_note_option(int fd, int level, int optname);
+/* Around every program I/O call on a lease. io_begin returns 1 when the
+ * call must not reach the kernel (*result and errno are set). */
+int sockpool_io_begin(struct lease *l, int is_write, int flags, ssize_t *result);
+void sockpool_io_end(struct lease *l, int is_write, int flags, ssize_t n, int err);
+/* Discard a lease closed where no lock may be taken (signal handler). */
+void sockpool_close_unlocked(int fd, struct lease *l, int *rc);
+void sockpool_prewarm(void);
+#endif
