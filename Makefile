@@ -16,7 +16,7 @@ PRELOAD_HDR = $(wildcard preload/*.h)
 TOOL_SRC = $(wildcard tests/tools/*.c)
 TOOLS    = $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test demo clean bench
+.PHONY: all test demo clean bench tools
 all: $(BUILD)/libobjpool.so tools
 
 $(BUILD)/obj/%.o: preload/%.c $(PRELOAD_HDR)
@@ -36,3 +36,7 @@ test: all
 
 clean:
 	rm -rf $(BUILD)
+
+# Each concern adds its own targets in mk/NAME.mk (core library, command,
+# benchmarks, hardening): `all:` lines there add to the default build.
+-include mk/*.mk
