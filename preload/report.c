@@ -235,6 +235,10 @@ static void write_text(struct out *o, struct row *rows, int n, double wall_s, in
                       "stale reuse errors %llu\n",
                    r->st.peak_idle, r->st.peak_leased, (unsigned long long)r->st.create_failures,
                    r->mean_create_us, (unsigned long long)atomic_load(&r->t->stale_reuse_errors));
+        uint64_t warm = atomic_load(&r->t->prewarmed), cold = atomic_load(&r->t->prewarm_failed);
+        if (warm || cold)
+            out_printf(o, "      prewarmed %llu, prewarm failures %llu\n", (unsigned long long)warm,
+                       (unsigned long long)cold);
     }
 }
 
