@@ -8,7 +8,7 @@ BUILD   ?= build
 
 PRELOAD_SRC = preload/pool.c preload/registry.c preload/config.c preload/log.c \
               preload/real.c preload/sockpool.c preload/filepool.c preload/report.c \
-              preload/init.c preload/interpose_socket.c preload/interpose_fd.c \
+              preload/init.c preload/inherit.c preload/interpose_socket.c preload/interpose_fd.c \
               preload/interpose_file.c preload/interpose_process.c
 PRELOAD_OBJ = $(PRELOAD_SRC:preload/%.c=$(BUILD)/obj/%.o)
 PRELOAD_HDR = $(wildcard preload/*.h)

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "filepool.h"
+#include "inherit.h"
 #include "log.h"
 #include "real.h"
 #include "reasons.h"
@@ -15,6 +16,18 @@
 #include "sockpool.h"
 
 _Atomic int init_state;
+pid_t objpool_pid;
+__thread int vfork_pending __attribute__((tls_model("initial-exec")));
+
+/* Only after a vfork on this thread: are we the child still? The parent
+ * clears the flag the first time it looks after vfork returned. */
+int vfork_child_slow(void)
+{
+    if (getpid() != objpool_pid)
+        return 1;
+    vfork_pending = 0;
+    return 0;
+}
 struct config cfg;
 int pooling_on;
 
@@ -71,7 +84,9 @@ static void init_run(void)
         log_msg(LOG_ERROR, "init: cannot create the pools: pooling is off");
         return;
     }
+    objpool_pid = getpid();
     report_start();
+    inherit_setup();
     pooling_on = 1;
 }
 

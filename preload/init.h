@@ -6,6 +6,7 @@
 #define OBJPOOL_INIT_H
 
 #include <stdatomic.h>
+#include <sys/types.h>
 
 #include "config.h"
 #include "registry.h"
@@ -40,6 +41,20 @@ static inline int guard_enter(void)
 static inline void guard_leave(void)
 {
     in_objpool = 0;
+}
+
+/* The process objpool's state belongs to (set at init and in a fork child). */
+extern pid_t objpool_pid;
+
+/* Set by the vfork trampoline on the calling thread. A vfork child runs on
+ * that thread's stack and TLS but in its own process, sharing our memory:
+ * it must not touch objpool's state. Checked only on owned-fd slow paths. */
+extern __thread int vfork_pending __attribute__((tls_model("initial-exec")));
+
+int vfork_child_slow(void);
+static inline int in_vfork_child(void)
+{
+    return __builtin_expect(vfork_pending, 0) ? vfork_child_slow() : 0;
 }
 
 /* Leases closed on the lock-free path are accounted at the next chance. */

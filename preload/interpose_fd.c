@@ -55,8 +55,8 @@ static int close_lease(int fd, struct lease *l)
 OBJPOOL_EXPORT int close(int fd)
 {
     struct lease *l = reg_get(fd);
-    if (likely(!l))
-        return real.close(fd);
+    if (likely(!l) || in_vfork_child())
+        return real.close(fd); /* a vfork child's fd table is its own */
     if (owned_by_objpool(l))
         return not_open();
     return close_lease(fd, l);
@@ -68,7 +68,7 @@ OBJPOOL_EXPORT int close(int fd)
 static void clear_target_number(int fd)
 {
     struct lease *l = reg_get(fd);
-    if (!l)
+    if (!l || in_vfork_child())
         return;
     if (l->kind == KIND_INTERNAL) {
         int hi = reg_move_high(fd);
@@ -154,6 +154,8 @@ OBJPOOL_EXPORT int dup3(int oldfd, int newfd, int flags)
 static int fcntl_owned(int (*fn)(int, int, ...), int fd, int cmd, void *arg)
 {
     struct lease *l = reg_get(fd);
+    if (in_vfork_child())
+        return fn(fd, cmd, arg);
     if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) {
         if (note_copy(fd) < 0)
             return not_open();
@@ -196,6 +198,8 @@ OBJPOOL_EXPORT int fcntl64(int fd, int cmd, ...)
  * FD_CLOEXEC already). */
 static int close_range_owned(unsigned first, unsigned last, int flags)
 {
+    if (in_vfork_child())
+        return real.close_range(first, last, flags);
     unsigned top = last < reg_nslots ? last : reg_nslots - 1;
     unsigned gap = first;
     int rc = 0;

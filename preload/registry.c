@@ -89,7 +89,7 @@ void reg_foreach(void (*fn)(int fd, struct lease *l, void *ctx), void *ctx)
  * Allocation takes a mutex (it never runs on the re-entrant path); freeing
  * is a lock-free push, so a signal handler may free. Only the allocator pops,
  * one at a time under the mutex, so the pop cannot suffer ABA. */
-static pthread_mutex_t arena_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t arena_lock_ = PTHREAD_MUTEX_INITIALIZER;
 static _Atomic(struct lease *) free_list;
 
 #define ARENA_CHUNK 128
@@ -104,7 +104,7 @@ static void push(_Atomic(struct lease *) *head, struct lease *l)
 
 struct lease *lease_alloc(void)
 {
-    pthread_mutex_lock(&arena_lock);
+    pthread_mutex_lock(&arena_lock_);
     struct lease *l = atomic_load(&free_list);
     while (l && !atomic_compare_exchange_weak(&free_list, &l, l->next))
         ;
@@ -117,12 +117,27 @@ struct lease *lease_alloc(void)
             l = &chunk[0];
         }
     }
-    pthread_mutex_unlock(&arena_lock);
+    pthread_mutex_unlock(&arena_lock_);
     if (l) {
         memset(l, 0, sizeof *l);
         l->fd = -1;
     }
     return l;
+}
+
+void arena_lock(void)
+{
+    pthread_mutex_lock(&arena_lock_);
+}
+
+void arena_unlock(void)
+{
+    pthread_mutex_unlock(&arena_lock_);
+}
+
+void arena_reinit(void)
+{
+    pthread_mutex_init(&arena_lock_, NULL);
 }
 
 void lease_free(struct lease *l)

@@ -76,6 +76,10 @@ void reg_set(int fd, struct lease *l);
 int reg_claim(int fd, struct lease *l);
 
 struct lease *lease_alloc(void);
+/* fork: hold the arena lock across it; the child re-initialises it. */
+void arena_lock(void);
+void arena_unlock(void);
+void arena_reinit(void);
 void lease_free(struct lease *l);
 
 /* Take an idle object for exclusive work on it: IDLE -> BUSY, waiting out

@@ -18,6 +18,12 @@
 #include "reasons.h"
 
 static uint64_t start_ns;
+/* A vfork child shares our memory and must neither report nor reset the
+ * account of the process it came from: it is another pid. */
+int report_is_owner(void)
+{
+    return getpid() == objpool_pid;
+}
 
 static const char *const preload_reason_names[] = {
     [REASON_STALE_EOF - OBJPOOL_DISCARD_USER] = "stale_eof",
@@ -131,8 +137,10 @@ static void gather(struct target *t, struct row *r)
 
 static int active(const struct row *r)
 {
-    return r->st.acquired || r->st.create_failures || r->st.idle || atomic_load(&r->t->prewarmed) ||
-           atomic_load(&r->t->prewarm_failed);
+    /* idle objects alone are no activity: they may be left from work
+     * reported before a failed exec */
+    return r->st.acquired || r->st.create_failures || r->st.discarded[OBJPOOL_DISCARD_EXPIRED] ||
+           atomic_load(&r->t->prewarmed) || atomic_load(&r->t->prewarm_failed);
 }
 
 static const char *kind_name(const struct target *t)
@@ -269,6 +277,8 @@ static int open_dest(void)
 
 void report_write(int when)
 {
+    if (!report_is_owner())
+        return;
     int saved = errno;
     struct row rows[64];
     int n = 0, any = 0;
@@ -315,17 +325,31 @@ void report_write(int when)
     errno = saved;
 }
 
-void report_after_exec_failed(void)
+static void zero_counters(int pools_too)
 {
     for (int i = 0; i < cfg.ntargets; i++) {
         struct target *t = &cfg.targets[i];
         if (!t->pool)
             continue;
-        objpool_reset_stats(t->pool);
+        if (pools_too)
+            objpool_reset_stats(t->pool);
         atomic_store(&t->stale_reuse_errors, 0);
+        atomic_store(&t->check_failed, 0);
         atomic_store(&t->connect_ns, 0);
         atomic_store(&t->connect_timed, 0);
         atomic_store(&t->prewarmed, 0);
         atomic_store(&t->prewarm_failed, 0);
     }
+}
+
+void report_after_fork(void)
+{
+    zero_counters(0); /* the pools' own counters were reset by the caller */
+    start_ns = mono_ns();
+}
+
+void report_after_exec_failed(void)
+{
+    if (report_is_owner())
+        zero_counters(1);
 }

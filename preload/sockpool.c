@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "inherit.h"
 #include "init.h"
 #include "log.h"
 #include "real.h"
@@ -345,6 +346,7 @@ int sockpool_setup(struct config *c)
         t->pool = objpool_new(never_create, sock_destroy, sock_validate, sock_swap, t, o->max_size);
         if (!t->pool)
             return -1;
+        pools_register(t->pool);
         objpool_set_idle_timeout_ms(t->pool, o->idle_timeout_ms);
         objpool_set_max_lifetime_ms(t->pool, o->max_lifetime_ms);
         objpool_set_order(t->pool, o->order);
@@ -412,7 +414,7 @@ static struct lease *make_lease(int fd, struct target *t, int status, uint32_t o
 
 int sockpool_connect(int fd, struct target *t, const struct sockaddr *addr, socklen_t len)
 {
-    if (reg_get(fd) || !poolable_socket(fd, t))
+    if (reg_get(fd) || in_vfork_child() || !poolable_socket(fd, t))
         return real.connect(fd, addr, len);
     struct acquire_ctx c = {fd, 0, 0, 0};
     c.status = real.fcntl(fd, F_GETFL);
@@ -423,8 +425,11 @@ int sockpool_connect(int fd, struct target *t, const struct sockaddr *addr, sock
         return real.connect(fd, addr, len);
 
     bury_graveyard();
+    unsigned gen = atomic_load(&fork_gen);
     struct lease *l = objpool_try_acquire(t->pool, &c);
     if (l) {
+        if (atomic_load(&fork_gen) != gen)
+            atomic_fetch_or(&l->flags, LF_SHARED); /* a fork overlapped the swap */
         log_debug("connect fd %d to %s: reused", fd, t->label);
         return 0;
     }
@@ -434,6 +439,8 @@ int sockpool_connect(int fd, struct target *t, const struct sockaddr *addr, sock
     if (rc == 0 || err == EINPROGRESS) {
         l = make_lease(fd, t, c.status, c.optmask);
         if (l) {
+            if (atomic_load(&fork_gen) != gen)
+                atomic_fetch_or(&l->flags, LF_SHARED);
             reg_set(fd, l);
             objpool_adopt(t->pool, l, 0);
             if (rc == 0) {
@@ -454,6 +461,11 @@ int sockpool_connect(int fd, struct target *t, const struct sockaddr *addr, sock
 
 int sockpool_io_begin(struct lease *l, int is_write, int flags, ssize_t *result)
 {
+    if (in_vfork_child()) {
+        /* a vfork child's I/O: the parent must never park this lease */
+        atomic_fetch_or(&l->flags, LF_UNOBSERVED);
+        return 0;
+    }
     if (atomic_load_explicit(&l->state, memory_order_relaxed) != STATE_LEASED || l->kind == KIND_INTERNAL) {
         errno = EBADF; /* an idle fd number is closed, as far as the program knows */
         *result = -1;
@@ -482,7 +494,7 @@ int sockpool_io_begin(struct lease *l, int is_write, int flags, ssize_t *result)
 
 void sockpool_io_end(struct lease *l, int is_write, int flags, ssize_t n, int err)
 {
-    if (l->kind != KIND_SOCKET)
+    if (l->kind != KIND_SOCKET || in_vfork_child())
         return;
     atomic_fetch_sub_explicit(&l->inflight, 1, memory_order_relaxed);
     if (n < 0 && (err == EAGAIN || err == EWOULDBLOCK || err == EINTR))

@@ -1,0 +1,124 @@
+/* inherit.c - fork handlers and spawn marking. */
+#include "inherit.h"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "init.h"
+#include "real.h"
+#include "registry.h"
+#include "report.h"
+
+_Atomic unsigned fork_gen;
+
+static pthread_mutex_t pools_lock = PTHREAD_MUTEX_INITIALIZER;
+static objpool_t **pools;
+static size_t npools, cap_pools;
+
+void pools_register(objpool_t *p)
+{
+    pthread_mutex_lock(&pools_lock);
+    if (npools == cap_pools) {
+        size_t cap = cap_pools ? cap_pools * 2 : 64;
+        objpool_t **n = mmap(NULL, cap * sizeof *n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (n == MAP_FAILED) {
+            pthread_mutex_unlock(&pools_lock);
+            return;
+        }
+        for (size_t i = 0; i < npools; i++)
+            n[i] = pools[i];
+        if (pools)
+            munmap(pools, cap_pools * sizeof *pools);
+        pools = n;
+        cap_pools = cap;
+    }
+    pools[npools++] = p;
+    pthread_mutex_unlock(&pools_lock);
+}
+
+static void mark_shared(int fd, struct lease *l, void *ctx)
+{
+    int only_inheritable = *(const int *)ctx;
+    if (l->kind == KIND_INTERNAL || atomic_load(&l->state) != STATE_LEASED)
+        return;
+    if (only_inheritable) {
+        int fl = real.fcntl(fd, F_GETFD);
+        if (fl >= 0 && (fl & FD_CLOEXEC))
+            return;
+    }
+    atomic_fetch_or(&l->flags, LF_SHARED);
+}
+
+void inherit_before_spawn(int all)
+{
+    if (!reg_nslots)
+        return;
+    int only_inheritable = !all;
+    reg_foreach(mark_shared, &only_inheritable);
+}
+
+/* ---- fork --------------------------------------------------------------
+ * prepare: take every pool lock (and the arena's) so the child never
+ * inherits a lock held by a thread that does not exist there, and mark the
+ * leases shared before the child can hold copies. */
+static void before_fork(void)
+{
+    atomic_fetch_add(&fork_gen, 1);
+    inherit_before_spawn(1);
+    pthread_mutex_lock(&pools_lock);
+    for (size_t i = 0; i < npools; i++)
+        objpool_lock(pools[i]);
+    arena_lock();
+}
+
+static void parent_after_fork(void)
+{
+    arena_unlock();
+    for (size_t i = npools; i-- > 0;)
+        objpool_unlock(pools[i]);
+    pthread_mutex_unlock(&pools_lock);
+    /* leases registered while the fork was under way */
+    inherit_before_spawn(1);
+}
+
+/* The child's copies: idle objects are closed (they belong to the parent's
+ * pools), leases are forgotten (the parent holds them too: the child's
+ * close is a plain close). The log file stays. */
+static void child_drop(int fd, struct lease *l, void *ctx)
+{
+    (void)ctx;
+    if (l->kind == KIND_INTERNAL)
+        return;
+    reg_set(fd, NULL);
+    if (atomic_load(&l->state) != STATE_LEASED)
+        raw_close(fd);
+}
+
+static void free_record(void *obj, void *ctx)
+{
+    (void)ctx;
+    lease_free(obj);
+}
+
+static void child_after_fork(void)
+{
+    objpool_pid = getpid();
+    vfork_pending = 0;
+    arena_reinit();
+    pthread_mutex_init(&pools_lock, NULL);
+    for (size_t i = 0; i < npools; i++)
+        objpool_atfork_child(pools[i]);
+    reg_foreach(child_drop, NULL);
+    for (size_t i = 0; i < npools; i++) {
+        objpool_forget_all(pools[i], free_record, NULL);
+        objpool_reset_stats(pools[i]);
+    }
+    report_after_fork();
+}
+
+void inherit_setup(void)
+{
+    pthread_atfork(before_fork, parent_after_fork, child_after_fork);
+}
