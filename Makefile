@@ -34,6 +34,9 @@ $(BUILD)/tests/%: tests/tools/%.c
 test: all
 	tests/run
 
+demo: all
+	scripts/demo.sh
+
 clean:
 	rm -rf $(BUILD)
 
