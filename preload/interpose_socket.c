@@ -15,10 +15,8 @@ ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags);
 ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags, struct sockaddr *a,
                        socklen_t *al);
 
-OBJPOOL_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
+static __attribute__((noinline)) int connect_configured(int fd, const struct sockaddr *addr, socklen_t len)
 {
-    if (likely(sock_ntargets == 0))
-        return real.connect(fd, addr, len);
     struct target *t = sockpool_match(addr, len);
     if (!t || !guard_enter())
         return real.connect(fd, addr, len);
@@ -27,6 +25,13 @@ OBJPOOL_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
     guard_leave();
     errno = err;
     return rc;
+}
+
+OBJPOOL_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+    if (likely(sock_ntargets == 0))
+        return real.connect(fd, addr, len);
+    return connect_configured(fd, addr, len);
 }
 
 OBJPOOL_EXPORT int shutdown(int fd, int how)
@@ -49,15 +54,30 @@ OBJPOOL_EXPORT int setsockopt(int fd, int level, int name, const void *val, sock
     return rc;
 }
 
+static __attribute__((noinline)) ssize_t read_leased(struct lease *l, int fd, void *buf, size_t n)
+{
+    ssize_t r;
+    if (sockpool_io_begin(l, 0, 0, &r))
+        return r;
+    r = real.read(fd, buf, n);
+    io_done(l, 0, 0, r);
+    return r;
+}
+
 OBJPOOL_EXPORT ssize_t read(int fd, void *buf, size_t n)
 {
     struct lease *l = reg_get(fd);
     if (likely(!l))
         return real.read(fd, buf, n);
+    return read_leased(l, fd, buf, n);
+}
+
+static __attribute__((noinline)) ssize_t __read_chk_leased(struct lease *l, int fd, void *buf, size_t n, size_t buflen)
+{
     ssize_t r;
     if (sockpool_io_begin(l, 0, 0, &r))
         return r;
-    r = real.read(fd, buf, n);
+    r = real.read_chk(fd, buf, n, buflen);
     io_done(l, 0, 0, r);
     return r;
 }
@@ -67,19 +87,11 @@ OBJPOOL_EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
     struct lease *l = reg_get(fd);
     if (likely(!l))
         return real.read_chk(fd, buf, n, buflen);
-    ssize_t r;
-    if (sockpool_io_begin(l, 0, 0, &r))
-        return r;
-    r = real.read_chk(fd, buf, n, buflen);
-    io_done(l, 0, 0, r);
-    return r;
+    return __read_chk_leased(l, fd, buf, n, buflen);
 }
 
-OBJPOOL_EXPORT ssize_t write(int fd, const void *buf, size_t n)
+static __attribute__((noinline)) ssize_t write_leased(struct lease *l, int fd, const void *buf, size_t n)
 {
-    struct lease *l = reg_get(fd);
-    if (likely(!l))
-        return real.write(fd, buf, n);
     ssize_t r;
     if (sockpool_io_begin(l, 1, 0, &r))
         return r;
@@ -88,11 +100,16 @@ OBJPOOL_EXPORT ssize_t write(int fd, const void *buf, size_t n)
     return r;
 }
 
-OBJPOOL_EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
+OBJPOOL_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 {
     struct lease *l = reg_get(fd);
     if (likely(!l))
-        return real.readv(fd, iov, cnt);
+        return real.write(fd, buf, n);
+    return write_leased(l, fd, buf, n);
+}
+
+static __attribute__((noinline)) ssize_t readv_leased(struct lease *l, int fd, const struct iovec *iov, int cnt)
+{
     ssize_t r;
     if (sockpool_io_begin(l, 0, 0, &r))
         return r;
@@ -101,11 +118,16 @@ OBJPOOL_EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
     return r;
 }
 
-OBJPOOL_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
+OBJPOOL_EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
 {
     struct lease *l = reg_get(fd);
     if (likely(!l))
-        return real.writev(fd, iov, cnt);
+        return real.readv(fd, iov, cnt);
+    return readv_leased(l, fd, iov, cnt);
+}
+
+static __attribute__((noinline)) ssize_t writev_leased(struct lease *l, int fd, const struct iovec *iov, int cnt)
+{
     ssize_t r;
     if (sockpool_io_begin(l, 1, 0, &r))
         return r;
@@ -114,15 +136,38 @@ OBJPOOL_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
     return r;
 }
 
+OBJPOOL_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
+{
+    struct lease *l = reg_get(fd);
+    if (likely(!l))
+        return real.writev(fd, iov, cnt);
+    return writev_leased(l, fd, iov, cnt);
+}
+
+static __attribute__((noinline)) ssize_t recv_leased(struct lease *l, int fd, void *buf, size_t n, int flags)
+{
+    ssize_t r;
+    if (sockpool_io_begin(l, 0, flags, &r))
+        return r;
+    r = real.recv(fd, buf, n, flags);
+    io_done(l, 0, flags, r);
+    return r;
+}
+
 OBJPOOL_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
 {
     struct lease *l = reg_get(fd);
     if (likely(!l))
         return real.recv(fd, buf, n, flags);
+    return recv_leased(l, fd, buf, n, flags);
+}
+
+static __attribute__((noinline)) ssize_t __recv_chk_leased(struct lease *l, int fd, void *buf, size_t n, size_t buflen, int flags)
+{
     ssize_t r;
     if (sockpool_io_begin(l, 0, flags, &r))
         return r;
-    r = real.recv(fd, buf, n, flags);
+    r = real.recv_chk(fd, buf, n, buflen, flags);
     io_done(l, 0, flags, r);
     return r;
 }
@@ -132,10 +177,15 @@ OBJPOOL_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, in
     struct lease *l = reg_get(fd);
     if (likely(!l))
         return real.recv_chk(fd, buf, n, buflen, flags);
+    return __recv_chk_leased(l, fd, buf, n, buflen, flags);
+}
+
+static __attribute__((noinline)) ssize_t recvfrom_leased(struct lease *l, int fd, void *buf, size_t n, int flags, struct sockaddr *a, socklen_t *al)
+{
     ssize_t r;
     if (sockpool_io_begin(l, 0, flags, &r))
         return r;
-    r = real.recv_chk(fd, buf, n, buflen, flags);
+    r = real.recvfrom(fd, buf, n, flags, a, al);
     io_done(l, 0, flags, r);
     return r;
 }
@@ -145,10 +195,16 @@ OBJPOOL_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct s
     struct lease *l = reg_get(fd);
     if (likely(!l))
         return real.recvfrom(fd, buf, n, flags, a, al);
+    return recvfrom_leased(l, fd, buf, n, flags, a, al);
+}
+
+static __attribute__((noinline)) ssize_t __recvfrom_chk_leased(struct lease *l, int fd, void *buf, size_t n, size_t buflen, int flags,
+                                      struct sockaddr *a, socklen_t *al)
+{
     ssize_t r;
     if (sockpool_io_begin(l, 0, flags, &r))
         return r;
-    r = real.recvfrom(fd, buf, n, flags, a, al);
+    r = real.recvfrom_chk(fd, buf, n, buflen, flags, a, al);
     io_done(l, 0, flags, r);
     return r;
 }
@@ -159,10 +215,15 @@ OBJPOOL_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen
     struct lease *l = reg_get(fd);
     if (likely(!l))
         return real.recvfrom_chk(fd, buf, n, buflen, flags, a, al);
+    return __recvfrom_chk_leased(l, fd, buf, n, buflen, flags, a, al);
+}
+
+static __attribute__((noinline)) ssize_t recvmsg_leased(struct lease *l, int fd, struct msghdr *msg, int flags)
+{
     ssize_t r;
     if (sockpool_io_begin(l, 0, flags, &r))
         return r;
-    r = real.recvfrom_chk(fd, buf, n, buflen, flags, a, al);
+    r = real.recvmsg(fd, msg, flags);
     io_done(l, 0, flags, r);
     return r;
 }
@@ -172,11 +233,16 @@ OBJPOOL_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
     struct lease *l = reg_get(fd);
     if (likely(!l))
         return real.recvmsg(fd, msg, flags);
+    return recvmsg_leased(l, fd, msg, flags);
+}
+
+static __attribute__((noinline)) ssize_t send_leased(struct lease *l, int fd, const void *buf, size_t n, int flags)
+{
     ssize_t r;
-    if (sockpool_io_begin(l, 0, flags, &r))
+    if (sockpool_io_begin(l, 1, flags, &r))
         return r;
-    r = real.recvmsg(fd, msg, flags);
-    io_done(l, 0, flags, r);
+    r = real.send(fd, buf, n, flags);
+    io_done(l, 1, flags, r);
     return r;
 }
 
@@ -185,10 +251,15 @@ OBJPOOL_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
     struct lease *l = reg_get(fd);
     if (likely(!l))
         return real.send(fd, buf, n, flags);
+    return send_leased(l, fd, buf, n, flags);
+}
+
+static __attribute__((noinline)) ssize_t sendto_leased(struct lease *l, int fd, const void *buf, size_t n, int flags, const struct sockaddr *a, socklen_t al)
+{
     ssize_t r;
     if (sockpool_io_begin(l, 1, flags, &r))
         return r;
-    r = real.send(fd, buf, n, flags);
+    r = real.sendto(fd, buf, n, flags, a, al);
     io_done(l, 1, flags, r);
     return r;
 }
@@ -198,12 +269,7 @@ OBJPOOL_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags, cons
     struct lease *l = reg_get(fd);
     if (likely(!l))
         return real.sendto(fd, buf, n, flags, a, al);
-    ssize_t r;
-    if (sockpool_io_begin(l, 1, flags, &r))
-        return r;
-    r = real.sendto(fd, buf, n, flags, a, al);
-    io_done(l, 1, flags, r);
-    return r;
+    return sendto_leased(l, fd, buf, n, flags, a, al);
 }
 
 /* Any lease whose fd rides in an SCM_RIGHTS message is shared from now on:
@@ -223,6 +289,16 @@ static void mark_passed_fds(const struct msghdr *msg)
     }
 }
 
+static __attribute__((noinline)) ssize_t sendmsg_leased(struct lease *l, int fd, const struct msghdr *msg, int flags)
+{
+    ssize_t r;
+    if (sockpool_io_begin(l, 1, flags, &r))
+        return r;
+    r = real.sendmsg(fd, msg, flags);
+    io_done(l, 1, flags, r);
+    return r;
+}
+
 OBJPOOL_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
     if (msg && msg->msg_controllen && reg_nslots)
@@ -230,10 +306,5 @@ OBJPOOL_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
     struct lease *l = reg_get(fd);
     if (likely(!l))
         return real.sendmsg(fd, msg, flags);
-    ssize_t r;
-    if (sockpool_io_begin(l, 1, flags, &r))
-        return r;
-    r = real.sendmsg(fd, msg, flags);
-    io_done(l, 1, flags, r);
-    return r;
+    return sendmsg_leased(l, fd, msg, flags);
 }

@@ -620,7 +620,10 @@ int sockpool_close(int fd, struct lease *l)
             real_close(fd);
             int r = objpool_release(t->pool, l); /* may still destroy: full, lifetime */
             log_debug("close fd %d of %s: %s", fd, t->label, r == OBJPOOL_PARKED ? "parked" : "pool full or too old, closed");
-            objpool_evict_expired(t->pool);
+            /* with LIFO the oldest idle objects never come up again; age
+             * them out here (objpool starts no thread for it) */
+            if (t->spec->opts.idle_timeout_ms || t->spec->opts.max_lifetime_ms)
+                objpool_evict_expired(t->pool);
             return 0;
         }
     }
