@@ -332,12 +332,19 @@ static void *take_idle(objpool_t *p, void *arg, struct entry *got)
         }
         if (!idle_pop(p, got))
             return NULL;
-        pthread_mutex_unlock(&p->lock);
+        /* the settings are read under the lock; the callbacks run without it */
         int reason = expiry_reason(p, got, now_ns());
-        if (!reason && p->validate)
+        pthread_mutex_unlock(&p->lock);
+        if (!reason && p->validate) {
             reason = p->validate(p->user, got->obj, arg);
-        if (!reason && p->reset)
+            if (reason < 0) /* a C-style -1 is a refusal too, and must be counted */
+                reason = OBJPOOL_DISCARD_INVALID;
+        }
+        if (!reason && p->reset) {
             reason = p->reset(p->user, got->obj, arg);
+            if (reason < 0)
+                reason = OBJPOOL_DISCARD_RESET_FAILED;
+        }
         if (reason)
             p->destroy(p->user, got->obj);
         pthread_mutex_lock(&p->lock);
