@@ -40,7 +40,7 @@ struct objpool {
     uint64_t max_lifetime_ns;
     uint64_t rng;
 
-    struct entry *idle; /* ring of idle_cap entries */
+    struct entry *idle; /* ring of idle_cap entries, grown on demand up to max_size */
     size_t idle_cap, idle_head, idle_count;
 
     struct entry *leases; /* open addressing, linear probing, cap is 2^k */
@@ -185,6 +185,32 @@ done:
 
 /* ---- the idle ring ---------------------------------------------------- */
 
+/* Make room for one more idle entry: the ring doubles (from 16) up to
+ * max_size, so a large max_size (SIZE_MAX for "no bound") costs nothing up
+ * front. -1 if it cannot grow: the caller treats the pool as full. */
+static int idle_reserve(objpool_t *p)
+{
+    if (p->idle_count < p->idle_cap)
+        return 0;
+    size_t cap = p->idle_cap ? p->idle_cap * 2 : 16;
+    if (cap > p->max_size || cap < p->idle_cap)
+        cap = p->max_size;
+    if (cap <= p->idle_count || cap > SIZE_MAX / sizeof(struct entry))
+        return -1;
+    struct entry *ring = map_zero(cap * sizeof *ring);
+    if (!ring)
+        return -1;
+    for (size_t i = 0; i < p->idle_count; i++)
+        ring[i] = p->idle[(p->idle_head + i) % p->idle_cap];
+    if (p->idle)
+        munmap(p->idle, p->idle_cap * sizeof *p->idle);
+    p->idle = ring;
+    p->idle_cap = cap;
+    p->idle_head = 0;
+    return 0;
+}
+
+/* The caller has checked idle_count < max_size and called idle_reserve(). */
 static void idle_push(objpool_t *p, const struct entry *e)
 {
     size_t tail = (p->idle_head + p->idle_count) % p->idle_cap;
@@ -247,11 +273,7 @@ objpool_t *objpool_new(objpool_create_fn create, objpool_destroy_fn destroy,
     p->reset = reset;
     p->user = user;
     p->rng = (now_ns() ^ ((uint64_t)getpid() << 32) ^ (uintptr_t)p) | 1;
-    objpool_set_max_size(p, max_size);
-    if (!p->idle) {
-        munmap(p, sizeof *p);
-        return NULL;
-    }
+    p->max_size = max_size;
     return p;
 }
 
@@ -269,14 +291,12 @@ static int idle_pop_oldest(objpool_t *p, struct entry *out)
 
 void objpool_set_max_size(objpool_t *p, size_t max_size)
 {
-    size_t cap = max_size ? max_size : 1;
-    struct entry *ring = map_zero(cap * sizeof *ring);
-    if (!ring)
-        return;
     pthread_mutex_lock(&p->lock);
     p->max_size = max_size;
-    /* Shrinking: the oldest idle objects that no longer fit are destroyed. */
-    while (p->idle_count > max_size) {
+    /* Shrinking: the oldest idle objects that no longer fit are destroyed.
+     * The ring itself is kept (it only ever holds max_size entries). The
+     * bound is re-read each round: another thread may change it meanwhile. */
+    while (p->idle_count > p->max_size) {
         struct entry e;
         idle_pop_oldest(p, &e);
         count_discard(p, OBJPOOL_DISCARD_FULL);
@@ -284,19 +304,7 @@ void objpool_set_max_size(objpool_t *p, size_t max_size)
         p->destroy(p->user, e.obj);
         pthread_mutex_lock(&p->lock);
     }
-    struct entry *old = p->idle;
-    size_t old_cap = p->idle_cap, n = 0;
-    struct entry e;
-    while (n < cap && idle_pop_oldest(p, &e))
-        ring[n++] = e;
-    p->idle = ring;
-    p->idle_cap = cap;
-    p->idle_head = 0;
-    p->idle_count = n;
-    p->st.idle = n;
     pthread_mutex_unlock(&p->lock);
-    if (old)
-        munmap(old, old_cap * sizeof *old);
 }
 
 void objpool_set_idle_timeout_ms(objpool_t *p, uint64_t ms)
@@ -437,7 +445,7 @@ int objpool_add_idle(objpool_t *p, void *obj)
 {
     uint64_t now = now_ns();
     pthread_mutex_lock(&p->lock);
-    int room = p->idle_count < p->max_size;
+    int room = p->idle_count < p->max_size && idle_reserve(p) == 0;
     if (room) {
         struct entry e = {obj, now, lifetime_deadline(p, now), now};
         idle_push(p, &e);
@@ -468,7 +476,7 @@ static int give_back(objpool_t *p, void *obj, int reason)
     uint64_t now = now_ns();
     if (reason < 0 && e.deadline_ns && now >= e.deadline_ns)
         reason = OBJPOOL_DISCARD_LIFETIME;
-    if (reason < 0 && p->idle_count >= p->max_size)
+    if (reason < 0 && (p->idle_count >= p->max_size || idle_reserve(p) < 0))
         reason = OBJPOOL_DISCARD_FULL;
     if (reason < 0) {
         e.parked_ns = now;
@@ -557,7 +565,8 @@ void objpool_free(objpool_t *p)
     objpool_clear(p);
     if (p->leases)
         munmap(p->leases, p->lease_cap * sizeof *p->leases);
-    munmap(p->idle, p->idle_cap * sizeof *p->idle);
+    if (p->idle)
+        munmap(p->idle, p->idle_cap * sizeof *p->idle);
     pthread_mutex_destroy(&p->lock);
     munmap(p, sizeof *p);
 }
