@@ -542,6 +542,51 @@ int sockpool_shutdown(int fd, struct lease *l, int how)
 
 /* ---- release ------------------------------------------------------------ */
 
+/* Why a connection that failed the quick checks may not be parked: unread
+ * bytes, a hang-up, an error (one poll names it). 0 if poll sees nothing. */
+static int poll_reason(int fd)
+{
+    struct pollfd p = {fd, POLLIN | POLLRDHUP, 0};
+    int n = poll(&p, 1, 0);
+    if (n < 0)
+        return REASON_ERROR;
+    if (n == 0)
+        return 0;
+    if (p.revents & (POLLRDHUP | POLLHUP))
+        return REASON_STALE_EOF;
+    if (p.revents & (POLLERR | POLLNVAL))
+        return REASON_ERROR;
+    return REASON_UNREAD_DATA;
+}
+
+/* TCP: the kernel's own count of what crossed the wire must equal what
+ * objpool saw through the interposed calls. bytes_received == bytes read
+ * proves no unread byte and no FIN (the FIN counts too); bytes_acked ==
+ * bytes written + 1 (the SYN) proves nothing is unsent or unacknowledged.
+ * More than objpool saw means I/O went around it (sendfile, splice, stdio on
+ * fdopen, a raw syscall). One getsockopt decides the common case; poll only
+ * names the reason when it fails. */
+static int tcp_reason(int fd, struct lease *l)
+{
+    uint64_t out = atomic_load(&l->bytes_out), in = atomic_load(&l->bytes_in);
+    struct tcp_info ti;
+    socklen_t tl = sizeof ti;
+    memset(&ti, 0, sizeof ti);
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) < 0 ||
+        tl < offsetof(struct tcp_info, tcpi_bytes_received) + sizeof ti.tcpi_bytes_received)
+        return REASON_UNOBSERVED_IO; /* a kernel without the counters: cannot prove it */
+    if (ti.tcpi_state == KTCP_ESTABLISHED && ti.tcpi_bytes_acked == out + 1 && ti.tcpi_bytes_received == in)
+        return 0;
+    int why = poll_reason(fd);
+    if (why)
+        return why;
+    if (ti.tcpi_state != KTCP_ESTABLISHED)
+        return ti.tcpi_state == KTCP_CLOSE_WAIT ? REASON_STALE_EOF : REASON_ERROR;
+    if (ti.tcpi_bytes_acked < out + 1 && ti.tcpi_bytes_received == in)
+        return REASON_ABANDONED; /* written, not yet acknowledged */
+    return REASON_UNOBSERVED_IO;
+}
+
 /* 0 if the connection may be parked, else why not. */
 static int release_reason(int fd, struct lease *l)
 {
@@ -565,41 +610,15 @@ static int release_reason(int fd, struct lease *l)
     case IO_ERROR:
         return REASON_ERROR;
     }
-    struct pollfd p = {fd, POLLIN | POLLRDHUP, 0};
-    int n = poll(&p, 1, 0);
-    if (n < 0)
-        return REASON_ERROR;
-    if (n > 0) {
-        if (p.revents & (POLLRDHUP | POLLHUP))
-            return REASON_STALE_EOF;
-        if (p.revents & (POLLERR | POLLNVAL))
-            return REASON_ERROR;
-        return REASON_UNREAD_DATA;
-    }
-    uint64_t out = atomic_load(&l->bytes_out), in = atomic_load(&l->bytes_in);
-    if (l->target->family == AF_UNIX) {
-        int queued = 0;
-        if (ioctl(fd, SIOCOUTQ, &queued) < 0 || queued)
-            return REASON_ABANDONED;
-        return 0;
-    }
-    /* The kernel's own count of what crossed the wire must equal what
-     * objpool saw: more means I/O went around us (sendfile, splice, stdio
-     * on fdopen, a raw syscall). bytes_acked counts the SYN; acked == sent
-     * also proves nothing is left unsent. */
-    struct tcp_info ti;
-    socklen_t tl = sizeof ti;
-    memset(&ti, 0, sizeof ti);
-    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) < 0 ||
-        tl < offsetof(struct tcp_info, tcpi_bytes_received) + sizeof ti.tcpi_bytes_received)
-        return REASON_UNOBSERVED_IO;
-    if (ti.tcpi_state != KTCP_ESTABLISHED)
-        return ti.tcpi_state == KTCP_CLOSE_WAIT ? REASON_STALE_EOF : REASON_ERROR;
-    if (ti.tcpi_bytes_acked != out + 1 || ti.tcpi_bytes_received != in) {
-        if (ti.tcpi_bytes_acked < out + 1 && ti.tcpi_bytes_received == in)
-            return REASON_ABANDONED; /* written, not yet acknowledged */
-        return REASON_UNOBSERVED_IO;
-    }
+    if (l->target->family != AF_UNIX)
+        return tcp_reason(fd, l);
+    int why = poll_reason(fd);
+    if (why)
+        return why;
+    /* Unix stream: bytes the server has not read yet */
+    int queued = 0;
+    if (ioctl(fd, SIOCOUTQ, &queued) < 0 || queued)
+        return REASON_ABANDONED;
     return 0;
 }
 
