@@ -22,7 +22,7 @@
 struct entry {
     void *obj;
     uint64_t created_ns;
-    uint64_t deadline_ns; /* max_lifetime with jitter; 0 = none */
+    uint64_t jitter;      /* this object's share of the lifetime jitter, 0..2^32-1 */
     uint64_t parked_ns;   /* when it went idle (idle ring only) */
 };
 
@@ -91,14 +91,27 @@ static uint64_t next_random(objpool_t *p)
 }
 
 /* Up to 10% earlier than max_lifetime, so objects made together do not all
- * expire together (HikariCP does the same). */
-static uint64_t lifetime_deadline(objpool_t *p, uint64_t created)
+ * expire together (HikariCP does the same). Each object draws its fraction
+ * once; the deadline is computed from the current setting, so a
+ * max_lifetime set after objects exist applies to them too. */
+static uint64_t new_jitter(objpool_t *p)
+{
+    return next_random(p) >> 32;
+}
+
+static int past_lifetime(const objpool_t *p, const struct entry *e, uint64_t now)
 {
     if (!p->max_lifetime_ns)
         return 0;
     uint64_t spread = p->max_lifetime_ns / 10;
-    uint64_t jitter = spread ? next_random(p) % spread : 0;
-    return created + p->max_lifetime_ns - jitter;
+    uint64_t jitter = (uint64_t)(((unsigned __int128)spread * e->jitter) >> 32);
+    return now - e->created_ns >= p->max_lifetime_ns - jitter;
+}
+
+/* ms to ns, saturating (UINT64_MAX ms is "forever", not a wrapped value). */
+static uint64_t ms_to_ns(uint64_t ms)
+{
+    return ms > UINT64_MAX / 1000000ull ? UINT64_MAX : ms * 1000000ull;
 }
 
 /* ---- the lease set ---------------------------------------------------- */
@@ -241,7 +254,7 @@ static int expiry_reason(objpool_t *p, const struct entry *e, uint64_t now)
 {
     if (p->idle_timeout_ns && now - e->parked_ns > p->idle_timeout_ns)
         return OBJPOOL_DISCARD_EXPIRED;
-    if (e->deadline_ns && now >= e->deadline_ns)
+    if (past_lifetime(p, e, now))
         return OBJPOOL_DISCARD_LIFETIME;
     return 0;
 }
@@ -310,14 +323,14 @@ void objpool_set_max_size(objpool_t *p, size_t max_size)
 void objpool_set_idle_timeout_ms(objpool_t *p, uint64_t ms)
 {
     pthread_mutex_lock(&p->lock);
-    p->idle_timeout_ns = ms * 1000000ull;
+    p->idle_timeout_ns = ms_to_ns(ms);
     pthread_mutex_unlock(&p->lock);
 }
 
 void objpool_set_max_lifetime_ms(objpool_t *p, uint64_t ms)
 {
     pthread_mutex_lock(&p->lock);
-    p->max_lifetime_ns = ms * 1000000ull;
+    p->max_lifetime_ns = ms_to_ns(ms);
     pthread_mutex_unlock(&p->lock);
 }
 
@@ -424,7 +437,7 @@ int objpool_adopt(objpool_t *p, void *obj, uint64_t create_ns)
 {
     uint64_t now = now_ns();
     pthread_mutex_lock(&p->lock);
-    struct entry e = {obj, now, lifetime_deadline(p, now), 0};
+    struct entry e = {obj, now, new_jitter(p), 0};
     int rc = lease_in(p, &e);
     if (rc == 0) {
         p->st.misses++;
@@ -447,7 +460,7 @@ int objpool_add_idle(objpool_t *p, void *obj)
     pthread_mutex_lock(&p->lock);
     int room = p->idle_count < p->max_size && idle_reserve(p) == 0;
     if (room) {
-        struct entry e = {obj, now, lifetime_deadline(p, now), now};
+        struct entry e = {obj, now, new_jitter(p), now};
         idle_push(p, &e);
     } else {
         count_discard(p, OBJPOOL_DISCARD_FULL);
@@ -474,7 +487,7 @@ static int give_back(objpool_t *p, void *obj, int reason)
     lease_remove(p, le);
     p->st.released++;
     uint64_t now = now_ns();
-    if (reason < 0 && e.deadline_ns && now >= e.deadline_ns)
+    if (reason < 0 && past_lifetime(p, &e, now))
         reason = OBJPOOL_DISCARD_LIFETIME;
     if (reason < 0 && (p->idle_count >= p->max_size || idle_reserve(p) < 0))
         reason = OBJPOOL_DISCARD_FULL;
