@@ -140,13 +140,16 @@ struct objpool_borrow_scope {
     int broken;
     int done;
 };
+/* The macro's halves: begin acquires (evaluating `pool` once), end releases
+ * or, if broken, discards. Usable directly for a hand-made scope. */
+OBJPOOL_API struct objpool_borrow_scope objpool_borrow_begin(objpool_t *pool);
 OBJPOOL_API void objpool_borrow_end(struct objpool_borrow_scope *scope);
 
 #define OBJPOOL_CAT_(a, b) a##b
 #define OBJPOOL_CAT(a, b) OBJPOOL_CAT_(a, b)
 #define OBJPOOL_BORROW(pool, type, var)                                                  \
     for (struct objpool_borrow_scope OBJPOOL_CAT(objpool_scope_, var)                   \
-             __attribute__((cleanup(objpool_borrow_end))) = {(pool), objpool_acquire(pool), 0, 0}; \
+             __attribute__((cleanup(objpool_borrow_end))) = objpool_borrow_begin(pool);    \
          !OBJPOOL_CAT(objpool_scope_, var).done && OBJPOOL_CAT(objpool_scope_, var).obj;  \
          OBJPOOL_CAT(objpool_scope_, var).done = 1)                                       \
         for (type var = (type)OBJPOOL_CAT(objpool_scope_, var).obj; var; var = NULL)

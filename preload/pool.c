@@ -643,6 +643,12 @@ void objpool_unlock(objpool_t *p)
     pthread_mutex_unlock(&p->lock);
 }
 
+struct objpool_borrow_scope objpool_borrow_begin(objpool_t *pool)
+{
+    struct objpool_borrow_scope s = {pool, objpool_acquire(pool), 0, 0};
+    return s;
+}
+
 void objpool_borrow_end(struct objpool_borrow_scope *s)
 {
     if (!s->obj)
