@@ -109,6 +109,11 @@ OBJPOOL_API void objpool_set_max_lifetime_ms(objpool_t *pool, uint64_t ms);  /* 
 OBJPOOL_API void objpool_set_order(objpool_t *pool, enum objpool_order order);
 OBJPOOL_API void objpool_get_stats(objpool_t *pool, objpool_stats_t *out);
 OBJPOOL_API const char *objpool_discard_name(int reason);
+/* Debug hook for foreign and double releases: fn(user, obj) runs, without
+ * the pool lock, after the bad release was counted (the core itself does no
+ * I/O; log from fn). NULL removes it. */
+typedef void (*objpool_bad_release_fn)(void *user, void *obj);
+OBJPOOL_API void objpool_set_bad_release_hook(objpool_t *pool, objpool_bad_release_fn fn);
 /* Is obj out on loan from this pool right now? */
 OBJPOOL_API int objpool_is_leased(objpool_t *pool, void *obj);
 

@@ -32,6 +32,7 @@ struct objpool {
     objpool_destroy_fn destroy;
     objpool_validate_fn validate;
     objpool_reset_fn reset;
+    objpool_bad_release_fn bad_release;
     void *user;
 
     size_t max_size;
@@ -479,7 +480,10 @@ static int give_back(objpool_t *p, void *obj, int reason)
     struct entry *le = lease_find(p, obj);
     if (!le) {
         p->st.bad_releases++;
+        objpool_bad_release_fn hook = p->bad_release;
         pthread_mutex_unlock(&p->lock);
+        if (hook)
+            hook(p->user, obj);
         errno = saved;
         return OBJPOOL_ENOTLEASED;
     }
@@ -515,6 +519,13 @@ int objpool_discard(objpool_t *p, void *obj, int reason)
     if (reason < 0 || reason >= OBJPOOL_DISCARD_MAX)
         reason = OBJPOOL_DISCARD_INVALID;
     return give_back(p, obj, reason);
+}
+
+void objpool_set_bad_release_hook(objpool_t *p, objpool_bad_release_fn fn)
+{
+    pthread_mutex_lock(&p->lock);
+    p->bad_release = fn;
+    pthread_mutex_unlock(&p->lock);
 }
 
 int objpool_is_leased(objpool_t *p, void *obj)
