@@ -156,7 +156,7 @@ pool_for() { echo "tcp://127.0.0.1:$1"; }
 }
 
 # --- 10. nginx --------------------------------------------------------------------------------------
-# Placeholder: the nginx upstream test is written separately (tests/nginx.bats).
+# Placeholder: the nginx upstream test is written separately, in another .bats file.
 
 # --- 11. bad configuration ----------------------------------------------------------------------------
 
