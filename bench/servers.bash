@@ -1,0 +1,221 @@
+# Start/stop the real servers objpool's real-world tests and benchmarks use.
+# Sourced by tests/realworld.bats and bench/run.sh.  Every server runs as the
+# current user, in its own directory, on a free loopback port.
+#
+#   start_nginx DIR [extra http-block directives]   -> NGINX_PORT, NGINX_PID
+#       serves DIR/www at /f/ (http_loop.py --gen-files writes it) and logs
+#       "$connection $connection_requests $status $request" to DIR/access.log
+#   start_redis DIR [redis-server options]          -> REDIS_PORT, REDIS_PID
+#       (REDIS_WANT_PORT=N: use port N, e.g. to restart a server)
+#   start_memcached DIR                             -> MEMCACHED_PORT, MEMCACHED_PID
+#   start_haproxy DIR BACKEND_PORT                  -> HAPROXY_PORT, HAPROXY_PID
+#   start_nutcracker DIR REDIS_PORT                 -> NUTCRACKER_PORT, NUTCRACKER_PID
+#   stop_servers                                    stops every server started here
+# A start_* function returns 1, with the server's log on stderr, when the
+# server does not come up; the caller decides whether to skip or fail.
+# SERVER_WRAP (e.g. "taskset -c 0") prefixes every server command.
+
+SERVERS_STARTED=()
+SERVER_WRAP=${SERVER_WRAP:-}
+SYS_PY=/usr/bin/python3
+[[ -x $SYS_PY ]] || SYS_PY=python3
+
+sbin() {
+    local c=$1
+    if command -v "$c" >/dev/null 2>&1; then command -v "$c"
+    elif [[ -x /usr/sbin/$c ]]; then echo "/usr/sbin/$c"
+    else echo "/sbin/$c"; fi
+}
+
+# free_port: a loopback TCP port nobody listens on right now.
+free_port() {
+    "$SYS_PY" -c 'import socket
+s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# wait_port PORT PID LOG: up to 10 s for PORT to accept; 1 if PID died.
+wait_port() {
+    local port=$1 pid=$2 log=$3 i
+    for ((i = 0; i < 200; i++)); do
+        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            return 0
+        fi
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.05
+    done
+    echo "server (pid $pid) did not listen on port $port; log:" >&2
+    cat "$log" >&2 2>/dev/null
+    return 1
+}
+
+# _start NAME DIR PORT LOG CMD...: run CMD in the background (3 closed so a
+# bats run is not held open), remember it, wait for its port.
+_start() {
+    local name=$1 dir=$2 port=$3 log=$4
+    shift 4
+    # shellcheck disable=SC2086
+    $SERVER_WRAP "$@" >>"$log" 2>&1 3>&- </dev/null &
+    local pid=$!
+    SERVERS_STARTED+=("$pid")
+    printf -v "${name}_PID" '%s' "$pid"
+    printf -v "${name}_PORT" '%s' "$port"
+    wait_port "$port" "$pid" "$log"
+}
+
+# _retry FUNC ARGS...: FUNC picks a free port itself; retry twice if another
+# process took the port between free_port and bind.
+_retry() {
+    local i
+    for i in 1 2 3; do
+        "$@" && return 0
+    done
+    return 1
+}
+
+start_nginx() { _retry _start_nginx "$@"; }
+_start_nginx() {
+    local dir=$1 extra=${2:-} port
+    port=$(free_port) || return 1
+    mkdir -p "$dir/tmp" "$dir/www"
+    cat >"$dir/nginx.conf" <<CONF
+daemon off;
+master_process off;
+worker_processes 1;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events { worker_connections 1024; }
+http {
+    log_format conn '\$connection \$connection_requests \$status \$request';
+    access_log $dir/access.log conn;
+    client_body_temp_path $dir/tmp/body;
+    proxy_temp_path $dir/tmp/proxy;
+    fastcgi_temp_path $dir/tmp/fastcgi;
+    uwsgi_temp_path $dir/tmp/uwsgi;
+    scgi_temp_path $dir/tmp/scgi;
+    default_type application/octet-stream;
+    keepalive_timeout 75s;
+    $extra
+    server {
+        listen 127.0.0.1:$port;
+        location /f/ { alias $dir/www/; }
+    }
+}
+CONF
+    _start NGINX "$dir" "$port" "$dir/nginx.out" \
+        "$(sbin nginx)" -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log"
+}
+
+# nginx_connections DIR: distinct connection serials in DIR/access.log.
+nginx_connections() {
+    awk '{print $1}' "$1/access.log" | sort -u | wc -l
+}
+# nginx_requests DIR: requests logged.
+nginx_requests() {
+    wc -l <"$1/access.log"
+}
+
+start_redis() { _retry _start_redis "$@"; }
+_start_redis() {
+    local dir=$1 port=${REDIS_WANT_PORT:-}
+    shift
+    [[ -n $port ]] || port=$(free_port) || return 1
+    mkdir -p "$dir"
+    _start REDIS "$dir" "$port" "$dir/redis.out" \
+        "$(sbin redis-server)" --port "$port" --bind 127.0.0.1 --dir "$dir" \
+        --save '' --appendonly no --daemonize no --logfile "$dir/redis.log" "$@"
+}
+
+# redis_stat PORT FIELD: an INFO field, read by a client that is not preloaded.
+redis_stat() {
+    "$SYS_PY" - "$1" "$2" <<'PY'
+import sys, redis
+print(redis.Redis(host="127.0.0.1", port=int(sys.argv[1])).info()[sys.argv[2]])
+PY
+}
+
+start_memcached() { _retry _start_memcached "$@"; }
+_start_memcached() {
+    local dir=$1 port user=()
+    port=$(free_port) || return 1
+    mkdir -p "$dir"
+    [[ $(id -u) == 0 ]] && user=(-u root)
+    _start MEMCACHED "$dir" "$port" "$dir/memcached.out" \
+        "$(sbin memcached)" "${user[@]}" -l 127.0.0.1 -p "$port" -U 0 -m 64 -c 1024
+}
+
+# memcached_stat PORT FIELD
+memcached_stat() {
+    "$SYS_PY" - "$1" "$2" <<'PY'
+import sys
+from pymemcache.client.base import Client
+c = Client(("127.0.0.1", int(sys.argv[1])))
+print(c.stats()[sys.argv[2].encode()])
+c.close()
+PY
+}
+
+start_haproxy() { _retry _start_haproxy "$@"; }
+_start_haproxy() {
+    local dir=$1 backend=$2 port
+    port=$(free_port) || return 1
+    mkdir -p "$dir"
+    cat >"$dir/haproxy.cfg" <<CONF
+global
+    maxconn 1024
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+    timeout http-keep-alive 30s
+frontend fe
+    bind 127.0.0.1:$port
+    default_backend be
+backend be
+    http-reuse always
+    server s1 127.0.0.1:$backend
+CONF
+    _start HAPROXY "$dir" "$port" "$dir/haproxy.out" \
+        "$(sbin haproxy)" -db -f "$dir/haproxy.cfg"
+}
+
+start_nutcracker() { _retry _start_nutcracker "$@"; }
+_start_nutcracker() {
+    local dir=$1 backend=$2 port
+    port=$(free_port) || return 1
+    mkdir -p "$dir"
+    cat >"$dir/nutcracker.yml" <<CONF
+bench:
+  listen: 127.0.0.1:$port
+  redis: true
+  hash: fnv1a_64
+  distribution: ketama
+  auto_eject_hosts: false
+  server_connections: 1
+  servers:
+    - 127.0.0.1:$backend:1
+CONF
+    _start NUTCRACKER "$dir" "$port" "$dir/nutcracker.out" \
+        "$(sbin nutcracker)" -c "$dir/nutcracker.yml" -o "$dir/nutcracker.log" \
+        -p "$dir/nutcracker.pid" -s "$(free_port)"
+}
+
+# stop_server PID: SIGTERM, SIGKILL after 3 s.
+stop_server() {
+    local pid=$1 i
+    kill -TERM "$pid" 2>/dev/null || return 0
+    for ((i = 0; i < 60; i++)); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.05
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+
+stop_servers() {
+    local pid
+    for pid in "${SERVERS_STARTED[@]}"; do
+        stop_server "$pid"
+    done
+    SERVERS_STARTED=()
+}
