@@ -356,14 +356,49 @@ static struct pool_spec *new_spec(struct config *cfg)
     return sp;
 }
 
-static int text_ok(const char *s)
+/* Text: no control bytes but tab, and valid UTF-8 (no overlongs, no
+ * surrogates, nothing above U+10FFFF). Returns the offset of the first
+ * byte that is not text, or -1 if all is text. */
+static long bad_text_at(const char *s)
 {
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        unsigned c = *p;
+        long at = (long)(p - (const unsigned char *)s);
         if ((c < 32 && c != '\t') || c == 127)
-            return 0;
+            return at;
+        if (c < 0x80) {
+            p++;
+            continue;
+        }
+        int n;
+        unsigned cp, min;
+        if (c >= 0xc2 && c <= 0xdf) {
+            n = 1, cp = c & 0x1f, min = 0x80;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            n = 2, cp = c & 0x0f, min = 0x800;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            n = 3, cp = c & 0x07, min = 0x10000;
+        } else {
+            return at;
+        }
+        for (int i = 1; i <= n; i++) {
+            if ((p[i] & 0xc0) != 0x80)
+                return at; /* also stops at the terminating NUL */
+            cp = (cp << 6) | (p[i] & 0x3fu);
+        }
+        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return at;
+        p += n + 1;
     }
-    return 1;
+    return -1;
+}
+
+/* "byte 0x01 at column 7": the token of a not-text error (columns from 1) */
+static void bad_byte_token(char *buf, size_t size, unsigned char c, long at)
+{
+    fmt_buf(buf, size, "byte 0x%c%c at column %ld", "0123456789abcdef"[c >> 4], "0123456789abcdef"[c & 15],
+            at + 1);
 }
 
 /* Parse `key=value` into o, reporting errors. 0 on success. */
@@ -460,8 +495,11 @@ static void parse_pools_env(struct config *cfg, const char *text, const struct p
             continue;
         char source[48];
         fmt_buf(source, sizeof source, "OBJPOOL_POOLS:%d", n);
-        if (!text_ok(item)) {
-            config_error(cfg, source, "(item)", "bytes that are not text");
+        long bad = bad_text_at(item);
+        if (bad >= 0) {
+            char tok[48];
+            bad_byte_token(tok, sizeof tok, (unsigned char)item[bad], bad);
+            config_error(cfg, source, tok, "bytes that are not text");
             continue;
         }
         parse_env_item(cfg, source, item, defaults);
@@ -584,23 +622,32 @@ static void parse_file(struct config *cfg, const char *path, int max_size_from_e
         lineno++;
         char source[MAX_URL + 32];
         fmt_buf(source, sizeof source, "%s:%d", path, lineno);
-        if (memchr(p, '\0', (size_t)(end - p))) {
-            config_error(cfg, source, "(line)", "bytes that are not text");
+        char *nul = memchr(p, '\0', (size_t)(end - p));
+        if (nul) {
+            char tok[48];
+            bad_byte_token(tok, sizeof tok, 0, (long)(nul - p));
+            config_error(cfg, source, tok, "bytes that are not text");
             p = end + 1;
             continue;
         }
         *end = '\0';
         if (end - p > MAX_LINE) {
-            config_error(cfg, source, "(line)", "line longer than 4096 bytes");
+            char tok[48];
+            fmt_buf(tok, sizeof tok, "line of %ld bytes", (long)(end - p));
+            config_error(cfg, source, tok, "line longer than 4096 bytes");
             p = end + 1;
             continue;
         }
-        char *line = trim(p);
+        char *start = p, *line = trim(p);
         p = end + 1;
         if (!*line || *line == '#')
             continue;
-        if (!text_ok(line)) {
-            config_error(cfg, source, "(line)", "bytes that are not text");
+        long bad = bad_text_at(line);
+        if (bad >= 0) {
+            char tok[48];
+            /* the column in the line as written, before trimming */
+            bad_byte_token(tok, sizeof tok, (unsigned char)line[bad], bad + (long)(line - start));
+            config_error(cfg, source, tok, "bytes that are not text");
             continue;
         }
         char *words[OPT_COUNT * 2 + 2];
@@ -621,8 +668,10 @@ static void parse_file(struct config *cfg, const char *path, int max_size_from_e
             else
                 add_spec(cfg, source, words[1], words + 2, nw - 2, defaults);
         } else if (!strcmp(words[0], "default")) {
+            /* one error per line, as for pool lines */
             for (int i = 1; i < nw; i++)
-                apply_kv(cfg, source, defaults, words[i], 1);
+                if (apply_kv(cfg, source, defaults, words[i], 1) < 0)
+                    break;
         } else if (!strcmp(words[0], "set")) {
             if (nw != 3)
                 config_error(cfg, source, words[0], "expected set NAME VALUE");
@@ -725,12 +774,22 @@ static int same_address(const struct target *a, const struct target *b)
     return !strcmp(a->spec->path, b->spec->path);
 }
 
-static void add_resolved(struct config *cfg, struct pool_spec *sp, int *cap)
+static int is_duplicate(const struct config *cfg, const struct target *t)
+{
+    for (int i = 0; i < cfg->ntargets; i++)
+        if (same_address(&cfg->targets[i], t))
+            return 1;
+    return 0;
+}
+
+/* The targets of one spec. Returns how many were added, -1 if the host
+ * name does not resolve (warned here). */
+static int add_resolved(struct config *cfg, struct pool_spec *sp, int *cap)
 {
     if (sp->kind == POOL_UNIX || sp->kind == POOL_FILE) {
         struct target *t = new_target(cfg, sp, cap);
         if (!t)
-            return;
+            return -1;
         if (sp->kind == POOL_UNIX) {
             t->family = AF_UNIX;
             t->addr.un.sun_family = AF_UNIX;
@@ -738,9 +797,11 @@ static void add_resolved(struct config *cfg, struct pool_spec *sp, int *cap)
         } else {
             t->has_glob = strpbrk(sp->path, "*?[") != NULL;
         }
+        if (is_duplicate(cfg, t))
+            return 0;
         fmt_buf(t->label, sizeof t->label, "%s", sp->url);
         cfg->ntargets++;
-        return;
+        return 1;
     }
     struct addrinfo hints, *res = NULL;
     memset(&hints, 0, sizeof hints);
@@ -751,8 +812,9 @@ static void add_resolved(struct config *cfg, struct pool_spec *sp, int *cap)
     int rc = getaddrinfo(sp->host, port, &hints, &res);
     if (rc != 0 || !res) {
         config_warn(sp->source, sp->host, "host name does not resolve; this pool is skipped");
-        return;
+        return -1;
     }
+    int added = 0;
     int count = 0;
     for (struct addrinfo *ai = res; ai; ai = ai->ai_next)
         if (ai->ai_family == AF_INET || ai->ai_family == AF_INET6)
@@ -768,11 +830,7 @@ static void add_resolved(struct config *cfg, struct pool_spec *sp, int *cap)
         const void *a = ai->ai_family == AF_INET ? (const void *)&t->addr.in4.sin_addr
                                                  : (const void *)&t->addr.in6.sin6_addr;
         inet_ntop(ai->ai_family, a, t->addr_text, sizeof t->addr_text);
-        int dup = 0;
-        for (int i = 0; i < cfg->ntargets; i++)
-            if (same_address(&cfg->targets[i], t))
-                dup = 1;
-        if (dup)
+        if (is_duplicate(cfg, t))
             continue;
         int literal = !strcmp(t->addr_text, sp->host);
         if (literal || count == 1)
@@ -780,18 +838,18 @@ static void add_resolved(struct config *cfg, struct pool_spec *sp, int *cap)
         else
             fmt_buf(t->label, sizeof t->label, "%s (%s)", sp->url, t->addr_text);
         cfg->ntargets++;
+        added++;
     }
     freeaddrinfo(res);
+    return added;
 }
 
 int config_resolve(struct config *cfg)
 {
     int cap = 0;
     for (int i = 0; i < cfg->nspecs; i++) {
-        int before = cfg->ntargets;
-        add_resolved(cfg, &cfg->specs[i], &cap);
         /* the same target twice: the first spec wins, say so */
-        if (cfg->ntargets == before && cfg->specs[i].kind != POOL_TCP)
+        if (add_resolved(cfg, &cfg->specs[i], &cap) == 0)
             config_warn(cfg->specs[i].source, cfg->specs[i].url, "duplicate target ignored");
     }
     return 0;
