@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# objpool benchmarks: `make bench` runs this.  Starts the servers (echod,
+# nginx, HAProxy, redis-server, nutcracker) on free loopback ports in a temp
+# dir, runs bench/bench.py (tables 1-6, build/bench/results.json, chart),
+# then `make bench-files` (table 7) when that target exists.  Stops every
+# server on exit.  BENCH_RUNS=N (default 5) runs per contender.
+set -u
+cd "$(dirname "$0")/.." || exit 2
+ROOT=$PWD
+BUILD=${BUILD:-build}
+MAKE=${MAKE:-make}
+OUT="$ROOT/$BUILD/bench"
+mkdir -p "$OUT"
+source bench/servers.bash
+
+DIR=$(mktemp -d "${TMPDIR:-/tmp}/objpool-bench.XXXXXX")
+ECHOD_PID=
+cleanup() {
+    [[ -n $ECHOD_PID ]] && stop_server "$ECHOD_PID"
+    stop_servers
+    rm -rf "$DIR"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+need=(nginx redis-server haproxy nutcracker valgrind taskset)
+for c in "${need[@]}"; do
+    if ! command -v "$c" >/dev/null 2>&1 && [[ ! -x /usr/sbin/$c ]]; then
+        echo "bench: $c is not installed; tables needing it will say so" >&2
+    fi
+done
+
+# Servers start pinned to CPU 0; bench.py moves them (every thread) between
+# CPU 0 and all CPUs for the pinned and unpinned halves.
+SERVER_WRAP="taskset -c 0"
+
+mkdir -p "$DIR/echod"
+$SERVER_WRAP "$BUILD/bench/echod" --port-file "$DIR/echod/port" >"$DIR/echod/log" 2>&1 3>&- &
+ECHOD_PID=$!
+for ((i = 0; i < 100; i++)); do
+    [[ -s $DIR/echod/port ]] && break
+    sleep 0.05
+done
+ECHOD_PORT=$(<"$DIR/echod/port") || { echo "bench: echod did not start" >&2; exit 1; }
+
+NGINX_PORT= HAPROXY_PORT= REDIS_PORT= NUTCRACKER_PORT=
+NGINX_PID= HAPROXY_PID= REDIS_PID= NUTCRACKER_PID=
+if start_nginx "$DIR/nginx"; then
+    "$SYS_PY" tests/py/http_loop.py --gen-files "$DIR/nginx/www" --files 1
+    start_haproxy "$DIR/haproxy" "$NGINX_PORT" || HAPROXY_PORT=
+else
+    NGINX_PORT=
+fi
+if start_redis "$DIR/redis"; then
+    start_nutcracker "$DIR/nutcracker" "$REDIS_PORT" || NUTCRACKER_PORT=
+else
+    REDIS_PORT=
+fi
+
+export ROOT BUILD LIB="$ROOT/$BUILD/libobjpool.so" BENCH_OUT="$OUT" BENCH_DIR="$DIR" \
+    ECHOD_PORT ECHOD_PID NGINX_PORT NGINX_PID HAPROXY_PORT HAPROXY_PID \
+    REDIS_PORT REDIS_PID NUTCRACKER_PORT NUTCRACKER_PID
+"$SYS_PY" bench/bench.py
+status=$?
+
+echo
+echo "== Table 7: files (make bench-files) =="
+if $MAKE -q bench-files >/dev/null 2>&1; [[ $? -ne 2 ]]; then
+    $MAKE --no-print-directory bench-files || status=1
+else
+    echo "no bench-files target in this tree: skipped"
+fi
+exit $status
