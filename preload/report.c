@@ -260,7 +260,8 @@ static int open_dest(void)
         return 2;
     char path[MAX_URL + 32];
     size_t n = 0;
-    for (const char *s = cfg.report; *s && n + 12 < sizeof path; s++) {
+    const char *s = cfg.report;
+    for (; *s && n + 12 < sizeof path; s++) {
         if (s[0] == '%' && s[1] == 'p') {
             n += fmt_buf(path + n, sizeof path - n, "%d", (int)getpid());
             s++;
@@ -269,6 +270,10 @@ static int open_dest(void)
         }
     }
     path[n] = '\0';
+    if (*s) { /* cut short, it is not the configured path: write nowhere */
+        log_msg(LOG_ERROR, "report: the report path is too long once %%p is expanded; no report written");
+        return -1;
+    }
     int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
         log_msg(LOG_ERROR, "report: %s: %s", path, strerror(errno));
