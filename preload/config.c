@@ -29,15 +29,31 @@ const char *opt_name(int id)
     return id >= 0 && id < OPT_COUNT ? opt_names[id] : "?";
 }
 
+/* A hostile token or file name can be longer than a log line: cut it, so
+ * that the reason at the end of the line is never lost. */
+static const char *cut_long(const char *s, char *buf, size_t size)
+{
+    size_t len = strlen(s);
+    if (len <= 200 || size < 232)
+        return s;
+    memcpy(buf, s, 200);
+    fmt_buf(buf + 200, size - 200, "... (%zu bytes)", len);
+    return buf;
+}
+
 void config_error(struct config *cfg, const char *source, const char *token, const char *why)
 {
+    char s_cut[256], t_cut[256];
     cfg->errors++;
-    log_msg(LOG_ERROR, "config: %s: %s: %s", source, token, why);
+    log_msg(LOG_ERROR, "config: %s: %s: %s", cut_long(source, s_cut, sizeof s_cut),
+            cut_long(token, t_cut, sizeof t_cut), why);
 }
 
 static void config_warn(const char *source, const char *token, const char *why)
 {
-    log_msg(LOG_WARN, "config: %s: %s: %s", source, token, why);
+    char s_cut[256], t_cut[256];
+    log_msg(LOG_WARN, "config: %s: %s: %s", cut_long(source, s_cut, sizeof s_cut),
+            cut_long(token, t_cut, sizeof t_cut), why);
 }
 
 /* ---- values ----------------------------------------------------------- */
