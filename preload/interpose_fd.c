@@ -166,6 +166,8 @@ static int fcntl_owned(int (*fn)(int, int, ...), int fd, int cmd, void *arg)
     int rc = fn(fd, cmd, arg);
     if (rc >= 0 && cmd == F_SETFL && l->kind == KIND_SOCKET)
         l->status_flags = (int)(intptr_t)arg;
+    if (rc >= 0 && l->kind == KIND_FILE)
+        filepool_note_fcntl(l, cmd);
     return rc;
 }
 

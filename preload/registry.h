@@ -56,6 +56,7 @@ struct lease {
     int status_flags;    /* O_NONBLOCK etc. as last known */
     FILE *fp;            /* file pool: the FILE the program holds, if any */
     int open_flags;      /* file pool: the flags it was opened with */
+    struct lease *home;  /* file pool: guards the object's own high fd while leased */
     struct lease *next;  /* arena free list / graveyard */
 };
 

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "filepool.h"
 #include "init.h"
 #include "log.h"
 #include "real.h"
@@ -126,7 +127,10 @@ struct row {
 static void gather(struct target *t, struct row *r)
 {
     r->t = t;
-    objpool_get_stats(t->pool, &r->st);
+    if (t->spec->kind == POOL_FILE)
+        filepool_get_stats(t, &r->st); /* the sum of its per-path pools */
+    else
+        objpool_get_stats(t->pool, &r->st);
     r->discarded = 0;
     for (int i = 0; i < OBJPOOL_DISCARD_MAX; i++)
         r->discarded += r->st.discarded[i];
@@ -293,9 +297,12 @@ void report_write(int when)
     o->fd = -1;
     for (int i = 0; i < cfg.ntargets; i++) {
         struct target *t = &cfg.targets[i];
-        if (!t->pool)
+        if (t->spec->kind == POOL_FILE)
+            filepool_evict_expired(t);
+        else if (!t->pool)
             continue;
-        objpool_evict_expired(t->pool);
+        else
+            objpool_evict_expired(t->pool);
         gather(t, &rows[n]);
         if (!active(&rows[n]))
             continue;
@@ -334,10 +341,14 @@ static void zero_counters(int pools_too)
 {
     for (int i = 0; i < cfg.ntargets; i++) {
         struct target *t = &cfg.targets[i];
-        if (!t->pool)
+        if (t->spec->kind == POOL_FILE) {
+            if (pools_too)
+                filepool_reset_stats(t);
+        } else if (!t->pool) {
             continue;
-        if (pools_too)
+        } else if (pools_too) {
             objpool_reset_stats(t->pool);
+        }
         atomic_store(&t->stale_reuse_errors, 0);
         atomic_store(&t->check_failed, 0);
         atomic_store(&t->connect_ns, 0);
