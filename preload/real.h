@@ -61,7 +61,7 @@ struct real_fns {
     int (*openat64_2)(int, const char *, int);
 };
 
-extern struct real_fns real;
+extern struct real_fns real __attribute__((visibility("hidden")));
 
 void real_resolve(void);
 

@@ -171,9 +171,25 @@ static int target_matches(const struct target *t, const struct sockaddr *a, cons
     return strlen(t->addr.un.sun_path) == plen && !memcmp(t->addr.un.sun_path, path, plen);
 }
 
+/* The quick reject: one bit per TCP port that some target uses, and a flag
+ * for Unix targets. A connect() to an address no pool could match costs a
+ * load and a test before the hash is ever computed. */
+static uint8_t port_bits[65536 / 8];
+static int unix_targets;
+
+static int maybe_configured(const struct sockaddr *a)
+{
+    if (a->sa_family == AF_INET || a->sa_family == AF_INET6) {
+        /* sin_port and sin6_port sit at the same offset */
+        unsigned port = ntohs(((const struct sockaddr_in *)(const void *)a)->sin_port);
+        return port_bits[port >> 3] & (1u << (port & 7));
+    }
+    return a->sa_family == AF_UNIX && unix_targets;
+}
+
 struct target *sockpool_match(const struct sockaddr *addr, socklen_t len)
 {
-    if (!table || !addr)
+    if (!table || !addr || len < (socklen_t)sizeof(sa_family_t) || !maybe_configured(addr))
         return NULL;
     const char *path = NULL;
     size_t plen = 0;
@@ -356,6 +372,12 @@ int sockpool_setup(struct config *c)
                          : t->family == AF_INET6 ? sizeof t->addr.in6
                                                  : sizeof t->addr.un;
         uint64_t h = addr_hash((const struct sockaddr *)&t->addr, alen, &path, &plen);
+        if (t->family == AF_UNIX) {
+            unix_targets = 1;
+        } else {
+            unsigned port = ntohs(t->addr.in4.sin_port); /* same offset in sockaddr_in6 */
+            port_bits[port >> 3] |= (uint8_t)(1u << (port & 7));
+        }
         unsigned j = (unsigned)h & table_mask;
         while (table[j])
             j = (j + 1) & table_mask;

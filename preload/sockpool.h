@@ -9,7 +9,7 @@
 #include "config.h"
 #include "registry.h"
 
-extern int sock_ntargets;
+extern int sock_ntargets __attribute__((visibility("hidden")));
 
 int sockpool_setup(struct config *cfg);
 /* The target for this address, or NULL: the pass-through test of connect. */
