@@ -312,7 +312,8 @@ void objpool_set_max_size(objpool_t *p, size_t max_size)
      * bound is re-read each round: another thread may change it meanwhile. */
     while (p->idle_count > p->max_size) {
         struct entry e;
-        idle_pop_oldest(p, &e);
+        if (!idle_pop_oldest(p, &e))
+            break; /* cannot happen (idle_count > 0); tells gcc -O1 e is set */
         count_discard(p, OBJPOOL_DISCARD_FULL);
         pthread_mutex_unlock(&p->lock);
         p->destroy(p->user, e.obj);
