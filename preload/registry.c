@@ -94,6 +94,10 @@ static _Atomic(struct lease *) free_list;
 
 #define ARENA_CHUNK 128
 
+/* The current chunk is carved front to back on demand, so a process that
+ * pools a handful of objects touches one page of records, not the chunk. */
+static struct lease *chunk_next, *chunk_end;
+
 static void push(_Atomic(struct lease *) *head, struct lease *l)
 {
     struct lease *old = atomic_load(head);
@@ -109,13 +113,16 @@ struct lease *lease_alloc(void)
     while (l && !atomic_compare_exchange_weak(&free_list, &l, l->next))
         ;
     if (!l) {
-        struct lease *chunk = mmap(NULL, ARENA_CHUNK * sizeof *chunk, PROT_READ | PROT_WRITE,
-                                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (chunk != MAP_FAILED) {
-            for (int i = 1; i < ARENA_CHUNK; i++)
-                push(&free_list, &chunk[i]);
-            l = &chunk[0];
+        if (chunk_next == chunk_end) {
+            struct lease *chunk = mmap(NULL, ARENA_CHUNK * sizeof *chunk, PROT_READ | PROT_WRITE,
+                                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            if (chunk != MAP_FAILED) {
+                chunk_next = chunk;
+                chunk_end = chunk + ARENA_CHUNK;
+            }
         }
+        if (chunk_next != chunk_end)
+            l = chunk_next++;
     }
     pthread_mutex_unlock(&arena_lock_);
     if (l) {
