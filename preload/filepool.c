@@ -260,7 +260,7 @@ static int real_close(int fd)
 static void home_dormant(struct lease *g)
 {
     g->fd = -1;
-    atomic_store(&g->state, STATE_IDLE);
+    atomic_store_explicit(&g->state, STATE_IDLE, memory_order_release);
 }
 
 static void file_destroy(void *user, void *obj)
@@ -326,8 +326,11 @@ static int file_reset(void *user, void *obj, void *arg)
         real_close(fd);
         goto fail;
     }
+    /* release stores: each publishes what was written before it (the
+     * registry readers pair them with acquire loads); no full fence needed
+     * on this path */
     g->fd = home;
-    atomic_store(&g->state, STATE_IDLE);
+    atomic_store_explicit(&g->state, STATE_IDLE, memory_order_release);
     reg_set(home, g);
     if (l->fp) {
         l->fp->_fileno = fd;
@@ -338,8 +341,8 @@ static int file_reset(void *user, void *obj, void *arg)
     }
     l->fd = fd;
     l->status_flags = l->open_flags & STATUS_FLAGS;
-    atomic_store(&l->flags, LF_REUSED);
-    atomic_store(&l->state, STATE_LEASED);
+    atomic_store_explicit(&l->flags, LF_REUSED, memory_order_relaxed);
+    atomic_store_explicit(&l->state, STATE_LEASED, memory_order_release);
     reg_set(fd, l);
     return 0;
 fail:
@@ -470,6 +473,8 @@ int filepool_setup(struct config *c)
 
 /* ---- acquire ------------------------------------------------------------ */
 
+static void detach(int fd, struct lease *l, int inside);
+
 /* A new object from the real call becomes a lease (counted as a miss). */
 static void adopt(struct fkey *k, int fd, FILE *fp, int flags, uint64_t create_ns, unsigned gen)
 {
@@ -479,7 +484,7 @@ static void adopt(struct fkey *k, int fd, FILE *fp, int flags, uint64_t create_n
     struct lease *old = reg_get(fd);
     if (old) {
         /* a record left at this number by a close objpool did not see */
-        filepool_detach(fd, old);
+        detach(fd, old, 1);
     }
     struct lease *l = lease_alloc();
     if (!l)
@@ -623,18 +628,27 @@ void filepool_note_fcntl(struct lease *l, int cmd)
     atomic_fetch_or(&l->flags, LF_UNOBSERVED);
 }
 
-/* Forget a lease whose fd glibc (or the kernel) closes without us. */
-void filepool_detach(int fd, struct lease *l)
+/* Forget a lease whose fd glibc (or the kernel) closes without us. The
+ * caller is inside objpool already (`inside`) or not. */
+static void detach(int fd, struct lease *l, int inside)
 {
     if (l->kind == KIND_INTERNAL || atomic_load(&l->state) != STATE_LEASED || !reg_claim(fd, l))
         return;
     atomic_fetch_or(&l->flags, LF_GONE);
-    if (guard_enter()) {
-        objpool_discard(l->target->pool, l, l->kind == KIND_FILE ? REASON_UNPOOLABLE : REASON_NOT_SAME_SOCKET);
+    int reason = l->kind == KIND_FILE ? REASON_UNPOOLABLE : REASON_NOT_SAME_SOCKET;
+    if (inside) {
+        objpool_discard(l->target->pool, l, reason);
+    } else if (guard_enter()) {
+        objpool_discard(l->target->pool, l, reason);
         guard_leave();
     } else {
-        graveyard_push(l);
+        graveyard_push(l); /* a signal handler inside objpool: no locks */
     }
+}
+
+void filepool_detach(int fd, struct lease *l)
+{
+    detach(fd, l, 0);
 }
 
 /* 0 if the lease may be parked as far as flags tell, else why not. */
@@ -675,7 +689,7 @@ static int park(struct lease *l, int fd)
     if (l->fp)
         l->fp->_fileno = home;
     l->fd = home;
-    atomic_store(&l->state, STATE_IDLE);
+    atomic_store_explicit(&l->state, STATE_IDLE, memory_order_release);
     reg_set(home, l); /* replaces the guard */
     home_dormant(g);
     real_close(fd);
@@ -700,8 +714,7 @@ static int reset_stream(FILE *fp)
     /* fflush forgets glibc's cached offset; without it the seek below finds
      * offset 0 still in the buffer and reads nothing from the kernel */
     if (fflush(fp) != 0 || fseeko(fp, 0, SEEK_SET) != 0)
-        return -1;
-    clearerr(fp);
+        return -1; /* fseeko also clears EOF; a stream with an error is never parked */
     if (fp->_mode < 0)
         fp->_mode = 0; /* a fresh FILE has no orientation yet (fwide(fp, 0) == 0) */
     return 0;
@@ -810,7 +823,7 @@ static void detach_stream(int fd, struct lease *l, void *ctx)
 {
     (void)ctx;
     if (l->kind == KIND_FILE && l->fp && atomic_load(&l->state) == STATE_LEASED)
-        filepool_detach(fd, l);
+        detach(fd, l, 1);
 }
 
 void filepool_before_fcloseall(void)
