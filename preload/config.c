@@ -21,7 +21,7 @@
 
 static const char *const opt_names[OPT_COUNT] = {
     "max_size", "idle_timeout", "max_lifetime", "prewarm", "connect_timeout", "order",
-    "check", "expect", "check_delay", "validate", "modes", "shutdown",
+    "check", "expect", "check_delay", "validate", "modes", "shutdown", "max_uses",
 };
 
 const char *opt_name(int id)
@@ -191,6 +191,11 @@ static const char *set_opt(struct pool_opts *o, const char *key, const char *val
             return "not a number from 0 to 100000";
         o->max_size = (unsigned)v;
         break;
+    case OPT_MAX_USES:
+        if (parse_uint(val, 1000000000, &v) < 0)
+            return "not a number from 0 to 1000000000";
+        o->max_uses = (unsigned)v;
+        break;
     case OPT_PREWARM:
         if (parse_uint(val, 1000, &v) < 0)
             return "not a number from 0 to 1000";
@@ -259,6 +264,7 @@ void opt_format(const struct pool_opts *o, int id, char *buf, size_t size)
     switch (id) {
     case OPT_MAX_SIZE: fmt_buf(buf, size, "%u", o->max_size); return;
     case OPT_PREWARM: fmt_buf(buf, size, "%u", o->prewarm); return;
+    case OPT_MAX_USES: fmt_buf(buf, size, "%u", o->max_uses); return;
     case OPT_IDLE_TIMEOUT: fmt_buf(buf, size, "%llums", (unsigned long long)o->idle_timeout_ms); return;
     case OPT_MAX_LIFETIME: fmt_buf(buf, size, "%llums", (unsigned long long)o->max_lifetime_ms); return;
     case OPT_CONNECT_TIMEOUT: fmt_buf(buf, size, "%llums", (unsigned long long)o->connect_timeout_ms); return;

@@ -23,7 +23,7 @@ enum pool_kind { POOL_TCP = 1, POOL_UNIX, POOL_FILE };
 enum opt_id {
     OPT_MAX_SIZE, OPT_IDLE_TIMEOUT, OPT_MAX_LIFETIME, OPT_PREWARM, OPT_CONNECT_TIMEOUT,
     OPT_ORDER, OPT_CHECK, OPT_EXPECT, OPT_CHECK_DELAY, OPT_VALIDATE, OPT_MODES,
-    OPT_SHUTDOWN, OPT_COUNT
+    OPT_SHUTDOWN, OPT_MAX_USES, OPT_COUNT
 };
 
 #define MAX_PROBE 256   /* check= and expect= bytes */
@@ -46,6 +46,7 @@ struct pool_opts {
     int validate;               /* 1 = stat (files), 0 = none */
     int modes;                  /* MODE_* bits */
     int shutdown_defer;         /* 1 = defer SHUT_RDWR (default), 0 = pass */
+    unsigned max_uses;          /* leases per connection; 0 = no limit */
     unsigned set_here;          /* options given on the pool's own line */
     unsigned set_default;       /* options taken from a `default` line */
 };

@@ -18,6 +18,7 @@ enum preload_reason {
     REASON_CHANGED_ON_DISK,  /* the path names another file now */
     REASON_INTERRUPTED,      /* closed from a signal handler inside objpool */
     REASON_UNPOOLABLE,       /* a FILE the program made unpoolable (setvbuf, wide) */
+    REASON_MAX_USES,         /* served max_uses leases: the server would close it next */
 };
 
 const char *reason_name(int reason);

@@ -52,6 +52,7 @@ struct lease {
     _Atomic uint64_t bytes_out; /* through interposed calls, over its life */
     _Atomic uint64_t bytes_in;
     uint64_t parked_ns;  /* when it went idle */
+    uint32_t uses;       /* leases so far, for max_uses */
     uint32_t optmask;    /* socket options ever set on it (see sockpool.c) */
     int status_flags;    /* O_NONBLOCK etc. as last known */
     FILE *fp;            /* file pool: the FILE the program holds, if any */
@@ -60,9 +61,10 @@ struct lease {
     struct lease *next;  /* arena free list / graveyard */
 };
 
-extern _Atomic(struct lease *) *reg_slots;
-extern unsigned reg_nslots;
-extern int reg_floor; /* idle objects live at fd numbers >= reg_floor */
+/* hidden: the pass-through test reads them RIP-relative, with no GOT load */
+extern _Atomic(struct lease *) *reg_slots __attribute__((visibility("hidden")));
+extern unsigned reg_nslots __attribute__((visibility("hidden")));
+extern int reg_floor __attribute__((visibility("hidden"))); /* idle objects live at fd numbers >= reg_floor */
 
 static inline struct lease *reg_get(int fd)
 {

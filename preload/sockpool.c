@@ -323,6 +323,7 @@ static int sock_swap(void *user, void *obj, void *arg)
     reg_claim(idle_fd, l);
     real_close(idle_fd);
     l->fd = c->fd;
+    l->uses++;
     atomic_store(&l->flags, LF_REUSED);
     atomic_store(&l->inflight, 0);
     atomic_store(&l->last_io, IO_NONE);
@@ -430,6 +431,7 @@ static struct lease *make_lease(int fd, struct target *t, int status, uint32_t o
     l->ino = st.st_ino;
     l->status_flags = status;
     l->optmask = optmask;
+    l->uses = 1;
     atomic_store(&l->state, STATE_LEASED);
     return l;
 }
@@ -632,6 +634,11 @@ static int release_reason(int fd, struct lease *l)
     case IO_ERROR:
         return REASON_ERROR;
     }
+    /* A server that closes after N requests (nginx keepalive_requests) may
+     * not have sent its FIN yet: retire the connection before it can. */
+    unsigned max_uses = l->target->spec->opts.max_uses;
+    if (max_uses && l->uses >= max_uses)
+        return REASON_MAX_USES;
     if (l->target->family != AF_UNIX)
         return tcp_reason(fd, l);
     int why = poll_reason(fd);
@@ -721,6 +728,7 @@ static void prewarm_park(struct target *t, int fd)
         return;
     }
     l->parked_ns = now_ns();
+    l->uses = 0; /* nothing served on it yet */
     atomic_store(&l->state, STATE_IDLE);
     reg_set(fd, l);
     atomic_fetch_add(&t->prewarmed, 1);
