@@ -10,6 +10,7 @@
 #include "real.h"
 #include "registry.h"
 #include "report.h"
+#include "sockpool.h"
 
 _Atomic unsigned fork_gen;
 
@@ -111,6 +112,7 @@ static void child_after_fork(void)
     for (size_t i = 0; i < npools; i++)
         objpool_atfork_child(pools[i]);
     reg_foreach(child_drop, NULL);
+    sockpool_after_fork_child();
     for (size_t i = 0; i < npools; i++) {
         objpool_forget_all(pools[i], free_record, NULL);
         objpool_reset_stats(pools[i]);

@@ -34,6 +34,13 @@ OBJPOOL_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
     return connect_configured(fd, addr, len);
 }
 
+OBJPOOL_EXPORT int socket(int domain, int type, int protocol)
+{
+    if (likely(sock_ntargets == 0))
+        return real.socket(domain, type, protocol);
+    return sockpool_socket(domain, type, protocol);
+}
+
 OBJPOOL_EXPORT int shutdown(int fd, int how)
 {
     struct lease *l = reg_get(fd);

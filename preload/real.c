@@ -18,6 +18,10 @@ int raw_close(int fd)
 {
     return (int)syscall(SYS_close, fd);
 }
+static int raw_socket(int d, int t, int p)
+{
+    return (int)syscall(SYS_socket, d, t, p);
+}
 static int raw_connect(int fd, const struct sockaddr *a, socklen_t l)
 {
     return (int)syscall(SYS_connect, fd, a, l);
@@ -163,7 +167,7 @@ static pid_t lazy_fork(void)
 }
 
 struct real_fns real = {
-    .close = raw_close, .connect = raw_connect, .shutdown = raw_shutdown,
+    .close = raw_close, .socket = raw_socket, .connect = raw_connect, .shutdown = raw_shutdown,
     .setsockopt = raw_setsockopt, .read = raw_read, .write = raw_write, .readv = raw_readv,
     .writev = raw_writev, .recv = raw_recv, .recvfrom = raw_recvfrom, .recvmsg = raw_recvmsg,
     .send = raw_send, .sendto = raw_sendto, .sendmsg = raw_sendmsg, .read_chk = raw_read_chk,
@@ -190,6 +194,7 @@ void real_resolve(void)
     RESOLVE(close, "close");
     RESOLVE(read, "read");
     RESOLVE(write, "write");
+    RESOLVE(socket, "socket");
     RESOLVE(connect, "connect");
     RESOLVE(shutdown, "shutdown");
     RESOLVE(setsockopt, "setsockopt");

@@ -12,6 +12,7 @@
 
 struct real_fns {
     int (*close)(int);
+    int (*socket)(int, int, int);
     int (*connect)(int, const struct sockaddr *, socklen_t);
     int (*shutdown)(int, int);
     int (*setsockopt)(int, int, int, const void *, socklen_t);

@@ -35,6 +35,7 @@ enum lease_state { STATE_LEASED = 1, STATE_IDLE, STATE_BUSY };
 #define LF_FIRST_IO_DONE 0x20 /* the first I/O after a reuse has returned */
 #define LF_GONE 0x40          /* the object is already closed; destroy only frees */
 #define LF_UNBUFFERED 0x80    /* FILE: program changed buffering/orientation */
+#define LF_SPARE 0x100        /* a pristine unconnected socket kept for socket() */
 
 /* the last I/O objpool observed on a lease */
 enum last_io { IO_NONE = 0, IO_WRITE, IO_READ_DATA, IO_READ_EOF, IO_ERROR };

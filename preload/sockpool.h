@@ -27,4 +27,9 @@ void sockpool_io_end(struct lease *l, int is_write, int flags, ssize_t n, int er
 /* Discard a lease closed where no lock may be taken (signal handler). */
 void sockpool_close_unlocked(int fd, struct lease *l, int *rc);
 void sockpool_prewarm(void);
+/* socket() while TCP pools exist: hand out a recycled spare socket when one
+ * fits, else the real call. */
+int sockpool_socket(int domain, int type, int protocol);
+/* A forked child: forget the spare list (its fds are closed with the idle ones). */
+void sockpool_after_fork_child(void);
 #endif

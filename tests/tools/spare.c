@@ -1,0 +1,153 @@
+/* spare.c - checks of socket recycling: after a pooled connect() reuses an
+ * idle connection, the program's throwaway socket may be kept and handed
+ * to the next socket() call. That socket must be indistinguishable from a
+ * new one: lowest free fd, exactly the SOCK_NONBLOCK/SOCK_CLOEXEC asked for,
+ * no option a previous user set, unconnected. Prints FAIL lines and exits 1
+ * on any difference.
+ *
+ *   spare --port N
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int failures;
+static struct sockaddr_in addr;
+
+#define CHECK(cond, ...)                      \
+    do {                                      \
+        if (!(cond)) {                        \
+            printf("FAIL: " __VA_ARGS__);     \
+            printf("\n");                     \
+            failures++;                       \
+        }                                     \
+    } while (0)
+
+/* One request/reply on a connected socket: a complete exchange, so the
+ * close parks the connection. */
+static void exchange(int fd, const char *tag)
+{
+    char req[64], buf[128];
+    int n = snprintf(req, sizeof req, "REQ %s\n", tag);
+    if (write(fd, req, (size_t)n) != n) {
+        printf("FAIL: write: %s\n", strerror(errno));
+        exit(1);
+    }
+    size_t got = 0;
+    while (got < sizeof buf - 1) {
+        ssize_t r = read(fd, buf + got, 1);
+        if (r <= 0) {
+            printf("FAIL: read: %s\n", r ? strerror(errno) : "EOF");
+            exit(1);
+        }
+        got++;
+        if (buf[got - 1] == '\n')
+            break;
+    }
+    buf[got] = 0;
+    CHECK(strncmp(buf + 4, tag, strlen(tag)) == 0, "reply %s for %s", buf, tag);
+}
+
+static int lowest_free(void)
+{
+    int fd = dup(2); /* the lowest free number, as any new fd gets */
+    close(fd);
+    return fd;
+}
+
+/* A cycle whose connect is (after the first) a hit: its fresh socket may
+ * become a spare. `opt` sets TCP_NODELAY on the fresh socket first. */
+static void cycle(const char *tag, int opt)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (opt) {
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
+    if (connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
+        printf("FAIL: connect: %s\n", strerror(errno));
+        exit(1);
+    }
+    exchange(fd, tag);
+    close(fd);
+}
+
+static void check_fresh(const char *what, int type)
+{
+    int expect_fd = lowest_free();
+    int fd = socket(AF_INET, SOCK_STREAM | type, 0);
+    CHECK(fd == expect_fd, "%s: socket() returned fd %d, lowest free is %d", what, fd, expect_fd);
+    int fl = fcntl(fd, F_GETFL), fdfl = fcntl(fd, F_GETFD);
+    CHECK(!!(fl & O_NONBLOCK) == !!(type & SOCK_NONBLOCK), "%s: O_NONBLOCK is %d", what, !!(fl & O_NONBLOCK));
+    CHECK(!!(fdfl & FD_CLOEXEC) == !!(type & SOCK_CLOEXEC), "%s: FD_CLOEXEC is %d", what, !!(fdfl & FD_CLOEXEC));
+    int v = -1;
+    socklen_t l = sizeof v;
+    getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &v, &l);
+    CHECK(v == 0, "%s: TCP_NODELAY is %d on a new socket", what, v);
+    struct sockaddr_in peer;
+    l = sizeof peer;
+    CHECK(getpeername(fd, (struct sockaddr *)&peer, &l) < 0 && errno == ENOTCONN, "%s: socket is connected", what);
+    struct sockaddr_in local;
+    l = sizeof local;
+    getsockname(fd, (struct sockaddr *)&local, &l);
+    CHECK(local.sin_port == 0, "%s: socket is bound", what);
+    /* and it works: a pooled connect and an exchange on it */
+    if (connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0 && errno != EINPROGRESS) {
+        printf("FAIL: %s: connect: %s\n", what, strerror(errno));
+        failures++;
+    } else {
+        if (type & SOCK_NONBLOCK)
+            fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+        exchange(fd, what);
+    }
+    close(fd);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 3 || strcmp(argv[1], "--port")) {
+        fprintf(stderr, "usage: spare --port N\n");
+        return 2;
+    }
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons((unsigned short)atoi(argv[2]));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+
+    cycle("warm", 0);     /* miss: parks one connection */
+    cycle("nodelay", 1);  /* hit: its fresh socket carried an option */
+    check_fresh("after-option", 0);
+    cycle("plain", 0);    /* hit: its fresh socket is pristine */
+    check_fresh("plain", 0);
+    cycle("plain2", 0);
+    check_fresh("nonblock-cloexec", SOCK_NONBLOCK | SOCK_CLOEXEC);
+    cycle("plain3", 0);
+    check_fresh("cloexec", SOCK_CLOEXEC);
+    /* a gap in the numbering: the recycled socket takes the lowest number */
+    cycle("plain4", 0);
+    close(0);
+    check_fresh("fd0", 0);
+
+    /* a forked child never gets its parent's spares */
+    cycle("plain5", 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        check_fresh("child", 0);
+        _exit(failures ? 1 : 0);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child failed");
+    /* had the child taken a spare the parent still lists, the parent would
+     * now get a socket the child connected */
+    check_fresh("parent-after-child", 0);
+    printf("%s\n", failures ? "spare: FAILED" : "spare: ok");
+    return failures ? 1 : 0;
+}
