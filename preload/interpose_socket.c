@@ -31,6 +31,11 @@ OBJPOOL_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
     if (likely(sock_ntargets == 0))
         return real.connect(fd, addr, len);
+    /* the common unconfigured case, decided here: an inet address whose
+     * port no pool uses */
+    if (likely(addr && len >= (socklen_t)sizeof(struct sockaddr_in) &&
+               (addr->sa_family == AF_INET || addr->sa_family == AF_INET6) && !sockpool_port_maybe(addr)))
+        return real.connect(fd, addr, len);
     return connect_configured(fd, addr, len);
 }
 

@@ -174,16 +174,13 @@ static int target_matches(const struct target *t, const struct sockaddr *a, cons
 /* The quick reject: one bit per TCP port that some target uses, and a flag
  * for Unix targets. A connect() to an address no pool could match costs a
  * load and a test before the hash is ever computed. */
-static uint8_t port_bits[65536 / 8];
+uint8_t sock_port_bits[65536 / 8];
 static int unix_targets;
 
 static int maybe_configured(const struct sockaddr *a)
 {
-    if (a->sa_family == AF_INET || a->sa_family == AF_INET6) {
-        /* sin_port and sin6_port sit at the same offset */
-        unsigned port = ntohs(((const struct sockaddr_in *)(const void *)a)->sin_port);
-        return port_bits[port >> 3] & (1u << (port & 7));
-    }
+    if (a->sa_family == AF_INET || a->sa_family == AF_INET6)
+        return sockpool_port_maybe(a);
     return a->sa_family == AF_UNIX && unix_targets;
 }
 
@@ -484,8 +481,8 @@ int sockpool_setup(struct config *c)
         if (t->family == AF_UNIX) {
             unix_targets = 1;
         } else {
-            unsigned port = ntohs(t->addr.in4.sin_port); /* same offset in sockaddr_in6 */
-            port_bits[port >> 3] |= (uint8_t)(1u << (port & 7));
+            unsigned port = t->addr.in4.sin_port; /* network order, as connect() sees it */
+            sock_port_bits[port >> 3] |= (uint8_t)(1u << (port & 7));
         }
         unsigned j = (unsigned)h & table_mask;
         while (table[j])

@@ -4,12 +4,26 @@
 #define OBJPOOL_SOCKPOOL_H
 
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "config.h"
 #include "registry.h"
 
 extern int sock_ntargets __attribute__((visibility("hidden")));
+
+/* One bit per TCP port some target uses: connect()'s quick reject. */
+extern uint8_t sock_port_bits[65536 / 8] __attribute__((visibility("hidden")));
+
+/* May an AF_INET/AF_INET6 address be configured? sin_port and sin6_port
+ * sit at the same offset. The bitmap is indexed by the port as stored
+ * (network order), so the test needs no byte swap. */
+static inline int sockpool_port_maybe(const struct sockaddr *a)
+{
+    unsigned port = ((const struct sockaddr_in *)(const void *)a)->sin_port;
+    return sock_port_bits[port >> 3] & (1u << (port & 7));
+}
 
 int sockpool_setup(struct config *cfg);
 /* The target for this address, or NULL: the pass-through test of connect. */
