@@ -6,8 +6,10 @@
 bats_require_minimum_version 1.5.0
 
 REPO_ROOT="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
+# OBJPOOL_LIB is used as an LD_PRELOAD value: the library, optionally after
+# a sanitizer runtime ("RUNTIME:LIBRARY", see tests/sanitizers/run).
 LIB="${OBJPOOL_LIB:-$REPO_ROOT/build/libobjpool.so}"
-TOOLS="$REPO_ROOT/build/tests"
+TOOLS="${OBJPOOL_TOOLS:-$REPO_ROOT/build/tests}"
 # Every client run is bounded in time so a hung library fails a test
 # instead of hanging the suite.
 OBJPOOL_TEST_TIMEOUT="${OBJPOOL_TEST_TIMEOUT:-120}"
@@ -74,7 +76,7 @@ require_cmd() {
 # require_lib: the preload library and the test tools must be built.
 # (Fails rather than skips: a missing library is a broken build.)
 require_lib() {
-    [[ -f "$LIB" ]] || fail "preload library not built: $LIB (run make)"
+    [[ -f "${LIB##*:}" ]] || fail "preload library not built: $LIB (run make)"
     local t
     for t in tagserver tagclient passthru; do
         [[ -x "$TOOLS/$t" ]] || fail "test tool not built: $TOOLS/$t (run make tools)"
