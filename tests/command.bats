@@ -5,6 +5,10 @@
 load helpers
 
 OBJPOOL="$REPO_ROOT/scripts/objpool"
+# The library `objpool run` finds next to itself in the build tree. It is
+# $LIB in a normal run; the sanitizer stages point $LIB at their own build,
+# which the command does not use.
+CMD_LIB="$REPO_ROOT/build/libobjpool.so"
 PY=/usr/bin/python3
 
 setup() {
@@ -141,7 +145,7 @@ assert_one_config_line() {
         --pool=unix:///tmp/x.sock -r /tmp/r.%p --json -v -- sh -c "$show"
     assert_success
     assert_equal "$output" \
-        "sh|tcp://127.0.0.1:1;tcp://127.0.0.1:2;unix:///tmp/x.sock|$BATS_TEST_TMPDIR/rel.conf|/tmp/r.%p|json|info|$LIB"
+        "sh|tcp://127.0.0.1:1;tcp://127.0.0.1:2;unix:///tmp/x.sock|$BATS_TEST_TMPDIR/rel.conf|/tmp/r.%p|json|info|$CMD_LIB"
     run_cmd run -q -p tcp://127.0.0.1:2 -- sh -c "$show"
     [[ "$output" == *"||error|"* ]] || fail "-q: $output"
     run_cmd run -v -v -p tcp://127.0.0.1:2 -- sh -c "$show"
@@ -189,14 +193,14 @@ EOF
         sh -c 'printf "%s\n" "$LD_PRELOAD" >"$MARK_FILE.env"; exec "$0" "$@"' \
         "$TOOLS/tagclient" --port "$PORT" --cycles 100
     assert_client_clean 100
-    assert_equal "$(cat "$mark.env")" "$LIB $so"
+    assert_equal "$(cat "$mark.env")" "$CMD_LIB $so"
     # the marker library still loads, in sh and in tagclient
     assert_equal "$(grep -cx tagclient "$mark")" 1
     assert_equal "$(grep -cx sh "$mark")" 1
     expect_num "$(json_field "$rep" "tcp://127.0.0.1:$PORT" hits)" -ge 98 "hits"
     # nested runs do not add the library twice
     run_cmd run -p tcp://127.0.0.1:9 -- "$OBJPOOL" run -p tcp://127.0.0.1:9 -- sh -c 'echo "$LD_PRELOAD"'
-    assert_equal "$output" "$LIB"
+    assert_equal "$output" "$CMD_LIB"
 }
 
 # --- check: the config/ examples ------------------------------------------------

@@ -5,7 +5,7 @@
 
 load helpers
 
-UNIT="$REPO_ROOT/build/tests/unit/core_test"
+UNIT="${OBJPOOL_TOOLS:-$REPO_ROOT/build/tests}/unit/core_test" # the sanitizer stages point OBJPOOL_TOOLS at their build
 
 run_unit() {
     [[ -x "$UNIT" ]] || fail "unit tests not built: $UNIT (run make)"

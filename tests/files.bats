@@ -95,7 +95,11 @@ pool() { echo "file://$1"; }
 
 @test "programs built with _FORTIFY_SOURCE=2 (__open_2) and _FILE_OFFSET_BITS=64 (open64, fopen64) are pooled" {
     require_cmd nm
-    nm -D "$TOOLS/file_fortify" | grep -q ' U __open_2' || fail "file_fortify does not call __open_2"
+    # sanitizer builds compile the tools without fortification; the check of
+    # which entry point they call is for the normal build
+    if [[ -z "${OBJPOOL_SANITIZER_RUNTIME:-}" ]]; then
+        nm -D "$TOOLS/file_fortify" | grep -q ' U __open_2' || fail "file_fortify does not call __open_2"
+    fi
     nm -D "$TOOLS/file_lfs" | grep -q ' U open64' || fail "file_lfs does not call open64"
     nm -D "$TOOLS/file_lfs" | grep -q ' U fopen64' || fail "file_lfs does not call fopen64"
     run_pooled "$(pool "$F")" "$TOOLS/file_fortify" cycle "$F" 100 --api open

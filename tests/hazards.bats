@@ -487,6 +487,13 @@ run_with_preload() {
     show_run
 }
 
+# jemalloc ahead of objpool. Under a sanitizer build (LIB is then
+# "RUNTIME:build/SAN/libobjpool.so") the sanitizer's runtime must still come
+# first of all, or the program dies before main.
+jemalloc_first() {
+    echo "${OBJPOOL_SANITIZER_RUNTIME:+$OBJPOOL_SANITIZER_RUNTIME }$JEMALLOC ${LIB##*:}"
+}
+
 jemalloc_tagclient() {
     start_tagserver
     run_with_preload "$1" "$TOOLS/tagclient" --port "$PORT" --cycles 1000
@@ -513,17 +520,17 @@ jemalloc_threads() {
 
 @test "jemalloc first: 1000 tagclient cycles are pooled" {
     require_jemalloc
-    jemalloc_tagclient "$JEMALLOC $LIB"
+    jemalloc_tagclient "$(jemalloc_first)"
 }
 
 @test "jemalloc first: fork case" {
     require_jemalloc
-    jemalloc_fork "$JEMALLOC $LIB"
+    jemalloc_fork "$(jemalloc_first)"
 }
 
 @test "jemalloc first: racing threads" {
     require_jemalloc
-    jemalloc_threads "$JEMALLOC $LIB"
+    jemalloc_threads "$(jemalloc_first)"
 }
 
 @test "objpool first, jemalloc second: 1000 tagclient cycles are pooled" {
