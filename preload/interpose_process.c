@@ -147,15 +147,23 @@ static size_t count_args(const char *arg, va_list ap)
     return n;
 }
 
+/* Fill argv[0..n-1] from arg and the list (whose last entry is NULL). The
+ * list goes by pointer: execle reads on past it for envp, and a va_list
+ * passed by value is indeterminate in the caller afterwards. */
+static void collect_args(char **argv, size_t n, const char *arg, va_list *ap)
+{
+    argv[0] = (char *)arg;
+    for (size_t i = 1; i < n; i++)
+        argv[i] = va_arg(*ap, char *);
+}
+
 OBJPOOL_EXPORT int execl(const char *path, const char *arg, ...)
 {
     va_list ap;
     va_start(ap, arg);
     size_t n = count_args(arg, ap);
     char *argv[n];
-    argv[0] = (char *)arg;
-    for (size_t i = 1; i < n; i++)
-        argv[i] = va_arg(ap, char *);
+    collect_args(argv, n, arg, &ap);
     va_end(ap);
     return execv(path, argv);
 }
@@ -166,9 +174,7 @@ OBJPOOL_EXPORT int execlp(const char *file, const char *arg, ...)
     va_start(ap, arg);
     size_t n = count_args(arg, ap);
     char *argv[n];
-    argv[0] = (char *)arg;
-    for (size_t i = 1; i < n; i++)
-        argv[i] = va_arg(ap, char *);
+    collect_args(argv, n, arg, &ap);
     va_end(ap);
     return execvp(file, argv);
 }
@@ -179,9 +185,7 @@ OBJPOOL_EXPORT int execle(const char *path, const char *arg, ...)
     va_start(ap, arg);
     size_t n = count_args(arg, ap);
     char *argv[n];
-    argv[0] = (char *)arg;
-    for (size_t i = 1; i < n; i++)
-        argv[i] = va_arg(ap, char *);
+    collect_args(argv, n, arg, &ap);
     char *const *envp = va_arg(ap, char *const *);
     va_end(ap);
     return execve(path, argv, envp);
