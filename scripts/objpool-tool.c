@@ -143,7 +143,14 @@ static int cmd_check(int argc, char **argv)
     int skipped = 0;
     for (int s = 0; s < cfg.nspecs; s++) {
         struct pool_spec *sp = &cfg.specs[s];
-        printf("\npool %s  (%s, %s)\n", sp->url, kind_word(sp->kind), sp->source);
+        /* the source names a file by its full path: where the header would
+         * not fit a terminal, it goes on a line of its own */
+        size_t head = strlen("pool ") + strlen(sp->url) + strlen("  (, )") + strlen(kind_word(sp->kind)) +
+                      strlen(sp->source);
+        if (head <= 80)
+            printf("\npool %s  (%s, %s)\n", sp->url, kind_word(sp->kind), sp->source);
+        else
+            printf("\npool %s  (%s)\n  from %s\n", sp->url, kind_word(sp->kind), sp->source);
         int nt = 0;
         printf("  %-16s ", sp->kind == POOL_FILE ? "path" : "address");
         for (int t = 0; t < cfg.ntargets; t++) {

@@ -221,6 +221,16 @@ EOF
     done
 }
 
+@test "check: output fits a terminal also for a config file deep in the tree" {
+    local deep="$BATS_TEST_TMPDIR/a/rather/long/path/to/where/someone/keeps/their/configuration"
+    mkdir -p "$deep"
+    cp "$REPO_ROOT/config/everything.conf" "$deep/"
+    run_cmd check -f "$deep/everything.conf"
+    assert_success
+    assert_fits "$output"
+    assert_output --partial "from $deep/everything.conf:"
+}
+
 # value_of POOL OPTION: "value origin" of OPTION in the block of POOL in $output
 value_of() {
     printf '%s\n' "$output" | awk -v pool="pool $1 " -v opt="$2" '
