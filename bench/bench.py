@@ -321,14 +321,19 @@ def table_passthrough():
     pool = "tcp://127.0.0.1:%d" % port("ECHOD")
     n1, n2 = 1000, 3000
     rows, js = [], []
-    for op in ("close", "read", "write", "connect", "fopen"):
+    # the fopen loop also has to fclose: two interposed calls per iteration,
+    # so its budget is twice the per-call +10
+    for op, label, calls in (("close", "close", 1), ("read", "read", 1), ("write", "write", 1),
+                             ("connect", "connect", 1), ("fopen", "fopen + fclose (2 calls)", 2)):
         cmd = lambda n, op=op: [os.path.join(BIN, "passcost"), op, str(n)]
         without = per_call_ir(cmd, n1, n2, toggle="bench_loop")
         with_ = per_call_ir(cmd, n1, n2, toggle="bench_loop", pool=pool)
         d = with_ - without
-        v = judge(d, "<=", 10)
-        rows.append([op, fmt(without, 1), fmt(with_, 1), "%+.1f" % d, "<= +10", v])
-        js.append({"call": op, "without": without, "with": with_, "added": d, "target": "<= +10", "result": v})
+        limit = 10 * calls
+        v = judge(d, "<=", limit)
+        rows.append([label, fmt(without, 1), fmt(with_, 1), "%+.1f" % d, "<= +%d" % limit, v])
+        js.append({"call": label, "without": without, "with": with_, "added": d,
+                   "target": "<= +%d" % limit, "result": v})
     print_table("Table 4: pass-through cost on objects that are not pooled (valgrind --tool=callgrind)",
                 "instructions per call inside the loop (incl. libc and the preload), (Ir(%d) - Ir(%d)) / %d; "
                 "a pool is configured, the calls never touch it" % (n2, n1, n2 - n1),

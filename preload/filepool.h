@@ -13,7 +13,7 @@
 
 /* Number of file:// targets; 0 makes every file interposer a load and a
  * jump to the real function. */
-extern int file_ntargets;
+extern int file_ntargets __attribute__((visibility("hidden")));
 
 int filepool_setup(struct config *cfg);
 

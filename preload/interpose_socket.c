@@ -29,12 +29,12 @@ static __attribute__((noinline)) int connect_configured(int fd, const struct soc
 
 OBJPOOL_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
-    if (likely(sock_ntargets == 0))
+    /* the common case, decided here: an inet address whose port no pool
+     * uses (the map is all zero when there are no pools). An AF_INET or
+     * AF_INET6 address is a sockaddr_in[6] by type, so sin_port is there. */
+    if (likely(addr && (addr->sa_family == AF_INET || addr->sa_family == AF_INET6) && !sockpool_port_maybe(addr)))
         return real.connect(fd, addr, len);
-    /* the common unconfigured case, decided here: an inet address whose
-     * port no pool uses */
-    if (likely(addr && len >= (socklen_t)sizeof(struct sockaddr_in) &&
-               (addr->sa_family == AF_INET || addr->sa_family == AF_INET6) && !sockpool_port_maybe(addr)))
+    if (likely(sock_ntargets == 0))
         return real.connect(fd, addr, len);
     return connect_configured(fd, addr, len);
 }

@@ -174,7 +174,7 @@ static int target_matches(const struct target *t, const struct sockaddr *a, cons
 /* The quick reject: one bit per TCP port that some target uses, and a flag
  * for Unix targets. A connect() to an address no pool could match costs a
  * load and a test before the hash is ever computed. */
-uint8_t sock_port_bits[65536 / 8];
+uint8_t sock_port_map[65536];
 static int unix_targets;
 
 static int maybe_configured(const struct sockaddr *a)
@@ -481,8 +481,7 @@ int sockpool_setup(struct config *c)
         if (t->family == AF_UNIX) {
             unix_targets = 1;
         } else {
-            unsigned port = t->addr.in4.sin_port; /* network order, as connect() sees it */
-            sock_port_bits[port >> 3] |= (uint8_t)(1u << (port & 7));
+            sock_port_map[t->addr.in4.sin_port] = 1; /* network order, as connect() sees it */
         }
         unsigned j = (unsigned)h & table_mask;
         while (table[j])

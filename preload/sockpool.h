@@ -13,16 +13,17 @@
 
 extern int sock_ntargets __attribute__((visibility("hidden")));
 
-/* One bit per TCP port some target uses: connect()'s quick reject. */
-extern uint8_t sock_port_bits[65536 / 8] __attribute__((visibility("hidden")));
+/* connect()'s quick reject: a byte per TCP port, non-zero when some target
+ * uses it, indexed by the port as stored (network order) so the test needs
+ * no byte swap. All zero when no pool is configured. 64 KiB of .bss: pages
+ * never written stay the shared zero page. */
+extern uint8_t sock_port_map[65536] __attribute__((visibility("hidden")));
 
 /* May an AF_INET/AF_INET6 address be configured? sin_port and sin6_port
- * sit at the same offset. The bitmap is indexed by the port as stored
- * (network order), so the test needs no byte swap. */
+ * sit at the same offset. */
 static inline int sockpool_port_maybe(const struct sockaddr *a)
 {
-    unsigned port = ((const struct sockaddr_in *)(const void *)a)->sin_port;
-    return sock_port_bits[port >> 3] & (1u << (port & 7));
+    return sock_port_map[((const struct sockaddr_in *)(const void *)a)->sin_port];
 }
 
 int sockpool_setup(struct config *cfg);
