@@ -29,10 +29,9 @@ static __attribute__((noinline)) int connect_configured(int fd, const struct soc
 
 OBJPOOL_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
-    /* the common case, decided here: an inet address whose port no pool
-     * uses (the map is all zero when there are no pools). An AF_INET or
-     * AF_INET6 address is a sockaddr_in[6] by type, so sin_port is there. */
-    if (likely(addr && (addr->sa_family == AF_INET || addr->sa_family == AF_INET6) && !sockpool_port_maybe(addr)))
+    /* the common case, decided here: an address no pool can match (see
+     * sockpool_addr_maybe; the map is all zero when there are no pools) */
+    if (likely(addr && len >= 4 && !sockpool_addr_maybe(addr)))
         return real.connect(fd, addr, len);
     if (likely(sock_ntargets == 0))
         return real.connect(fd, addr, len);

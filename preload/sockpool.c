@@ -175,18 +175,25 @@ static int target_matches(const struct target *t, const struct sockaddr *a, cons
  * for Unix targets. A connect() to an address no pool could match costs a
  * load and a test before the hash is ever computed. */
 uint8_t sock_port_map[65536];
+
+static void sockpool_mark_addr(const struct sockaddr *a)
+{
+    uint16_t key;
+    memcpy(&key, (const char *)a + 2, sizeof key);
+    sock_port_map[key] = 1;
+}
 static int unix_targets;
 
-static int maybe_configured(const struct sockaddr *a)
+static int maybe_configured(const struct sockaddr *a, socklen_t len)
 {
-    if (a->sa_family == AF_INET || a->sa_family == AF_INET6)
-        return sockpool_port_maybe(a);
-    return a->sa_family == AF_UNIX && unix_targets;
+    if (len >= 4 && !sockpool_addr_maybe(a))
+        return 0;
+    return a->sa_family == AF_INET || a->sa_family == AF_INET6 || (a->sa_family == AF_UNIX && unix_targets);
 }
 
 struct target *sockpool_match(const struct sockaddr *addr, socklen_t len)
 {
-    if (!table || !addr || len < (socklen_t)sizeof(sa_family_t) || !maybe_configured(addr))
+    if (!table || !addr || len < (socklen_t)sizeof(sa_family_t) || !maybe_configured(addr, len))
         return NULL;
     const char *path = NULL;
     size_t plen = 0;
@@ -478,11 +485,10 @@ int sockpool_setup(struct config *c)
                          : t->family == AF_INET6 ? sizeof t->addr.in6
                                                  : sizeof t->addr.un;
         uint64_t h = addr_hash((const struct sockaddr *)&t->addr, alen, &path, &plen);
-        if (t->family == AF_UNIX) {
+        if (t->family == AF_UNIX)
             unix_targets = 1;
-        } else {
-            sock_port_map[t->addr.in4.sin_port] = 1; /* network order, as connect() sees it */
-        }
+        /* the two bytes after sa_family: the port, or the path's first two */
+        sockpool_mark_addr((const struct sockaddr *)&t->addr);
         unsigned j = (unsigned)h & table_mask;
         while (table[j])
             j = (j + 1) & table_mask;

@@ -13,17 +13,21 @@
 
 extern int sock_ntargets __attribute__((visibility("hidden")));
 
-/* connect()'s quick reject: a byte per TCP port, non-zero when some target
- * uses it, indexed by the port as stored (network order) so the test needs
- * no byte swap. All zero when no pool is configured. 64 KiB of .bss: pages
- * never written stay the shared zero page. */
+/* connect()'s quick reject, one byte for each value of the two bytes that
+ * follow sa_family in a socket address: sin_port/sin6_port (as stored, in
+ * network order) for TCP targets, the first two bytes of sun_path for Unix
+ * targets. A zero entry proves no target can match, whatever the family;
+ * a non-zero one only sends the call on to the full match. All zero when no
+ * pool is configured. 64 KiB of .bss: pages never written stay the shared
+ * zero page. */
 extern uint8_t sock_port_map[65536] __attribute__((visibility("hidden")));
 
-/* May an AF_INET/AF_INET6 address be configured? sin_port and sin6_port
- * sit at the same offset. */
-static inline int sockpool_port_maybe(const struct sockaddr *a)
+/* May this address (at least 4 bytes) name a configured target? */
+static inline int sockpool_addr_maybe(const struct sockaddr *a)
 {
-    return sock_port_map[((const struct sockaddr_in *)(const void *)a)->sin_port];
+    uint16_t key;
+    __builtin_memcpy(&key, (const char *)a + 2, sizeof key);
+    return sock_port_map[key];
 }
 
 int sockpool_setup(struct config *cfg);
