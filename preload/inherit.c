@@ -15,8 +15,11 @@
 _Atomic unsigned fork_gen;
 
 static pthread_mutex_t pools_lock = PTHREAD_MUTEX_INITIALIZER;
-static objpool_t **pools;
-static size_t npools, cap_pools;
+/* The first pools fit in static storage: a page of its own for a handful of
+ * pointers would be most of what pooling one connection costs in memory. */
+static objpool_t *pools_static[64];
+static objpool_t **pools = pools_static;
+static size_t npools, cap_pools = sizeof pools_static / sizeof *pools_static;
 
 void pools_register(objpool_t *p)
 {
@@ -30,7 +33,7 @@ void pools_register(objpool_t *p)
         }
         for (size_t i = 0; i < npools; i++)
             n[i] = pools[i];
-        if (pools)
+        if (pools != pools_static)
             munmap(pools, cap_pools * sizeof *pools);
         pools = n;
         cap_pools = cap;

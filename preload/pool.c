@@ -48,6 +48,12 @@ struct objpool {
     size_t lease_cap, lease_count;
 
     objpool_stats_t st;
+
+    /* The first ring and lease table live inside the pool: with the rest of
+     * the struct they fill one page, where three separate mappings would
+     * take three (the idle and lease counts of most pools stay small). */
+    struct entry idle0[16];
+    struct entry leases0[64];
 };
 
 static uint64_t now_ns(void)
@@ -152,7 +158,7 @@ static int lease_grow(objpool_t *p)
     for (size_t i = 0; i < p->lease_cap; i++)
         if (p->leases[i].obj)
             lease_put_raw(tab, cap, &p->leases[i]);
-    if (p->leases)
+    if (p->leases != p->leases0)
         munmap(p->leases, p->lease_cap * sizeof *p->leases);
     p->leases = tab;
     p->lease_cap = cap;
@@ -216,7 +222,7 @@ static int idle_reserve(objpool_t *p)
         return -1;
     for (size_t i = 0; i < p->idle_count; i++)
         ring[i] = p->idle[(p->idle_head + i) % p->idle_cap];
-    if (p->idle)
+    if (p->idle != p->idle0)
         munmap(p->idle, p->idle_cap * sizeof *p->idle);
     p->idle = ring;
     p->idle_cap = cap;
@@ -288,6 +294,10 @@ objpool_t *objpool_new(objpool_create_fn create, objpool_destroy_fn destroy,
     p->user = user;
     p->rng = (now_ns() ^ ((uint64_t)getpid() << 32) ^ (uintptr_t)p) | 1;
     p->max_size = max_size;
+    p->idle = p->idle0;
+    p->idle_cap = sizeof p->idle0 / sizeof *p->idle0;
+    p->leases = p->leases0;
+    p->lease_cap = sizeof p->leases0 / sizeof *p->leases0;
     return p;
 }
 
@@ -588,9 +598,9 @@ void objpool_free(objpool_t *p)
     if (!p)
         return;
     objpool_clear(p);
-    if (p->leases)
+    if (p->leases != p->leases0)
         munmap(p->leases, p->lease_cap * sizeof *p->leases);
-    if (p->idle)
+    if (p->idle != p->idle0)
         munmap(p->idle, p->idle_cap * sizeof *p->idle);
     pthread_mutex_destroy(&p->lock);
     munmap(p, sizeof *p);

@@ -458,7 +458,11 @@ int sockpool_setup(struct config *c)
     unsigned size = 16;
     while (size < (unsigned)n * 2)
         size *= 2;
-    table = mmap(NULL, size * sizeof *table, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    /* a few targets fit in static storage (a page of their own would be a
+     * good part of the memory one pooled connection costs) */
+    static struct target *table_static[64];
+    table = size <= 64 ? table_static
+                       : mmap(NULL, size * sizeof *table, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     opt_seen = mmap(NULL, (size_t)reg_nslots * sizeof *opt_seen, PROT_READ | PROT_WRITE,
                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (table == MAP_FAILED || opt_seen == MAP_FAILED) {
