@@ -135,58 +135,51 @@ OBJPOOL_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 }
 
 /* execl, execlp, execle: glibc builds the vector and calls its internal
- * execve, which no interposer sees; build it here and go through ours. */
-static size_t count_args(const char *arg, va_list ap)
+ * execve, which no interposer sees; build it here and go through ours. The
+ * list goes by pointer: execle reads on past it for envp, and a va_list
+ * passed by value is indeterminate in the caller afterwards. */
+enum exec_kind { EXEC_V, EXEC_VP, EXEC_VE };
+
+static int exec_from_list(enum exec_kind kind, const char *path, const char *arg, va_list *ap)
 {
     size_t n = 1;
     va_list c;
-    va_copy(c, ap);
+    va_copy(c, *ap);
     for (const char *a = arg; a; a = va_arg(c, const char *))
         n++;
     va_end(c);
-    return n;
-}
-
-/* Fill argv[0..n-1] from arg and the list (whose last entry is NULL). The
- * list goes by pointer: execle reads on past it for envp, and a va_list
- * passed by value is indeterminate in the caller afterwards. */
-static void collect_args(char **argv, size_t n, const char *arg, va_list *ap)
-{
+    char *argv[n];
     argv[0] = (char *)arg;
     for (size_t i = 1; i < n; i++)
         argv[i] = va_arg(*ap, char *);
+    if (kind == EXEC_VE)
+        return execve(path, argv, va_arg(*ap, char *const *));
+    return kind == EXEC_VP ? execvp(path, argv) : execv(path, argv);
 }
 
 OBJPOOL_EXPORT int execl(const char *path, const char *arg, ...)
 {
     va_list ap;
     va_start(ap, arg);
-    size_t n = count_args(arg, ap);
-    char *argv[n];
-    collect_args(argv, n, arg, &ap);
+    int rc = exec_from_list(EXEC_V, path, arg, &ap);
     va_end(ap);
-    return execv(path, argv);
+    return rc;
 }
 
 OBJPOOL_EXPORT int execlp(const char *file, const char *arg, ...)
 {
     va_list ap;
     va_start(ap, arg);
-    size_t n = count_args(arg, ap);
-    char *argv[n];
-    collect_args(argv, n, arg, &ap);
+    int rc = exec_from_list(EXEC_VP, file, arg, &ap);
     va_end(ap);
-    return execvp(file, argv);
+    return rc;
 }
 
 OBJPOOL_EXPORT int execle(const char *path, const char *arg, ...)
 {
     va_list ap;
     va_start(ap, arg);
-    size_t n = count_args(arg, ap);
-    char *argv[n];
-    collect_args(argv, n, arg, &ap);
-    char *const *envp = va_arg(ap, char *const *);
+    int rc = exec_from_list(EXEC_VE, path, arg, &ap);
     va_end(ap);
-    return execve(path, argv, envp);
+    return rc;
 }
