@@ -59,6 +59,9 @@ void inherit_before_spawn(int all)
 {
     if (!reg_nslots)
         return;
+    /* a child may hold copies now: sockets made before it are not recycled,
+     * and an acquire overlapping the spawn marks its lease shared */
+    atomic_fetch_add(&fork_gen, 1);
     int only_inheritable = !all;
     reg_foreach(mark_shared, &only_inheritable);
 }
@@ -69,8 +72,7 @@ void inherit_before_spawn(int all)
  * leases shared before the child can hold copies. */
 static void before_fork(void)
 {
-    atomic_fetch_add(&fork_gen, 1);
-    inherit_before_spawn(1);
+    inherit_before_spawn(1); /* also bumps fork_gen */
     pthread_mutex_lock(&pools_lock);
     for (size_t i = 0; i < npools; i++)
         objpool_lock(pools[i]);

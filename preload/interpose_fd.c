@@ -118,10 +118,20 @@ static int note_copy(int fd)
     return 0;
 }
 
+/* A copy of an fd the program holds, when TCP pools exist: see
+ * sockpool_note_copy. The dup family is rare enough for this store. */
+static void note_plain_copy(int fd)
+{
+    if (sock_ntargets)
+        sockpool_note_copy(fd);
+}
+
 OBJPOOL_EXPORT int dup(int fd)
 {
-    if (likely(!reg_get(fd)))
+    if (likely(!reg_get(fd))) {
+        note_plain_copy(fd);
         return real.dup(fd);
+    }
     if (note_copy(fd) < 0)
         return not_open();
     return real.dup(fd);
@@ -129,6 +139,8 @@ OBJPOOL_EXPORT int dup(int fd)
 
 OBJPOOL_EXPORT int dup2(int oldfd, int newfd)
 {
+    note_plain_copy(oldfd);
+    note_plain_copy(newfd);
     if (likely(!reg_get(oldfd) && !reg_get(newfd)))
         return real.dup2(oldfd, newfd);
     if (note_copy(oldfd) < 0)
@@ -140,6 +152,8 @@ OBJPOOL_EXPORT int dup2(int oldfd, int newfd)
 
 OBJPOOL_EXPORT int dup3(int oldfd, int newfd, int flags)
 {
+    note_plain_copy(oldfd);
+    note_plain_copy(newfd);
     if (likely(!reg_get(oldfd) && !reg_get(newfd)))
         return real.dup3(oldfd, newfd, flags);
     if (note_copy(oldfd) < 0)
@@ -177,8 +191,11 @@ OBJPOOL_EXPORT int fcntl(int fd, int cmd, ...)
     va_start(ap, cmd);
     void *arg = va_arg(ap, void *);
     va_end(ap);
-    if (likely(!reg_get(fd)))
+    if (likely(!reg_get(fd))) {
+        if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
+            note_plain_copy(fd);
         return real.fcntl(fd, cmd, arg);
+    }
     return fcntl_owned(real.fcntl, fd, cmd, arg);
 }
 
@@ -188,8 +205,11 @@ OBJPOOL_EXPORT int fcntl64(int fd, int cmd, ...)
     va_start(ap, cmd);
     void *arg = va_arg(ap, void *);
     va_end(ap);
-    if (likely(!reg_get(fd)))
+    if (likely(!reg_get(fd))) {
+        if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
+            note_plain_copy(fd);
         return real.fcntl64(fd, cmd, arg);
+    }
     return fcntl_owned(real.fcntl64, fd, cmd, arg);
 }
 

@@ -296,6 +296,8 @@ static void mark_passed_fds(const struct msghdr *msg)
             struct lease *p = reg_get(fds[i]);
             if (p)
                 atomic_fetch_or(&p->flags, LF_SHARED);
+            else if (sock_ntargets)
+                sockpool_note_copy(fds[i]);
         }
     }
 }

@@ -71,11 +71,32 @@ static const struct sockopt_def sockopts[] = {
     {IPPROTO_IPV6, IPV6_TCLASS}, {IPPROTO_TCP, TCP_USER_TIMEOUT}, {IPPROTO_TCP, TCP_QUICKACK},
 };
 #define NSOCKOPTS (int)(sizeof sockopts / sizeof *sockopts)
-/* Any other option set on a socket marks it: copying is not possible, so a
- * socket so marked is never swapped in or out. */
+/* opt_seen[fd] also says where the socket at fd came from:
+ * OPT_UNKNOWN: an option objpool cannot copy was set on it, or the fd was
+ *   copied (dup family, F_DUPFD, SCM_RIGHTS): another reference may exist,
+ *   so it is never swapped out (the copy would still name the old socket)
+ *   nor recycled (the copy's holder would share the next user's socket).
+ * birth (bits 16-30): socket() made it in this process in fork generation
+ *   birth - 1. A fork or spawn since then may have handed a copy to a
+ *   child: such a socket is never recycled. 0 means objpool did not see it
+ *   made (before start-up, or by a raw system call). */
 #define OPT_UNKNOWN (1u << 31)
+#define OPT_COPYABLE 0xffffu
+#define OPT_BIRTH_SHIFT 16
+#define OPT_BIRTH_MASK (0x7fffu << OPT_BIRTH_SHIFT)
+
+static uint32_t birth_now(void)
+{
+    return (((atomic_load(&fork_gen) & 0x7ffeu) + 1u) << OPT_BIRTH_SHIFT) & OPT_BIRTH_MASK;
+}
 
 static _Atomic uint32_t *opt_seen; /* by fd number, beside the registry */
+
+void sockpool_note_copy(int fd)
+{
+    if (opt_seen && (unsigned)fd < reg_nslots)
+        atomic_fetch_or_explicit(&opt_seen[fd], OPT_UNKNOWN, memory_order_relaxed);
+}
 
 void sockpool_note_option(int fd, int level, int optname)
 {
@@ -401,7 +422,7 @@ int sockpool_socket(int domain, int type, int protocol)
     /* a number's history must not follow it: options recorded for an
      * earlier socket at this number are forgotten */
     if (opt_seen && (unsigned)fd < reg_nslots)
-        atomic_store_explicit(&opt_seen[fd], 0, memory_order_relaxed);
+        atomic_store_explicit(&opt_seen[fd], birth_now(), memory_order_relaxed);
     return fd;
 }
 
@@ -424,11 +445,13 @@ static int sock_swap(void *user, void *obj, void *arg)
             goto fail;
         l->status_flags = c->status;
     }
-    uint32_t mask = (c->optmask | l->optmask) & ~OPT_UNKNOWN;
+    uint32_t mask = (c->optmask | l->optmask) & OPT_COPYABLE;
     if (mask && copy_options(c->fd, idle_fd, mask) < 0)
         goto fail;
-    l->optmask |= c->optmask;
-    if (!c->optmask && !(c->status & O_ASYNC) && l->target->family != AF_UNIX)
+    l->optmask |= c->optmask & OPT_COPYABLE;
+    /* recycle only a socket objpool saw made, since the last fork or spawn,
+     * never copied, with no option set and no O_ASYNC */
+    if (c->optmask == birth_now() && !(c->status & O_ASYNC) && l->target->family != AF_UNIX)
         spare_put(c->fd, l->target->family, c->status);
     if (real.dup3(idle_fd, c->fd, c->cloexec ? O_CLOEXEC : 0) < 0)
         goto fail;
@@ -560,7 +583,7 @@ int sockpool_connect(int fd, struct target *t, const struct sockaddr *addr, sock
     if (opt_seen)
         c.optmask = atomic_exchange_explicit(&opt_seen[fd], 0, memory_order_relaxed);
     if (c.status < 0 || (c.optmask & OPT_UNKNOWN))
-        return real.connect(fd, addr, len);
+        return real.connect(fd, addr, len); /* copied, or an option we cannot carry */
 
     bury_graveyard();
     unsigned gen = atomic_load(&fork_gen);
@@ -575,7 +598,7 @@ int sockpool_connect(int fd, struct target *t, const struct sockaddr *addr, sock
     int rc = real.connect(fd, addr, len);
     int err = errno;
     if (rc == 0 || err == EINPROGRESS) {
-        l = make_lease(fd, t, c.status, c.optmask);
+        l = make_lease(fd, t, c.status, c.optmask & OPT_COPYABLE);
         if (l) {
             if (atomic_load(&fork_gen) != gen)
                 atomic_fetch_or(&l->flags, LF_SHARED);

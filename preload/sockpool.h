@@ -37,6 +37,10 @@ int sockpool_connect(int fd, struct target *t, const struct sockaddr *addr, sock
 /* The program closes a lease whose slot the caller has claimed. */
 int sockpool_close(int fd, struct lease *l);
 int sockpool_shutdown(int fd, struct lease *l, int how);
+/* The program copied fd (dup family, F_DUPFD, SCM_RIGHTS): the socket
+ * there may have another reference now, so it is never swapped out or
+ * recycled. Any fd; a no-op when no TCP pool exists. */
+void sockpool_note_copy(int fd);
 /* A socket option the program set on fd (any fd). */
 void sockpool_note_option(int fd, int level, int optname);
 /* Around every program I/O call on a lease. io_begin returns 1 when the

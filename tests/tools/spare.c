@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -111,6 +112,78 @@ static void check_fresh(const char *what, int type)
     close(fd);
 }
 
+static ino_t inode_of(int fd)
+{
+    struct stat st;
+    return fstat(fd, &st) == 0 ? st.st_ino : 0;
+}
+
+/* The program copies its fresh socket before connect: both numbers must
+ * still name one socket afterwards (a swap would leave the copy on the old
+ * one), and that socket must never come back from socket(). */
+static void copied_before_connect(const char *what, int use_fcntl)
+{
+    cycle("warm-copy", 0); /* make sure an idle connection waits */
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    int s2 = use_fcntl ? fcntl(s, F_DUPFD, 0) : dup(s);
+    ino_t ino = inode_of(s);
+    if (connect(s, (struct sockaddr *)&addr, sizeof addr) < 0) {
+        printf("FAIL: %s: connect: %s\n", what, strerror(errno));
+        failures++;
+        return;
+    }
+    CHECK(inode_of(s) == inode_of(s2), "%s: the copy names another socket than the connected fd", what);
+    struct sockaddr_in peer;
+    socklen_t l = sizeof peer;
+    CHECK(getpeername(s2, (struct sockaddr *)&peer, &l) == 0, "%s: the copy is not connected", what);
+    exchange(s, what);
+    close(s2);
+    close(s);
+    cycle("after-copy", 0);
+    int t = socket(AF_INET, SOCK_STREAM, 0);
+    CHECK(inode_of(t) != ino, "%s: socket() returned the socket the program had copied", what);
+    close(t);
+}
+
+/* A child forked while the program held an unconnected socket keeps a copy
+ * of it: after the parent's pooled connect, socket() must not hand that
+ * same socket out again (the child would share it with the next user). */
+static void forked_before_connect(void)
+{
+    cycle("warm-fork", 0);
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    ino_t ino = inode_of(s);
+    int go[2];
+    if (pipe(go) < 0)
+        exit(1);
+    pid_t pid = fork();
+    if (pid == 0) {
+        char c;
+        close(go[1]);
+        if (read(go[0], &c, 1) < 0)
+            _exit(1);
+        _exit(0); /* held the copy of s until the parent was done */
+    }
+    close(go[0]);
+    if (connect(s, (struct sockaddr *)&addr, sizeof addr) < 0) {
+        printf("FAIL: fork-copy: connect: %s\n", strerror(errno));
+        failures++;
+    } else {
+        exchange(s, "fork-copy");
+    }
+    close(s);
+    for (int i = 0; i < 3; i++) {
+        int t = socket(AF_INET, SOCK_STREAM, 0);
+        CHECK(inode_of(t) != ino, "fork-copy: socket() returned the socket a child holds");
+        close(t);
+    }
+    if (write(go[1], "x", 1) < 0)
+        failures++;
+    close(go[1]);
+    int st;
+    waitpid(pid, &st, 0);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 3 || strcmp(argv[1], "--port")) {
@@ -148,6 +221,9 @@ int main(int argc, char **argv)
     /* had the child taken a spare the parent still lists, the parent would
      * now get a socket the child connected */
     check_fresh("parent-after-child", 0);
+    copied_before_connect("dup-copy", 0);
+    copied_before_connect("fcntl-copy", 1);
+    forked_before_connect();
     printf("%s\n", failures ? "spare: FAILED" : "spare: ok");
     return failures ? 1 : 0;
 }
