@@ -185,18 +185,24 @@ static int fcntl_owned(int (*fn)(int, int, ...), int fd, int cmd, void *arg)
     return rc;
 }
 
+/* fcntl and fcntl64 differ only in the libc function they end in. */
+static int fcntl_via(int (*fn)(int, int, ...), int fd, int cmd, void *arg)
+{
+    if (likely(!reg_get(fd))) {
+        if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
+            note_plain_copy(fd);
+        return fn(fd, cmd, arg);
+    }
+    return fcntl_owned(fn, fd, cmd, arg);
+}
+
 OBJPOOL_EXPORT int fcntl(int fd, int cmd, ...)
 {
     va_list ap;
     va_start(ap, cmd);
     void *arg = va_arg(ap, void *);
     va_end(ap);
-    if (likely(!reg_get(fd))) {
-        if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
-            note_plain_copy(fd);
-        return real.fcntl(fd, cmd, arg);
-    }
-    return fcntl_owned(real.fcntl, fd, cmd, arg);
+    return fcntl_via(real.fcntl, fd, cmd, arg);
 }
 
 OBJPOOL_EXPORT int fcntl64(int fd, int cmd, ...)
@@ -205,12 +211,7 @@ OBJPOOL_EXPORT int fcntl64(int fd, int cmd, ...)
     va_start(ap, cmd);
     void *arg = va_arg(ap, void *);
     va_end(ap);
-    if (likely(!reg_get(fd))) {
-        if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
-            note_plain_copy(fd);
-        return real.fcntl64(fd, cmd, arg);
-    }
-    return fcntl_owned(real.fcntl64, fd, cmd, arg);
+    return fcntl_via(real.fcntl64, fd, cmd, arg);
 }
 
 /* close_range over a span holding objpool's fds: close the program's own
