@@ -26,7 +26,7 @@ CORE_SO      = $(BUILD)/libobjpool-core.so
 CORE_PC      = $(BUILD)/objpool.pc
 CORE_HDR     = preload/objpool.h
 CORE_EXAMPLES = $(BUILD)/examples/pool_buffers
-CORE_UNIT_SRC = $(wildcard tests/unit/*.c)
+CORE_UNIT_SRC = $(wildcard tests/unit/core_*.c)
 CORE_UNIT     = $(CORE_UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
 
 .PHONY: core install-core uninstall-core

@@ -1,0 +1,108 @@
+/* proto.h - the protocol layer's one interface.
+ *
+ * A connection is parked only when its protocol proves that every request
+ * the program sent has its complete response read by the program, that both
+ * directions stand at a message boundary, and that the session holds no
+ * state a next user could inherit. Each protocol is a streaming state
+ * machine in a file of its own (http.c, redis.c, memcache.c, line.c) behind
+ * one table of operations (struct proto_ops), fed with exactly the bytes the
+ * kernel moved on every observed I/O call of a lease: out() what the program
+ * wrote, in() what it read. Its state is fixed-size (struct proto_state,
+ * kept with the connection across its leases), it never allocates, never
+ * copies a payload, and what it cannot follow within its bounds (an
+ * over-long line or header, nesting past its limit, bytes that are not the
+ * protocol) makes it answer PV_CONFUSED, never a crash.
+ *
+ * The parsers import nothing of objpool but this header: they are unit
+ * tested and fuzzed alone (tests/proto/, tests/fuzz/proto_*.c).
+ */
+#ifndef OBJPOOL_PROTO_H
+#define OBJPOOL_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* What a pool is configured with (proto=) and what a connection turns out
+ * to speak. AUTO is detected from the first bytes the program writes (once
+ * per connection, kept across its leases). */
+enum proto_id {
+    PROTO_AUTO = 0, /* not known yet: detect */
+    PROTO_OPAQUE,   /* explicit choice: the byte-level checks alone */
+    PROTO_HTTP,
+    PROTO_REDIS,
+    PROTO_MEMCACHE,
+    PROTO_LINE,
+    PROTO_TLS,     /* detected (0x16 0x03): never parked */
+    PROTO_UNKNOWN, /* detected as nothing objpool parses: never parked */
+    PROTO_NIDS
+};
+
+/* A protocol's answer at close. Only PV_CLEAN parks; PV_SESSION parks
+ * after the protocol's reset (reset_req, answered with reset_reply). */
+enum proto_verdict {
+    PV_CLEAN = 0,   /* all answered and read, both directions at a boundary, no state */
+    PV_INCOMPLETE,  /* a request unanswered, a response not fully read, a message half-written */
+    PV_SESSION,     /* complete, but the session holds state the reset clears */
+    PV_NEVER,       /* never reusable: close-delimited, Connection: close, upgrade,
+                       SASL, push/subscribe, QUIT, state the reset cannot clear */
+    PV_CONFUSED,    /* bytes the parser could not follow within its bounds */
+};
+
+/* Per-connection parser state. Each parser casts u.bytes to its own struct
+ * (static_assert'ed to fit). Zeroed memory is a valid fresh state for every
+ * parser, so init() may be a memset. */
+#define PROTO_STATE_SIZE 256
+struct proto_state {
+    union {
+        unsigned char bytes[PROTO_STATE_SIZE];
+        uint64_t align_;
+    } u;
+};
+
+struct proto_ops {
+    const char *name; /* "http", "redis", "memcache", "line" */
+    /* A new connection (zeroes the state). */
+    void (*init)(struct proto_state *st);
+    /* Bytes the program wrote and the kernel accepted (a short write feeds
+     * only what was written), in order. */
+    void (*out)(struct proto_state *st, const unsigned char *p, size_t n);
+    /* Bytes the program read (never MSG_PEEK), in order. */
+    void (*in)(struct proto_state *st, const unsigned char *p, size_t n);
+    /* enum proto_verdict for a close now. Pure: no state change. */
+    int (*verdict)(const struct proto_state *st);
+    /* The session reset, or NULL: the request to send on PV_SESSION and the
+     * exact reply that proves it (Redis: RESET / +RESET). reset_done()
+     * marks the session clean again once the reply was read. */
+    const char *reset_req;
+    size_t reset_req_len;
+    const char *reset_reply;
+    size_t reset_reply_len;
+    void (*reset_done)(struct proto_state *st);
+};
+
+extern const struct proto_ops proto_http_ops;
+extern const struct proto_ops proto_redis_ops;
+extern const struct proto_ops proto_memcache_ops;
+extern const struct proto_ops proto_line_ops;
+
+/* The parser of a protocol id; NULL for AUTO, OPAQUE, TLS, UNKNOWN. */
+const struct proto_ops *proto_ops_for(int id);
+/* "auto", "opaque", "http", "redis", "memcache", "line", "tls", "unknown" */
+const char *proto_name(int id);
+/* The id named by s[0..n) as written in proto=, or -1. Only AUTO, OPAQUE,
+ * HTTP, REDIS, MEMCACHE and LINE can be configured. */
+int proto_parse_name(const char *s, size_t n);
+
+/* Detection from the first bytes the program writes on a connection
+ * (detect.c). Feed every written chunk until the answer is not PROTO_AUTO;
+ * it decides after at most PROTO_DETECT_MAX bytes. A connection whose
+ * program reads before it ever wrote (a server that speaks first) is
+ * PROTO_UNKNOWN: the caller decides that, not the detector. Zeroed memory is
+ * a fresh detector. */
+#define PROTO_DETECT_MAX 24
+struct proto_detect {
+    unsigned char buf[PROTO_DETECT_MAX];
+    uint8_t len;
+};
+int proto_detect_feed(struct proto_detect *d, const unsigned char *p, size_t n);
+#endif
