@@ -6,12 +6,11 @@ BASEFLAGS = -std=gnu11 -fPIC -fvisibility=hidden -D_GNU_SOURCE $(WARN)
 LDHARDEN = -Wl,-z,relro,-z,now -Wl,-z,noexecstack
 BUILD   ?= build
 
-PRELOAD_SRC = preload/pool.c preload/registry.c preload/config.c preload/log.c \
-              preload/real.c preload/sockpool.c preload/filepool.c preload/report.c \
-              preload/init.c preload/inherit.c preload/interpose_socket.c preload/interpose_fd.c \
-              preload/interpose_file.c preload/interpose_process.c
+# preload/ in layers, one folder each (docs/design.md draws them):
+# base/ core/ lease/ conn/ file/ config/ report/ interpose/
+PRELOAD_SRC = $(sort $(wildcard preload/*/*.c))
 PRELOAD_OBJ = $(PRELOAD_SRC:preload/%.c=$(BUILD)/obj/%.o)
-PRELOAD_HDR = $(wildcard preload/*.h)
+PRELOAD_HDR = $(sort $(wildcard preload/*/*.h preload/*/*/*.h))
 
 TOOL_SRC = $(wildcard tests/tools/*.c)
 TOOLS    = $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/%)

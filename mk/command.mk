@@ -4,7 +4,7 @@
 #   make                                  also builds build/objpool-tool
 #   make install PREFIX=/usr/local DESTDIR=
 #   make uninstall PREFIX=/usr/local DESTDIR=
-#   make fuzz FUZZ_SECONDS=60             libFuzzer on preload/config.c (clang)
+#   make fuzz FUZZ_SECONDS=60             libFuzzer on preload/config/ (clang)
 
 PREFIX      ?= /usr/local
 DESTDIR     ?=
@@ -24,10 +24,11 @@ all: $(CMD_TOOL)
 tools: $(CMD_TOOL)
 
 # Links the library's own parser objects, unchanged: one parser for both.
-$(CMD_TOOL): scripts/objpool-tool.c $(BUILD)/obj/config.o $(BUILD)/obj/log.o $(PRELOAD_HDR)
+CONFIG_OBJ = $(patsubst preload/%.c,$(BUILD)/obj/%.o,$(wildcard preload/config/*.c)) $(BUILD)/obj/base/log.o
+$(CMD_TOOL): scripts/objpool-tool.c $(CONFIG_OBJ) $(PRELOAD_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -o $@ scripts/objpool-tool.c \
-	    $(BUILD)/obj/config.o $(BUILD)/obj/log.o
+	    $(CONFIG_OBJ)
 
 install: install-command
 uninstall: uninstall-command
@@ -63,9 +64,10 @@ FUZZ_FLAGS    = -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefi
 FUZZ_BIN      = $(BUILD)/fuzz/config_fuzz
 
 fuzz-build: $(FUZZ_BIN)
-$(FUZZ_BIN): tests/fuzz/config_fuzz.c preload/config.c preload/log.c $(PRELOAD_HDR)
+CONFIG_SRC = $(wildcard preload/config/*.c) preload/base/log.c
+$(FUZZ_BIN): tests/fuzz/config_fuzz.c $(CONFIG_SRC) $(PRELOAD_HDR)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/config_fuzz.c preload/config.c preload/log.c
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/config_fuzz.c $(CONFIG_SRC)
 
 # New inputs go to build/fuzz/corpus; the seeds in tests/fuzz/corpus are
 # only read. A crash leaves build/fuzz/crash-* and fails the target.

@@ -6,7 +6,7 @@
 #   make install-core   PREFIX=/usr/local DESTDIR=
 #   make uninstall-core PREFIX=/usr/local DESTDIR=
 #
-# The same preload/pool.c the preload links; for the shared library it is
+# The same preload/core/pool*.c the preload links; for the shared library it is
 # compiled with -DOBJPOOL_BUILD_SHARED so that only the objpool_* API is
 # exported (BASEFLAGS has -fvisibility=hidden).
 
@@ -24,7 +24,7 @@ CORE_SOMAJOR = 0
 CORE_A       = $(BUILD)/libobjpool-core.a
 CORE_SO      = $(BUILD)/libobjpool-core.so
 CORE_PC      = $(BUILD)/objpool.pc
-CORE_HDR     = preload/objpool.h
+CORE_HDR     = preload/core/objpool.h
 CORE_EXAMPLES = $(BUILD)/examples/pool_buffers
 CORE_UNIT_SRC = $(wildcard tests/unit/core_*.c)
 CORE_UNIT     = $(CORE_UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
@@ -36,19 +36,25 @@ all: core
 # tests/run builds `tools`; the core's tests need their programs too
 tools: $(CORE_EXAMPLES) $(CORE_UNIT)
 
-$(BUILD)/core/pool.o: preload/pool.c $(CORE_HDR)
+# the generic pool: pool.c and the files beside it that share its insides
+CORE_SRC     = preload/core/pool.c preload/core/pool_sets.c preload/core/pool_admin.c
+CORE_DEPS    = $(CORE_HDR) preload/core/pool_internal.h preload/base/clock.h
+CORE_OBJ     = $(CORE_SRC:preload/core/%.c=$(BUILD)/core/%.o)
+CORE_SHOBJ   = $(CORE_SRC:preload/core/%.c=$(BUILD)/core/%.shared.o)
+
+$(BUILD)/core/%.o: preload/core/%.c $(CORE_DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASEFLAGS) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/core/pool.shared.o: preload/pool.c $(CORE_HDR)
+$(BUILD)/core/%.shared.o: preload/core/%.c $(CORE_DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASEFLAGS) $(CFLAGS) -DOBJPOOL_BUILD_SHARED -c $< -o $@
 
-$(CORE_A): $(BUILD)/core/pool.o
+$(CORE_A): $(CORE_OBJ)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(CORE_SO): $(BUILD)/core/pool.shared.o
+$(CORE_SO): $(CORE_SHOBJ)
 	$(CC) -shared $(CFLAGS) $(LDHARDEN) -Wl,-soname,libobjpool-core.so.$(CORE_SOMAJOR) \
 	    -o $@ $^ -lpthread
 
@@ -82,11 +88,11 @@ $(CORE_PC_STAMP):
 # build tree without LD_LIBRARY_PATH.
 $(BUILD)/examples/%: examples/%.c $(CORE_HDR) $(CORE_A)
 	@mkdir -p $(dir $@)
-	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Ipreload -o $@ $< $(CORE_A) -lpthread
+	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Ipreload/core -o $@ $< $(CORE_A) -lpthread
 
 $(BUILD)/tests/unit/%: tests/unit/%.c $(CORE_HDR) $(CORE_A)
 	@mkdir -p $(dir $@)
-	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Ipreload -o $@ $< $(CORE_A) -lpthread
+	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Ipreload/core -o $@ $< $(CORE_A) -lpthread
 
 install: install-core
 uninstall: uninstall-core

@@ -31,10 +31,10 @@ hardening: check-static asan ubsan tsan valgrind
 # `tools`, and tests/hardening.bats needs the probe.
 sanitizer-tools: $(SAN_TOOLS)
 tools: $(SAN_TOOLS)
-$(BUILD)/sanitizers/pool_stress: tests/sanitizers/pool_stress.c preload/pool.c preload/objpool.h
+$(BUILD)/sanitizers/pool_stress: tests/sanitizers/pool_stress.c $(CORE_SRC) $(CORE_DEPS)
 	@mkdir -p $(dir $@)
-	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Ipreload -o $@ \
-	    tests/sanitizers/pool_stress.c preload/pool.c -lpthread
+	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Ipreload/core -o $@ \
+	    tests/sanitizers/pool_stress.c $(CORE_SRC) -lpthread
 $(BUILD)/sanitizers/secure_probe: tests/sanitizers/secure_probe.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -o $@ $< -ldl
@@ -47,12 +47,12 @@ cppcheck:
 	$(CPPCHECK) --quiet --error-exitcode=1 --std=c11 --platform=unix64 \
 	    --enable=warning,style,performance,portability \
 	    --suppressions-list=.cppcheck-suppressions \
-	    -D_GNU_SOURCE -D__x86_64__ -D__linux__ -Ipreload \
+	    -D_GNU_SOURCE -D__x86_64__ -D__linux__ -Ipreload/core \
 	    $(STATIC_SRC)
 
 # The checks and the reasons for each one left out are in .clang-tidy.
 clang-tidy:
-	$(CLANG_TIDY) --quiet $(STATIC_SRC) -- -std=gnu11 -D_GNU_SOURCE -Ipreload -fvisibility=hidden
+	$(CLANG_TIDY) --quiet $(STATIC_SRC) -- -std=gnu11 -D_GNU_SOURCE -Ipreload/core -fvisibility=hidden
 
 # The whole tree, warning-free at -Wall -Wextra -Werror (WARN) with each compiler.
 check-build-gcc:

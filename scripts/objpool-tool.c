@@ -3,9 +3,9 @@
  *   objpool-tool check [-f FILE] [-p SPEC]...   parse and resolve, print the pools
  *   objpool-tool report FILE...                 sum JSON-lines reports into one table
  *
- * `check` links the library's own parser (preload/config.c, preload/log.c),
+ * `check` links the library's own parser (preload/config/, preload/base/log.c),
  * so it prints exactly the messages the library would print. `report` reads
- * the JSON lines written by preload/report.c with a small JSON reader: no
+ * the JSON lines written by preload/report/report.c with a small JSON reader: no
  * Python needed. The `objpool` shell script calls this; --help lives there.
  */
 #include <ctype.h>
@@ -15,8 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../preload/config.h"
-#include "../preload/log.h"
+#include "../preload/config/config.h"
+#include "../preload/base/log.h"
 
 static const char *prog = "objpool";
 

@@ -723,8 +723,8 @@ pool_json() {
     local text=$output word
     # every key and setting the parser knows, every OBJPOOL_ variable it reads
     local words
-    words=$(sed -n '/opt_names\[OPT_COUNT\] = {/,/};/p' "$REPO_ROOT/preload/config.c" | grep -o '"[a-z_]*"' | tr -d '"')
-    words+=" $(grep -o '"OBJPOOL_[A-Z_]*"' "$REPO_ROOT/preload/config.c" | tr -d '"' | sort -u)"
+    words=$(sed -n '/opt_names\[OPT_COUNT\] = {/,/};/p' "$REPO_ROOT/preload/config/options.c" | grep -o '"[a-z_]*"' | tr -d '"')
+    words+=" $(cat "$REPO_ROOT"/preload/config/*.c | grep -o '"OBJPOOL_[A-Z_]*"' | tr -d '"' | sort -u)"
     words+=" report report_format log log_file run check report stderr json"
     words+=" check_failed stale_reuse_errors prewarmed setuid LD_PRELOAD unix:// tcp:// file://"
     for word in $words; do

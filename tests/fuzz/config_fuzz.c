@@ -1,5 +1,5 @@
 /* config_fuzz.c - libFuzzer target for the configuration parser
- * (preload/config.c), built by `make fuzz` with
+ * (preload/config/), built by `make fuzz` with
  * clang -fsanitize=fuzzer,address,undefined.
  *
  * Each input is parsed three ways: as the config file (written to a temp
@@ -18,8 +18,8 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
-#include "../../preload/config.h"
-#include "../../preload/log.h"
+#include "../../preload/config/config.h"
+#include "../../preload/base/log.h"
 
 static char path[64];
 static int fd = -1;

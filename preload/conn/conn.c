@@ -1,0 +1,71 @@
+/* conn.c - the connection kind: its table of operations for the lease
+ * layer, and its set-up (a generic pool per target, the address table,
+ * option tracking, spare sockets). */
+#include "internal.h"
+
+#include <fcntl.h>
+
+#include "../core/reasons.h"
+
+int conn_ntargets;
+
+/* A connection pool's counters are its generic pool's. */
+static void conn_stats(struct target *t, objpool_stats_t *out)
+{
+    objpool_get_stats(t->pool, out);
+}
+
+static void conn_evict(struct target *t)
+{
+    objpool_evict_expired(t->pool);
+}
+
+static void conn_reset_stats(struct target *t)
+{
+    objpool_reset_stats(t->pool);
+}
+
+/* fcntl(F_SETFL) on a lease: the status flags a swap must give the next
+ * fresh socket's successor are the ones the program set last. */
+static void conn_fcntl(struct record *r, int cmd, long arg)
+{
+    if (cmd == F_SETFL)
+        r->status_flags = (int)arg;
+}
+
+static const struct kind_ops conn_ops = {
+    .name = "connection",
+    .release = conn_release,
+    .io_begin = conn_io_begin,
+    .io_end = conn_io_end,
+    .fcntl = conn_fcntl,
+    .replaced_reason = REASON_NOT_SAME_SOCKET,
+    .detached_reason = REASON_NOT_SAME_SOCKET,
+    .stats = conn_stats,
+    .evict_expired = conn_evict,
+    .reset_stats = conn_reset_stats,
+};
+
+int conn_setup(struct config *c)
+{
+    int n = 0;
+    for (int i = 0; i < c->ntargets; i++)
+        if (c->targets[i].family)
+            n++;
+    if (!n)
+        return 0;
+    if (match_setup(c, n) < 0 || sockopt_setup() < 0)
+        return -1;
+    for (int i = 0; i < c->ntargets; i++) {
+        struct target *t = &c->targets[i];
+        if (!t->family)
+            continue;
+        t->ops = &conn_ops;
+        t->pool = lease_pool_new(t, conn_destroy, conn_validate, conn_swap, t);
+        if (!t->pool)
+            return -1;
+    }
+    spare_setup();
+    conn_ntargets = n; /* last: from here the interposers look */
+    return 0;
+}

@@ -1,0 +1,64 @@
+/* internal.h - what the files of the connection kind share among
+ * themselves (conn.h is what the interposers see). One file per concern:
+ * match.c the target table, sockopt.c option tracking and copying,
+ * acquire.c the swap, probe.c idle validation, release.c the park rules,
+ * io.c I/O accounting and the deferred shutdown, spare.c spare sockets,
+ * prewarm.c start-up connections, conn.c the kind's table and set-up. */
+#ifndef OBJPOOL_CONN_INTERNAL_H
+#define OBJPOOL_CONN_INTERNAL_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "../lease/lease.h"
+#include "conn.h"
+
+/* What a hit needs to know about the program's fresh socket. */
+struct acquire_ctx {
+    int fd;      /* the program's fresh socket */
+    int status;  /* its F_GETFL */
+    int cloexec; /* its FD_CLOEXEC */
+    uint32_t optmask;
+};
+
+/* kernel TCP states (include/net/tcp_states.h), not in the uapi headers */
+enum { KTCP_ESTABLISHED = 1, KTCP_CLOSE_WAIT = 8 };
+
+/* ---- sockopt.c: what the program did to a socket before connect ---------
+ * OPT_UNKNOWN: an option objpool cannot copy was set, or the fd was copied.
+ * Bits 0-15: copyable options set. Bits 16-30: the fork generation the
+ * socket was made in (+1; 0 = not seen made). */
+#define OPT_UNKNOWN (1u << 31)
+#define OPT_COPYABLE 0xffffu
+int sockopt_setup(void);
+uint32_t sockopt_birth_now(void);
+/* socket() made fd: forget what an earlier socket at this number had. */
+void sockopt_born(int fd);
+/* connect(): what was recorded for fd, which is forgotten. */
+uint32_t sockopt_take(int fd);
+/* Copy the options in mask from one socket to another; -1 on failure. */
+int sockopt_copy(int from, int to, uint32_t mask);
+
+/* ---- acquire.c ---- */
+struct record *conn_record(int fd, struct target *t, int status, uint32_t optmask);
+void conn_destroy(void *user, void *obj);
+int conn_swap(void *user, void *obj, void *arg);
+
+/* ---- probe.c ---- */
+/* Unread bytes, a hang-up, an error: the reason one poll names, or 0. */
+int poll_reason(int fd);
+int conn_validate(void *user, void *obj, void *arg);
+
+/* ---- release.c, io.c ---- */
+int conn_release(struct record *r, int fd, FILE *fp);
+int conn_io_begin(struct record *r, int is_write, int flags, ssize_t *result);
+void conn_io_end(struct record *r, int is_write, int flags, ssize_t n, int err, const struct io_data *d);
+
+/* ---- spare.c ---- */
+void spare_put(int fd, int family, int status);
+void spare_setup(void);
+
+/* ---- match.c ---- */
+int match_setup(struct config *c, int n);
+socklen_t target_addr_len(const struct target *t);
+#endif

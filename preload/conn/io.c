@@ -1,0 +1,87 @@
+/* io.c - the program's I/O on a connection lease: counted (bytes, the last
+ * I/O, calls in flight) for the release rules, and the deferred
+ * shutdown(SHUT_RDWR) that redis-py and others make right before close. */
+#include "internal.h"
+
+#include <errno.h>
+#include <signal.h>
+
+#include "../base/log.h"
+#include "../base/real.h"
+#include "../base/state.h"
+
+/* Before the call: after a deferred shutdown the call never reaches the
+ * kernel; MSG_OOB bytes are not accounted for; one more call in flight. */
+int conn_io_begin(struct record *l, int is_write, int flags, ssize_t *result)
+{
+    int f = atomic_load_explicit(&l->flags, memory_order_relaxed);
+    if (f & LF_SHUT_DEFERRED) {
+        /* the emulated shutdown(SHUT_RDWR): EOF for reads, EPIPE for writes */
+        if (is_write) {
+            if (!(flags & MSG_NOSIGNAL))
+                raise(SIGPIPE);
+            errno = EPIPE;
+            *result = -1;
+        } else {
+            *result = 0;
+        }
+        return 1;
+    }
+    if (flags & MSG_OOB)
+        atomic_fetch_or(&l->flags, LF_UNOBSERVED);
+    atomic_fetch_add_explicit(&l->inflight, 1, memory_order_relaxed);
+    return 0;
+}
+
+/* After the call: what moved, and the first answer of a reused
+ * connection (EOF or a reset there means the server dropped it idle). */
+void conn_io_end(struct record *l, int is_write, int flags, ssize_t n, int err, const struct io_data *d)
+{
+    (void)d;
+    atomic_fetch_sub_explicit(&l->inflight, 1, memory_order_relaxed);
+    if (n < 0 && (err == EAGAIN || err == EWOULDBLOCK || err == EINTR))
+        return; /* nothing moved */
+    if (is_write) {
+        if (n > 0) {
+            atomic_fetch_add_explicit(&l->bytes_out, (uint64_t)n, memory_order_relaxed);
+            atomic_store_explicit(&l->last_io, IO_WRITE, memory_order_relaxed);
+        } else if (n < 0) {
+            atomic_store_explicit(&l->last_io, IO_ERROR, memory_order_relaxed);
+        }
+    } else if (!(flags & MSG_PEEK)) {
+        if (n > 0) {
+            atomic_fetch_add_explicit(&l->bytes_in, (uint64_t)n, memory_order_relaxed);
+            atomic_store_explicit(&l->last_io, IO_READ_DATA, memory_order_relaxed);
+        } else {
+            atomic_store_explicit(&l->last_io, n == 0 ? IO_READ_EOF : IO_ERROR, memory_order_relaxed);
+        }
+    }
+    /* a reused connection whose first answer is EOF or a reset: the server
+     * dropped it while it sat idle (docs/design.md, "What remains") */
+    int f = atomic_load_explicit(&l->flags, memory_order_relaxed);
+    if ((f & (LF_REUSED | LF_FIRST_IO_DONE)) == LF_REUSED && (!is_write || n < 0)) {
+        atomic_fetch_or(&l->flags, LF_FIRST_IO_DONE);
+        if (n == 0 || (n < 0 && (err == ECONNRESET || err == EPIPE)))
+            atomic_fetch_add(&l->target->stale_reuse_errors, 1);
+    }
+}
+
+/* shutdown(SHUT_RDWR) on a clean lease is deferred to the close (later
+ * reads give 0, writes EPIPE) so the connection can still be parked; any
+ * other shutdown is real and the lease half-closed. */
+int conn_shutdown(int fd, struct record *l, int how)
+{
+    int f = atomic_load(&l->flags);
+    int clean_exchange = atomic_load(&l->last_io) == IO_NONE || atomic_load(&l->last_io) == IO_READ_DATA;
+    if (how == SHUT_RDWR && l->target->spec->opts.shutdown_defer && clean_exchange &&
+        !(f & (LF_SHARED | LF_HALF_CLOSED | LF_UNOBSERVED)) && atomic_load(&l->inflight) == 0) {
+        atomic_fetch_or(&l->flags, LF_SHUT_DEFERRED);
+        log_debug("shutdown fd %d: SHUT_RDWR deferred to close", fd);
+        return 0;
+    }
+    if (f & LF_SHUT_DEFERRED)
+        return 0;
+    atomic_fetch_or(&l->flags, LF_HALF_CLOSED);
+    return real.shutdown(fd, how);
+}
+

@@ -1,0 +1,86 @@
+/* probe.c - is an idle connection still good? One poll (no data, no
+ * hang-up, no error), then the check= probe when the pool has one and the
+ * connection sat idle longer than check_delay. */
+#include "internal.h"
+
+#include <poll.h>
+#include <string.h>
+
+#include "../base/clock.h"
+#include "../base/real.h"
+#include "../core/reasons.h"
+
+/* Why a connection may not be parked or reused: unread bytes, a hang-up,
+ * an error (one poll names it). 0 if poll sees nothing. */
+int poll_reason(int fd)
+{
+    struct pollfd p = {fd, POLLIN | POLLRDHUP, 0};
+    int n = poll(&p, 1, 0);
+    if (n < 0)
+        return REASON_ERROR;
+    if (n == 0)
+        return 0;
+    if (p.revents & (POLLRDHUP | POLLHUP))
+        return REASON_STALE_EOF;
+    if (p.revents & (POLLERR | POLLNVAL))
+        return REASON_ERROR;
+    return REASON_UNREAD_DATA;
+}
+
+static int run_check(struct record *l)
+{
+    const struct pool_opts *o = &l->target->spec->opts;
+    if (real.send(l->fd, o->check, o->check_len, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)o->check_len)
+        return -1;
+    char buf[MAX_PROBE];
+    size_t got = 0;
+    uint64_t deadline = now_ns() + o->connect_timeout_ms * 1000000ull;
+    while (got < o->expect_len) {
+        uint64_t now = now_ns();
+        if (now >= deadline)
+            return -1;
+        struct pollfd p = {l->fd, POLLIN, 0};
+        int ms = (int)((deadline - now) / 1000000ull) + 1;
+        if (poll(&p, 1, ms) <= 0)
+            return -1;
+        ssize_t n = real.recv(l->fd, buf + got, o->expect_len - got, MSG_DONTWAIT);
+        if (n <= 0)
+            return -1;
+        got += (size_t)n;
+    }
+    if (memcmp(buf, o->expect, o->expect_len))
+        return -1;
+    /* a reply longer than expected leaves bytes behind: not reusable */
+    struct pollfd p = {l->fd, POLLIN | POLLRDHUP, 0};
+    return poll(&p, 1, 0) == 0 ? 0 : -1;
+}
+
+/* The checks of an idle connection before reuse; 0 if it may be reused. */
+static int idle_reason(struct target *t, struct record *l)
+{
+    int why = poll_reason(l->fd);
+    if (why)
+        return why; /* the server spoke or hung up while it sat idle */
+    const struct pool_opts *o = &t->spec->opts;
+    if (o->check_len && now_ns() - l->parked_ns >= o->check_delay_ms * 1000000ull) {
+        if (run_check(l) < 0) {
+            atomic_fetch_add(&t->check_failed, 1);
+            return REASON_CHECK_FAILED;
+        }
+    }
+    return 0;
+}
+
+/* Validation takes the object BUSY (its fd number is ours alone from here)
+ * and keeps it BUSY for the swap; on failure it goes back to IDLE so that
+ * destroy takes it like any idle object. */
+int conn_validate(void *user, void *obj, void *arg)
+{
+    struct record *l = obj;
+    (void)arg;
+    record_make_busy(l);
+    int reason = idle_reason(user, l);
+    if (reason)
+        atomic_store(&l->state, STATE_IDLE);
+    return reason;
+}

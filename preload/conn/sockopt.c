@@ -1,0 +1,117 @@
+/* sockopt.c - what the program did to a socket before connect, and the
+ * copying of its options onto a swapped-in connection.
+ *
+ * Options a program commonly sets before connect. The setsockopt
+ * interposer records which ones it set on which fd (opt_seen, 4 bytes per
+ * fd); a hit copies exactly those, plus the ones ever set on the idle
+ * connection's own history, so the swapped-in socket behaves as the fresh
+ * one would without reading a dozen options on every reuse. */
+
+#include "internal.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "../base/real.h"
+#include "../base/state.h"
+
+struct sockopt_def {
+    int level, name;
+};
+static const struct sockopt_def sockopts[] = {
+    {IPPROTO_TCP, TCP_NODELAY}, {SOL_SOCKET, SO_KEEPALIVE}, {IPPROTO_TCP, TCP_KEEPIDLE},
+    {IPPROTO_TCP, TCP_KEEPINTVL}, {IPPROTO_TCP, TCP_KEEPCNT}, {SOL_SOCKET, SO_RCVTIMEO},
+    {SOL_SOCKET, SO_SNDTIMEO}, {SOL_SOCKET, SO_LINGER}, {SOL_SOCKET, SO_RCVBUF},
+    {SOL_SOCKET, SO_SNDBUF}, {SOL_SOCKET, SO_PRIORITY}, {IPPROTO_IP, IP_TOS},
+    {IPPROTO_IPV6, IPV6_TCLASS}, {IPPROTO_TCP, TCP_USER_TIMEOUT}, {IPPROTO_TCP, TCP_QUICKACK},
+};
+#define NSOCKOPTS (int)(sizeof sockopts / sizeof *sockopts)
+/* opt_seen[fd] also says where the socket at fd came from:
+ * OPT_UNKNOWN: an option objpool cannot copy was set on it, or the fd was
+ *   copied (dup family, F_DUPFD, SCM_RIGHTS): another reference may exist,
+ *   so it is never swapped out (the copy would still name the old socket)
+ *   nor recycled (the copy's holder would share the next user's socket).
+ * birth (bits 16-30): socket() made it in this process in fork generation
+ *   birth - 1. A fork or spawn since then may have handed a copy to a
+ *   child: such a socket is never recycled. 0 means objpool did not see it
+ *   made (before start-up, or by a raw system call). */
+#define OPT_BIRTH_SHIFT 16
+#define OPT_BIRTH_MASK (0x7fffu << OPT_BIRTH_SHIFT)
+
+uint32_t sockopt_birth_now(void)
+{
+    return (((atomic_load(&fork_gen) & 0x7ffeu) + 1u) << OPT_BIRTH_SHIFT) & OPT_BIRTH_MASK;
+}
+
+static _Atomic uint32_t *opt_seen; /* by fd number, beside the registry */
+
+void conn_note_copy(int fd)
+{
+    if (opt_seen && (unsigned)fd < reg_nslots)
+        atomic_fetch_or_explicit(&opt_seen[fd], OPT_UNKNOWN, memory_order_relaxed);
+}
+
+void conn_note_option(int fd, int level, int optname)
+{
+    if (!opt_seen || (unsigned)fd >= reg_nslots)
+        return;
+    uint32_t bit = OPT_UNKNOWN;
+    for (int i = 0; i < NSOCKOPTS; i++)
+        if (sockopts[i].level == level && sockopts[i].name == optname)
+            bit = 1u << i;
+    atomic_fetch_or_explicit(&opt_seen[fd], bit, memory_order_relaxed);
+    struct record *l = reg_get(fd);
+    if (l && l->kind == KIND_SOCKET)
+        l->optmask |= bit;
+}
+
+int sockopt_copy(int from, int to, uint32_t mask)
+{
+    for (int i = 0; i < NSOCKOPTS; i++) {
+        if (!(mask & (1u << i)))
+            continue;
+        char val[32];
+        socklen_t len = sizeof val;
+        if (getsockopt(from, sockopts[i].level, sockopts[i].name, val, &len) < 0)
+            continue; /* not applicable to this family: nothing to copy */
+        if (sockopts[i].name == SO_RCVBUF || sockopts[i].name == SO_SNDBUF) {
+            /* the kernel reports twice what was set and doubles what is set */
+            if (sockopts[i].level == SOL_SOCKET && len == sizeof(int)) {
+                int v;
+                memcpy(&v, val, sizeof v);
+                v /= 2;
+                memcpy(val, &v, sizeof v);
+            }
+        }
+        if (real.setsockopt(to, sockopts[i].level, sockopts[i].name, val, len) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+
+int sockopt_setup(void)
+{
+    opt_seen = mmap(NULL, (size_t)reg_nslots * sizeof *opt_seen, PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (opt_seen == MAP_FAILED) {
+        opt_seen = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+void sockopt_born(int fd)
+{
+    if (opt_seen && (unsigned)fd < reg_nslots)
+        atomic_store_explicit(&opt_seen[fd], sockopt_birth_now(), memory_order_relaxed);
+}
+
+uint32_t sockopt_take(int fd)
+{
+    if (!opt_seen || (unsigned)fd >= reg_nslots)
+        return 0;
+    return atomic_exchange_explicit(&opt_seen[fd], 0, memory_order_relaxed);
+}

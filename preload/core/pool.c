@@ -1,0 +1,397 @@
+/* pool.c - the generic object pool. Knows nothing of sockets or files.
+ *
+ * An object is either idle (in the ring `idle`, owned by the pool) or leased
+ * (in the hash set `leases`, owned by the borrower). Every transition happens
+ * under `lock`. Callbacks (create, validate, reset, destroy) run without the
+ * lock held: a slow create or a validation probe never stalls other threads,
+ * and a callback may itself use the pool.
+ *
+ * Memory comes from mmap, never malloc: the preload runs this code inside
+ * interposed libc calls, some of which (close, connect) are async-signal-safe
+ * and may run in a signal handler that interrupted malloc.
+ */
+#include "pool_internal.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "../base/clock.h"
+
+static const char *const discard_names[OBJPOOL_DISCARD_MAX] = {
+    [OBJPOOL_DISCARD_FULL] = "full",
+    [OBJPOOL_DISCARD_EXPIRED] = "expired",
+    [OBJPOOL_DISCARD_LIFETIME] = "max_lifetime",
+    [OBJPOOL_DISCARD_INVALID] = "invalid",
+    [OBJPOOL_DISCARD_RESET_FAILED] = "reset_failed",
+    [OBJPOOL_DISCARD_BROKEN] = "broken",
+    [OBJPOOL_DISCARD_CLEARED] = "cleared",
+};
+
+const char *objpool_discard_name(int reason)
+{
+    if (reason < 0 || reason >= OBJPOOL_DISCARD_MAX || !discard_names[reason])
+        return "other";
+    return discard_names[reason];
+}
+
+/* xorshift64: jitter only needs to spread expiries, not be unpredictable. */
+static uint64_t next_random(objpool_t *p)
+{
+    uint64_t x = p->rng;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    p->rng = x;
+    return x;
+}
+
+/* Up to 10% earlier than max_lifetime, so objects made together do not all
+ * expire together (HikariCP does the same). Each object draws its fraction
+ * once; the deadline is computed from the current setting, so a
+ * max_lifetime set after objects exist applies to them too. */
+static uint64_t new_jitter(objpool_t *p)
+{
+    return next_random(p) >> 32;
+}
+
+/* ms to ns, saturating (UINT64_MAX ms is "forever", not a wrapped value). */
+static uint64_t ms_to_ns(uint64_t ms)
+{
+    return ms > UINT64_MAX / 1000000ull ? UINT64_MAX : ms * 1000000ull;
+}
+
+/* ---- public API ------------------------------------------------------- */
+
+objpool_t *objpool_new(objpool_create_fn create, objpool_destroy_fn destroy,
+                       objpool_validate_fn validate, objpool_reset_fn reset, void *user,
+                       size_t max_size)
+{
+    if (!create || !destroy) {
+        errno = EINVAL;
+        return NULL;
+    }
+    objpool_t *p = map_zero(sizeof *p);
+    if (!p)
+        return NULL;
+    pthread_mutex_init(&p->lock, NULL);
+    p->create = create;
+    p->destroy = destroy;
+    p->validate = validate;
+    p->reset = reset;
+    p->user = user;
+    p->rng = (now_ns() ^ ((uint64_t)getpid() << 32) ^ (uintptr_t)p) | 1;
+    p->max_size = max_size;
+    p->idle = p->idle0;
+    p->idle_cap = sizeof p->idle0 / sizeof *p->idle0;
+    p->leases = p->leases0;
+    p->lease_cap = sizeof p->leases0 / sizeof *p->leases0;
+    return p;
+}
+
+/* Take the oldest idle entry out of the ring (for shrinking). */
+static int idle_pop_oldest(objpool_t *p, struct entry *out)
+{
+    if (!p->idle_count)
+        return 0;
+    *out = p->idle[p->idle_head];
+    p->idle_head = (p->idle_head + 1) % p->idle_cap;
+    p->idle_count--;
+    p->st.idle = p->idle_count;
+    return 1;
+}
+
+void objpool_set_max_size(objpool_t *p, size_t max_size)
+{
+    pthread_mutex_lock(&p->lock);
+    p->max_size = max_size;
+    /* Shrinking: the oldest idle objects that no longer fit are destroyed.
+     * The ring itself is kept (it only ever holds max_size entries). The
+     * bound is re-read each round: another thread may change it meanwhile. */
+    while (p->idle_count > p->max_size) {
+        struct entry e;
+        if (!idle_pop_oldest(p, &e))
+            break; /* cannot happen (idle_count > 0); tells gcc -O1 e is set */
+        count_discard(p, OBJPOOL_DISCARD_FULL);
+        pthread_mutex_unlock(&p->lock);
+        p->destroy(p->user, e.obj);
+        pthread_mutex_lock(&p->lock);
+    }
+    pthread_mutex_unlock(&p->lock);
+}
+
+void objpool_set_idle_timeout_ms(objpool_t *p, uint64_t ms)
+{
+    pthread_mutex_lock(&p->lock);
+    p->idle_timeout_ns = ms_to_ns(ms);
+    pthread_mutex_unlock(&p->lock);
+}
+
+void objpool_set_max_lifetime_ms(objpool_t *p, uint64_t ms)
+{
+    pthread_mutex_lock(&p->lock);
+    p->max_lifetime_ns = ms_to_ns(ms);
+    pthread_mutex_unlock(&p->lock);
+}
+
+void objpool_set_order(objpool_t *p, enum objpool_order order)
+{
+    pthread_mutex_lock(&p->lock);
+    p->order = order;
+    pthread_mutex_unlock(&p->lock);
+}
+
+/* Pop idle objects until one passes expiry, validate and reset. The lock is
+ * held on entry and on return; it is dropped around the callbacks. */
+static void *take_idle(objpool_t *p, void *arg, struct entry *got)
+{
+    int pending = -1; /* a discard to count at the next locked moment */
+    for (;;) {
+        if (pending >= 0) {
+            count_discard(p, pending);
+            pending = -1;
+        }
+        if (!idle_pop(p, got))
+            return NULL;
+        /* the settings are read under the lock; the callbacks run without it */
+        int reason = expiry_reason(p, got, now_ns());
+        pthread_mutex_unlock(&p->lock);
+        if (!reason && p->validate) {
+            reason = p->validate(p->user, got->obj, arg);
+            if (reason < 0) /* a C-style -1 is a refusal too, and must be counted */
+                reason = OBJPOOL_DISCARD_INVALID;
+        }
+        if (!reason && p->reset) {
+            reason = p->reset(p->user, got->obj, arg);
+            if (reason < 0)
+                reason = OBJPOOL_DISCARD_RESET_FAILED;
+        }
+        if (reason)
+            p->destroy(p->user, got->obj);
+        pthread_mutex_lock(&p->lock);
+        if (!reason)
+            return got->obj;
+        pending = reason;
+    }
+}
+
+static int lease_in(objpool_t *p, const struct entry *e)
+{
+    if (lease_add(p, e) < 0)
+        return -1;
+    p->st.acquired++;
+    return 0;
+}
+
+void *objpool_try_acquire(objpool_t *p, void *arg)
+{
+    int saved = errno;
+    struct entry e;
+    pthread_mutex_lock(&p->lock);
+    void *obj = take_idle(p, arg, &e);
+    if (obj) {
+        if (lease_in(p, &e) < 0) {
+            pthread_mutex_unlock(&p->lock);
+            p->destroy(p->user, obj);
+            errno = ENOMEM;
+            return NULL;
+        }
+        p->st.hits++;
+    }
+    pthread_mutex_unlock(&p->lock);
+    errno = saved;
+    return obj;
+}
+
+void *objpool_acquire_arg(objpool_t *p, void *arg)
+{
+    void *obj = objpool_try_acquire(p, arg);
+    if (obj)
+        return obj;
+    uint64_t t0 = now_ns();
+    obj = p->create(p->user, arg);
+    int saved = errno;
+    uint64_t t1 = now_ns();
+    if (!obj) {
+        pthread_mutex_lock(&p->lock);
+        p->st.create_failures++;
+        pthread_mutex_unlock(&p->lock);
+        errno = saved;
+        return NULL;
+    }
+    if (objpool_adopt(p, obj, t1 - t0) < 0) {
+        p->destroy(p->user, obj);
+        errno = ENOMEM;
+        return NULL;
+    }
+    errno = saved;
+    return obj;
+}
+
+void *objpool_acquire(objpool_t *p)
+{
+    return objpool_acquire_arg(p, NULL);
+}
+
+int objpool_adopt(objpool_t *p, void *obj, uint64_t create_ns)
+{
+    uint64_t now = now_ns();
+    pthread_mutex_lock(&p->lock);
+    struct entry e = {obj, now, new_jitter(p), 0};
+    int rc = lease_in(p, &e);
+    if (rc == 0) {
+        p->st.misses++;
+        p->st.create_ns_total += create_ns;
+    }
+    pthread_mutex_unlock(&p->lock);
+    return rc;
+}
+
+void objpool_note_create_failure(objpool_t *p)
+{
+    pthread_mutex_lock(&p->lock);
+    p->st.create_failures++;
+    pthread_mutex_unlock(&p->lock);
+}
+
+int objpool_add_idle(objpool_t *p, void *obj)
+{
+    uint64_t now = now_ns();
+    pthread_mutex_lock(&p->lock);
+    int room = p->idle_count < p->max_size && idle_reserve(p) == 0;
+    if (room) {
+        struct entry e = {obj, now, new_jitter(p), now};
+        idle_push(p, &e);
+    } else {
+        count_discard(p, OBJPOOL_DISCARD_FULL);
+    }
+    pthread_mutex_unlock(&p->lock);
+    if (!room)
+        p->destroy(p->user, obj);
+    return room ? OBJPOOL_PARKED : OBJPOOL_DESTROYED;
+}
+
+/* Common tail of release and discard: `reason` < 0 means park if allowed. */
+static int give_back(objpool_t *p, void *obj, int reason)
+{
+    int saved = errno;
+    pthread_mutex_lock(&p->lock);
+    struct entry *le = lease_find(p, obj);
+    if (!le) {
+        p->st.bad_releases++;
+        objpool_bad_release_fn hook = p->bad_release;
+        pthread_mutex_unlock(&p->lock);
+        if (hook)
+            hook(p->user, obj);
+        errno = saved;
+        return OBJPOOL_ENOTLEASED;
+    }
+    struct entry e = *le;
+    lease_remove(p, le);
+    p->st.released++;
+    uint64_t now = now_ns();
+    if (reason < 0 && past_lifetime(p, &e, now))
+        reason = OBJPOOL_DISCARD_LIFETIME;
+    if (reason < 0 && (p->idle_count >= p->max_size || idle_reserve(p) < 0))
+        reason = OBJPOOL_DISCARD_FULL;
+    if (reason < 0) {
+        e.parked_ns = now;
+        idle_push(p, &e);
+        p->st.parked++;
+    } else {
+        count_discard(p, reason);
+    }
+    pthread_mutex_unlock(&p->lock);
+    if (reason >= 0)
+        p->destroy(p->user, obj);
+    errno = saved;
+    return reason < 0 ? OBJPOOL_PARKED : OBJPOOL_DESTROYED;
+}
+
+int objpool_release(objpool_t *p, void *obj)
+{
+    return give_back(p, obj, -1);
+}
+
+int objpool_discard(objpool_t *p, void *obj, int reason)
+{
+    if (reason < 0 || reason >= OBJPOOL_DISCARD_MAX)
+        reason = OBJPOOL_DISCARD_INVALID;
+    return give_back(p, obj, reason);
+}
+
+void objpool_set_bad_release_hook(objpool_t *p, objpool_bad_release_fn fn)
+{
+    pthread_mutex_lock(&p->lock);
+    p->bad_release = fn;
+    pthread_mutex_unlock(&p->lock);
+}
+
+int objpool_is_leased(objpool_t *p, void *obj)
+{
+    pthread_mutex_lock(&p->lock);
+    int yes = lease_find(p, obj) != NULL;
+    pthread_mutex_unlock(&p->lock);
+    return yes;
+}
+
+/* Move the idle objects matching `pick` out under the lock, destroy them
+ * after it, counting each under `reason` (or its own expiry reason). */
+static void drain_idle(objpool_t *p, int only_expired)
+{
+    for (;;) {
+        struct entry e;
+        int reason = 0;
+        pthread_mutex_lock(&p->lock);
+        uint64_t now = now_ns();
+        size_t n = p->idle_count;
+        int found = 0;
+        /* rotate through the ring once, keeping what stays */
+        for (size_t i = 0; i < n; i++) {
+            struct entry cur = p->idle[p->idle_head];
+            p->idle_head = (p->idle_head + 1) % p->idle_cap;
+            p->idle_count--;
+            int r = only_expired ? expiry_reason(p, &cur, now) : OBJPOOL_DISCARD_CLEARED;
+            if (r && !found) {
+                found = 1;
+                e = cur;
+                reason = r;
+            } else {
+                p->idle[(p->idle_head + p->idle_count) % p->idle_cap] = cur;
+                p->idle_count++;
+            }
+        }
+        p->st.idle = p->idle_count;
+        if (found)
+            count_discard(p, reason);
+        pthread_mutex_unlock(&p->lock);
+        if (!found)
+            return;
+        p->destroy(p->user, e.obj);
+    }
+}
+
+void objpool_clear(objpool_t *p)
+{
+    drain_idle(p, 0);
+}
+
+void objpool_evict_expired(objpool_t *p)
+{
+    drain_idle(p, 1);
+}
+
+void objpool_free(objpool_t *p)
+{
+    if (!p)
+        return;
+    objpool_clear(p);
+    if (p->leases != p->leases0)
+        munmap(p->leases, p->lease_cap * sizeof *p->leases);
+    if (p->idle != p->idle0)
+        munmap(p->idle, p->idle_cap * sizeof *p->idle);
+    pthread_mutex_destroy(&p->lock);
+    munmap(p, sizeof *p);
+}
+

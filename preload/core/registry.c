@@ -1,0 +1,168 @@
+/* registry.c - the fd table, the record arena and the graveyard (see
+ * registry.h). Lock-free but for one mutex around arena pops. */
+#include "registry.h"
+
+#include "../base/real.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+
+_Atomic(struct record *) *reg_slots;
+unsigned reg_nslots;
+int reg_floor;
+
+/* A cap on the table: fds above it are simply never pooled. 64k slots is
+ * 512 KiB of address space, of which only touched pages cost memory. */
+#define REG_MAX_SLOTS 65536u
+
+int reg_init(unsigned reserve)
+{
+    struct rlimit rl;
+    unsigned n = REG_MAX_SLOTS;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < n)
+        n = (unsigned)rl.rlim_cur;
+    if (n < 64)
+        return -1;
+    void *p = mmap(NULL, (size_t)n * sizeof *reg_slots, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+        return -1;
+    /* The idle band sits at the top of the fd space, below the soft limit,
+     * at most a quarter of it, so the program's own numbering never meets it. */
+    if (reserve > n / 4)
+        reserve = n / 4;
+    if (reserve < 8)
+        reserve = 8;
+    reg_floor = (int)(n - reserve);
+    reg_slots = p;
+    atomic_thread_fence(memory_order_release);
+    reg_nslots = n;
+    return 0;
+}
+
+void reg_set(int fd, struct record *l)
+{
+    if ((unsigned)fd < reg_nslots)
+        atomic_store_explicit(&reg_slots[fd], l, memory_order_release);
+}
+
+int reg_claim(int fd, struct record *l)
+{
+    if ((unsigned)fd >= reg_nslots)
+        return 0;
+    struct record *want = l;
+    return atomic_compare_exchange_strong(&reg_slots[fd], &want, NULL);
+}
+
+int reg_move_high(int fd)
+{
+    return real.fcntl(fd, F_DUPFD_CLOEXEC, reg_floor);
+}
+
+void record_make_busy(struct record *l)
+{
+    for (;;) {
+        uint8_t want = STATE_IDLE;
+        if (atomic_compare_exchange_weak(&l->state, &want, STATE_BUSY))
+            return;
+        if (want != STATE_IDLE && want != STATE_BUSY)
+            return; /* not idle at all: nothing to exclude */
+        sched_yield();
+    }
+}
+
+void reg_foreach(void (*fn)(int fd, struct record *l, void *ctx), void *ctx)
+{
+    for (unsigned i = 0; i < reg_nslots; i++) {
+        struct record *l = atomic_load_explicit(&reg_slots[i], memory_order_acquire);
+        if (l)
+            fn((int)i, l, ctx);
+    }
+}
+
+/* ---- the arena ---------------------------------------------------------
+ * Allocation takes a mutex (it never runs on the re-entrant path); freeing
+ * is a lock-free push, so a signal handler may free. Only the allocator pops,
+ * one at a time under the mutex, so the pop cannot suffer ABA. */
+static pthread_mutex_t arena_lock_ = PTHREAD_MUTEX_INITIALIZER;
+static _Atomic(struct record *) free_list;
+
+#define ARENA_CHUNK 128
+
+/* The current chunk is carved front to back on demand, so a process that
+ * pools a handful of objects touches one page of records, not the chunk. */
+static struct record *chunk_next, *chunk_end;
+
+static void push(_Atomic(struct record *) *head, struct record *l)
+{
+    struct record *old = atomic_load(head);
+    do
+        l->next = old;
+    while (!atomic_compare_exchange_weak(head, &old, l));
+}
+
+struct record *record_alloc(void)
+{
+    pthread_mutex_lock(&arena_lock_);
+    struct record *l = atomic_load(&free_list);
+    while (l && !atomic_compare_exchange_weak(&free_list, &l, l->next))
+        ;
+    if (!l) {
+        if (chunk_next == chunk_end) {
+            struct record *chunk = mmap(NULL, ARENA_CHUNK * sizeof *chunk, PROT_READ | PROT_WRITE,
+                                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            if (chunk != MAP_FAILED) {
+                chunk_next = chunk;
+                chunk_end = chunk + ARENA_CHUNK;
+            }
+        }
+        if (chunk_next != chunk_end)
+            l = chunk_next++;
+    }
+    pthread_mutex_unlock(&arena_lock_);
+    if (l) {
+        memset(l, 0, sizeof *l);
+        l->fd = -1;
+    }
+    return l;
+}
+
+void arena_lock(void)
+{
+    pthread_mutex_lock(&arena_lock_);
+}
+
+void arena_unlock(void)
+{
+    pthread_mutex_unlock(&arena_lock_);
+}
+
+void arena_reinit(void)
+{
+    pthread_mutex_init(&arena_lock_, NULL);
+}
+
+void record_free(struct record *l)
+{
+    push(&free_list, l);
+}
+
+/* ---- the graveyard ---------------------------------------------------- */
+static _Atomic(struct record *) graveyard;
+
+void graveyard_push(struct record *l)
+{
+    push(&graveyard, l);
+}
+
+struct record *graveyard_take(void)
+{
+    if (!atomic_load_explicit(&graveyard, memory_order_relaxed))
+        return NULL;
+    return atomic_exchange(&graveyard, NULL);
+}

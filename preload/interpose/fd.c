@@ -1,0 +1,233 @@
+/* fd.c - close and the calls that copy or replace fd numbers.
+ *
+ * Who owns which number (see docs/design.md): a slot in the registry means
+ * objpool owns the object at that number. The program's calls keep their
+ * meaning as if objpool were not there:
+ *   close(idle or internal fd)   EBADF, as for a number never opened
+ *   close(lease)                 park or discard (lease_close, by its kind)
+ *   dup*(lease)                  the lease becomes shared: never parked
+ *   dup2/dup3(x, idle fd)        the idle object moves to another high
+ *                                number first, then the program's call runs
+ *   close_range/closefrom        skip idle fds, close leases as close() would
+ */
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <stdarg.h>
+#include <unistd.h>
+
+#include "../base/log.h"
+#include "../conn/conn.h"
+#include "interpose.h"
+
+static int not_open(void)
+{
+    errno = EBADF;
+    return -1;
+}
+
+OBJPOOL_EXPORT int close(int fd)
+{
+    struct record *l = reg_get(fd);
+    if (likely(!l) || in_vfork_child())
+        return real.close(fd); /* a vfork child's fd table is its own */
+    if (record_is_ours(l))
+        return not_open();
+    return lease_close(fd, l, NULL);
+}
+
+/* The number `fd` is about to be replaced by the program (dup2/dup3 onto
+ * it). Move an idle object there out of the way; a lease there is closed
+ * by the kernel, so it is forgotten and counted. */
+static void clear_target_number(int fd)
+{
+    struct record *l = reg_get(fd);
+    if (!l || in_vfork_child())
+        return;
+    if (l->kind == KIND_INTERNAL) {
+        int hi = reg_move_high(fd);
+        if (hi >= 0 && reg_claim(fd, l)) {
+            l->fd = hi;
+            log_fd = hi;
+            reg_set(hi, l);
+        }
+        return;
+    }
+    uint8_t st = atomic_load(&l->state);
+    if (st == STATE_LEASED) {
+        lease_forget(fd, l, 0, 0); /* the kernel closes it */
+        return;
+    }
+    record_make_busy(l);
+    if (l->fd == fd) {
+        int hi = reg_move_high(fd);
+        if (hi >= 0) {
+            l->fd = hi;
+            reg_set(hi, l);
+        } else {
+            atomic_fetch_or(&l->flags, LF_GONE); /* the kernel closes it */
+        }
+        reg_claim(fd, l);
+    }
+    atomic_store(&l->state, STATE_IDLE);
+}
+
+/* A copy of a lease exists now: it may never be parked. */
+static int note_copy(int fd)
+{
+    struct record *l = reg_get(fd);
+    if (!l)
+        return 0;
+    if (record_is_ours(l))
+        return -1;
+    atomic_fetch_or(&l->flags, LF_SHARED);
+    return 0;
+}
+
+/* A copy of an fd the program holds, when connection pools exist: see
+ * conn_note_copy. The dup family is rare enough for this store. */
+static void note_plain_copy(int fd)
+{
+    if (conn_ntargets)
+        conn_note_copy(fd);
+}
+
+OBJPOOL_EXPORT int dup(int fd)
+{
+    if (likely(!reg_get(fd))) {
+        note_plain_copy(fd);
+        return real.dup(fd);
+    }
+    if (note_copy(fd) < 0)
+        return not_open();
+    return real.dup(fd);
+}
+
+OBJPOOL_EXPORT int dup2(int oldfd, int newfd)
+{
+    note_plain_copy(oldfd);
+    note_plain_copy(newfd);
+    if (likely(!reg_get(oldfd) && !reg_get(newfd)))
+        return real.dup2(oldfd, newfd);
+    if (note_copy(oldfd) < 0)
+        return not_open();
+    if (oldfd != newfd)
+        clear_target_number(newfd);
+    return real.dup2(oldfd, newfd);
+}
+
+OBJPOOL_EXPORT int dup3(int oldfd, int newfd, int flags)
+{
+    note_plain_copy(oldfd);
+    note_plain_copy(newfd);
+    if (likely(!reg_get(oldfd) && !reg_get(newfd)))
+        return real.dup3(oldfd, newfd, flags);
+    if (note_copy(oldfd) < 0)
+        return not_open();
+    if (oldfd != newfd)
+        clear_target_number(newfd);
+    return real.dup3(oldfd, newfd, flags);
+}
+
+/* fcntl's third argument is an int or a pointer depending on cmd; like
+ * glibc, carry it as a pointer-sized value. */
+static int fcntl_owned(int (*fn)(int, int, ...), int fd, int cmd, void *arg)
+{
+    struct record *l = reg_get(fd);
+    if (in_vfork_child())
+        return fn(fd, cmd, arg);
+    if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) {
+        if (note_copy(fd) < 0)
+            return not_open();
+        return fn(fd, cmd, arg);
+    }
+    if (record_is_ours(l))
+        return not_open();
+    int rc = fn(fd, cmd, arg);
+    if (rc >= 0 && l->ops && l->ops->fcntl)
+        l->ops->fcntl(l, cmd, (long)(intptr_t)arg);
+    return rc;
+}
+
+/* fcntl and fcntl64 differ only in the libc function they end in. */
+static int fcntl_via(int (*fn)(int, int, ...), int fd, int cmd, void *arg)
+{
+    if (likely(!reg_get(fd))) {
+        if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
+            note_plain_copy(fd);
+        return fn(fd, cmd, arg);
+    }
+    return fcntl_owned(fn, fd, cmd, arg);
+}
+
+OBJPOOL_EXPORT int fcntl(int fd, int cmd, ...)
+{
+    va_list ap;
+    va_start(ap, cmd);
+    void *arg = va_arg(ap, void *);
+    va_end(ap);
+    return fcntl_via(real.fcntl, fd, cmd, arg);
+}
+
+OBJPOOL_EXPORT int fcntl64(int fd, int cmd, ...)
+{
+    va_list ap;
+    va_start(ap, cmd);
+    void *arg = va_arg(ap, void *);
+    va_end(ap);
+    return fcntl_via(real.fcntl64, fd, cmd, arg);
+}
+
+/* close_range over a span holding objpool's fds: close the program's own
+ * numbers as asked (in gaps, so one call per run), leave idle and internal
+ * fds alone, and close leases the way close() would. Flags such as
+ * CLOSE_RANGE_CLOEXEC apply to the program's numbers only (ours have
+ * FD_CLOEXEC already). */
+static int close_range_owned(unsigned first, unsigned last, int flags)
+{
+    if (in_vfork_child())
+        return real.close_range(first, last, flags);
+    unsigned top = last < reg_nslots ? last : reg_nslots - 1;
+    unsigned gap = first;
+    int rc = 0;
+    for (unsigned fd = first; fd <= top; fd++) {
+        struct record *l = reg_get((int)fd);
+        if (!l)
+            continue;
+        if (fd > gap && real.close_range(gap, fd - 1, flags) < 0)
+            rc = -1;
+        gap = fd + 1;
+        if (!record_is_ours(l) && !(flags & CLOSE_RANGE_CLOEXEC))
+            lease_close((int)fd, l, NULL);
+        else if (!record_is_ours(l))
+            real.fcntl((int)fd, F_SETFD, FD_CLOEXEC);
+        if (fd == top)
+            break;
+    }
+    if (gap <= last && gap >= first && real.close_range(gap, last, flags) < 0)
+        rc = -1;
+    return rc;
+}
+
+/* close_range, as the program's call or closefrom's. */
+static int close_range_any(unsigned first, unsigned last, int flags)
+{
+    if (likely(reg_nslots == 0) || first >= reg_nslots || first > last)
+        return real.close_range(first, last, flags);
+    return close_range_owned(first, last, flags);
+}
+
+OBJPOOL_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
+{
+    return close_range_any(first, last, flags);
+}
+
+OBJPOOL_EXPORT void closefrom(int lowfd)
+{
+    if (lowfd < 0)
+        lowfd = 0;
+    if (likely(reg_nslots == 0) && real.closefrom) {
+        real.closefrom(lowfd);
+        return;
+    }
+    close_range_any((unsigned)lowfd, ~0u, 0);
+}
