@@ -15,13 +15,17 @@ PROTO_FUZZ      = $(PROTO_FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 all: $(PROTO_TESTS)
 tools: $(PROTO_TESTS)
 
-$(BUILD)/tests/proto/%_test: tests/proto/%_test.c preload/conn/proto/%.c $(PROTO_HDR) tests/proto/harness.h
-	@mkdir -p $(dir $@)
-	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Ipreload/conn/proto -o $@ $< preload/conn/proto/$*.c
+# A parser is NAME.c, with NAME_PART.c files beside it when it is large.
+proto_files = preload/conn/proto/$(1).c $(wildcard preload/conn/proto/$(1)_*.c)
 
-$(BUILD)/fuzz/proto_%: tests/fuzz/proto_%.c preload/conn/proto/%.c $(PROTO_HDR)
+.SECONDEXPANSION:
+$(BUILD)/tests/proto/%_test: tests/proto/%_test.c $$(call proto_files,$$*) $(PROTO_HDR) tests/proto/harness.h
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -Ipreload/conn/proto -o $@ $< preload/conn/proto/$*.c
+	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Ipreload/conn/proto -o $@ $< $(call proto_files,$*)
+
+$(BUILD)/fuzz/proto_%: tests/fuzz/proto_%.c $$(call proto_files,$$*) $(PROTO_HDR)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Ipreload/conn/proto -o $@ $< $(call proto_files,$*)
 
 # Each parser gets FUZZ_PROTO_SECONDS; a crash leaves build/fuzz/crash-*.
 FUZZ_PROTO_SECONDS ?= 20
