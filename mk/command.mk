@@ -24,7 +24,7 @@ all: $(CMD_TOOL)
 tools: $(CMD_TOOL)
 
 # Links the library's own parser objects, unchanged: one parser for both.
-CONFIG_OBJ = $(patsubst preload/%.c,$(BUILD)/obj/%.o,$(wildcard preload/config/*.c)) $(BUILD)/obj/base/log.o
+CONFIG_OBJ = $(patsubst preload/%.c,$(BUILD)/obj/%.o,$(wildcard preload/config/*.c)) $(BUILD)/obj/base/log.o $(BUILD)/obj/base/proto_id.o
 $(CMD_TOOL): scripts/objpool-tool.c $(CONFIG_OBJ) $(PRELOAD_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -o $@ scripts/objpool-tool.c \
@@ -64,7 +64,7 @@ FUZZ_FLAGS    = -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefi
 FUZZ_BIN      = $(BUILD)/fuzz/config_fuzz
 
 fuzz-build: $(FUZZ_BIN)
-CONFIG_SRC = $(wildcard preload/config/*.c) preload/base/log.c
+CONFIG_SRC = $(wildcard preload/config/*.c) preload/base/log.c preload/base/proto_id.c
 $(FUZZ_BIN): tests/fuzz/config_fuzz.c $(CONFIG_SRC) $(PRELOAD_HDR)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/config_fuzz.c $(CONFIG_SRC)

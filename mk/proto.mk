@@ -5,7 +5,7 @@
 #
 # The parsers (preload/conn/proto/NAME.c) import nothing of objpool but
 # proto.h, so each test and each fuzz target links its parser alone.
-PROTO_HDR       = preload/conn/proto/proto.h
+PROTO_HDR       = preload/conn/proto/proto.h preload/base/proto_id.h
 PROTO_TEST_SRC  = $(wildcard tests/proto/*_test.c)
 PROTO_TESTS     = $(PROTO_TEST_SRC:tests/proto/%.c=$(BUILD)/tests/proto/%)
 PROTO_FUZZ_SRC  = $(wildcard tests/fuzz/proto_*.c)

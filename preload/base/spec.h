@@ -28,7 +28,7 @@ enum pool_kind { POOL_TCP = 1, POOL_UNIX, POOL_FILE };
 enum opt_id {
     OPT_MAX_SIZE, OPT_IDLE_TIMEOUT, OPT_MAX_LIFETIME, OPT_PREWARM, OPT_CONNECT_TIMEOUT,
     OPT_ORDER, OPT_CHECK, OPT_EXPECT, OPT_CHECK_DELAY, OPT_VALIDATE, OPT_MODES,
-    OPT_SHUTDOWN, OPT_MAX_USES, OPT_COUNT
+    OPT_SHUTDOWN, OPT_MAX_USES, OPT_PROTO, OPT_COUNT
 };
 
 #define MAX_PROBE 256   /* check= and expect= bytes */
@@ -52,6 +52,7 @@ struct pool_opts {
     int modes;                  /* MODE_* bits */
     int shutdown_defer;         /* 1 = defer SHUT_RDWR (default), 0 = pass */
     unsigned max_uses;          /* leases per connection; 0 = no limit */
+    int proto;                  /* enum proto_id (base/proto_id.h): auto, opaque, http, ... */
     unsigned set_here;          /* options given on the pool's own line */
     unsigned set_default;       /* options taken from a `default` line */
 };
@@ -84,6 +85,8 @@ struct target {
     _Atomic uint64_t check_failed;
     _Atomic uint64_t prewarm_failed;
     _Atomic uint64_t prewarmed;
+    _Atomic unsigned proto_seen;    /* bit per protocol id its connections turned out to speak */
+    _Atomic int reset_refused;      /* the server answered the session reset with an error */
     _Atomic uint64_t create_ns;     /* total time of timed creates (blocking connects, opens) */
     _Atomic uint64_t create_timed;  /* how many were timed */
     struct target *hash_next;

@@ -7,11 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/proto_id.h"
 #include "../core/objpool.h"
 
 static const char *const opt_names[OPT_COUNT] = {
     "max_size", "idle_timeout", "max_lifetime", "prewarm", "connect_timeout", "order",
-    "check", "expect", "check_delay", "validate", "modes", "shutdown", "max_uses",
+    "check", "expect", "check_delay", "validate", "modes", "shutdown", "max_uses", "proto",
 };
 
 const char *opt_name(int id)
@@ -208,6 +209,13 @@ const char *set_opt(struct pool_opts *o, const char *key, const char *val, int *
         if (parse_modes(val, &o->modes) < 0)
             return "not a list of r, w, a, r+";
         break;
+    case OPT_PROTO: {
+        int p = proto_parse_name(val, strlen(val));
+        if (p < 0)
+            return "not auto, http, redis, memcache, line or opaque";
+        o->proto = p;
+        break;
+    }
     case OPT_SHUTDOWN:
         if (!strcmp(val, "defer"))
             o->shutdown_defer = 1;
@@ -234,6 +242,7 @@ void opt_format(const struct pool_opts *o, int id, char *buf, size_t size)
     case OPT_ORDER: s = o->order == OBJPOOL_FIFO ? "fifo" : "lifo"; break;
     case OPT_VALIDATE: s = o->validate ? "stat" : "none"; break;
     case OPT_SHUTDOWN: s = o->shutdown_defer ? "defer" : "pass"; break;
+    case OPT_PROTO: s = proto_name(o->proto); break;
     case OPT_MODES:
         fmt_buf(buf, size, "%s%s%s%s", o->modes & MODE_READ ? "r," : "", o->modes & MODE_WRITE ? "w," : "",
                 o->modes & MODE_APPEND ? "a," : "", o->modes & MODE_RW ? "r+," : "");

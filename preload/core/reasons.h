@@ -22,6 +22,10 @@ enum preload_reason {
     REASON_UNPOOLABLE,       /* a FILE the program made unpoolable (setvbuf, wide) */
     REASON_MAX_USES,         /* served max_uses leases: the server would close it next */
     REASON_NOT_SAME_FILE,    /* the fd no longer names the file (closed behind us) */
+    REASON_INCOMPLETE,       /* the protocol: a request unanswered or a response not fully read */
+    REASON_SESSION_STATE,    /* the protocol: session state no reset clears, or the exchange ends the connection */
+    REASON_TLS,              /* a TLS connection: never parked */
+    REASON_UNKNOWN_PROTO,    /* a protocol objpool does not parse, or bytes it could not follow */
     REASON_END
 };
 

@@ -25,6 +25,9 @@ struct target;
 struct kind_ops;
 
 enum record_kind { KIND_SOCKET = 1, KIND_FILE, KIND_INTERNAL };
+
+/* Room for a kind's own per-object state (struct record.priv). */
+#define RECORD_PRIV_SIZE 296
 /* LEASED: the program holds it. IDLE: objpool holds it (parked in its
  * pool's idle list, a spare, a home guard). BUSY: an idle object one thread
  * is working on (validating, swapping, destroying, or moving it out of the
@@ -67,6 +70,9 @@ struct record {
     int open_flags;      /* file pool: the flags it was opened with */
     struct record *home; /* file pool: guards the object's own high fd while leased */
     struct record *next; /* arena free list / graveyard */
+    /* what the object's kind keeps per object (a connection's protocol
+     * state: conn/protocol.c), opaque here; zeroed by record_alloc */
+    _Alignas(8) unsigned char priv[RECORD_PRIV_SIZE];
 };
 
 /* hidden: the pass-through test reads them RIP-relative, with no GOT load */

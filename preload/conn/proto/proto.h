@@ -13,8 +13,9 @@
  * over-long line or header, nesting past its limit, bytes that are not the
  * protocol) makes it answer PV_CONFUSED, never a crash.
  *
- * The parsers import nothing of objpool but this header: they are unit
- * tested and fuzzed alone (tests/proto/, tests/fuzz/proto_*.c).
+ * The parsers import nothing of objpool but this header (and the ids of
+ * base/proto_id.h): they are unit tested and fuzzed alone (tests/proto/,
+ * tests/fuzz/proto_*.c).
  */
 #ifndef OBJPOOL_PROTO_H
 #define OBJPOOL_PROTO_H
@@ -22,20 +23,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* What a pool is configured with (proto=) and what a connection turns out
- * to speak. AUTO is detected from the first bytes the program writes (once
- * per connection, kept across its leases). */
-enum proto_id {
-    PROTO_AUTO = 0, /* not known yet: detect */
-    PROTO_OPAQUE,   /* explicit choice: the byte-level checks alone */
-    PROTO_HTTP,
-    PROTO_REDIS,
-    PROTO_MEMCACHE,
-    PROTO_LINE,
-    PROTO_TLS,     /* detected (0x16 0x03): never parked */
-    PROTO_UNKNOWN, /* detected as nothing objpool parses: never parked */
-    PROTO_NIDS
-};
+/* The protocol ids (enum proto_id) and their names are in base/proto_id.h:
+ * the configuration and the report read them too. */
+#include "../../base/proto_id.h"
 
 /* A protocol's answer at close. Only PV_CLEAN parks; PV_SESSION parks
  * after the protocol's reset (reset_req, answered with reset_reply). */
@@ -87,12 +77,6 @@ extern const struct proto_ops proto_line_ops;
 
 /* The parser of a protocol id; NULL for AUTO, OPAQUE, TLS, UNKNOWN. */
 const struct proto_ops *proto_ops_for(int id);
-/* "auto", "opaque", "http", "redis", "memcache", "line", "tls", "unknown" */
-const char *proto_name(int id);
-/* The id named by s[0..n) as written in proto=, or -1. Only AUTO, OPAQUE,
- * HTTP, REDIS, MEMCACHE and LINE can be configured. */
-int proto_parse_name(const char *s, size_t n);
-
 /* Detection from the first bytes the program writes on a connection
  * (detect.c). Feed every written chunk until the answer is not PROTO_AUTO;
  * it decides after at most PROTO_DETECT_MAX bytes. A connection whose
