@@ -183,6 +183,9 @@ static void session_cases(void)
     CASE(P, PV_CLEAN, O(MULTI CMD1(5) "RESET\r\n"), I("+OK\r\n+RESET\r\n"));
     /* other CLIENT subcommands and containers change nothing */
     CASE(P, PV_CLEAN, O("*2\r\n$6\r\nCLIENT\r\n$2\r\nID\r\n"), I(":12\r\n"));
+    CASE(P, PV_CLEAN, O("*3\r\n$6\r\nSCRIPT\r\n$6\r\nEXISTS\r\n$40\r\n"
+                        "e0e1f9fabfc9d4800c877a703b823ac0578ff831\r\n"), I("*1\r\n:0\r\n"));
+    CASE(P, PV_CLEAN, O("SCRIPT FLUSH\r\n"), I(OK));
     CASE(P, PV_CLEAN, O("*2\r\n$6\r\nCLIENT\r\n$4\r\nINFO\r\n"), I("$5\r\nid=12\r\n"));
     CASE(P, PV_CLEAN, O("*3\r\n$6\r\nCONFIG\r\n$3\r\nGET\r\n$8\r\nTRACKING\r\n"), I("*0\r\n"));
     CASE(P, PV_CLEAN, O("*2\r\n$3\r\nGET\r\n$6\r\nSELECT\r\n"), I("$-1\r\n")); /* a key, not a command */
@@ -206,6 +209,8 @@ static void never_cases(void)
     CASE(P, PV_NEVER, O("*4\r\n$6\r\nCLIENT\r\n$7\r\nSETINFO\r\n$8\r\nLIB-NAME\r\n$8\r\nredis-py\r\n"), I(OK));
     CASE(P, PV_NEVER, O("*4\r\n$6\r\nCLIENT\r\n$4\r\nKILL\r\n$2\r\nID\r\n$1\r\n5\r\n"), I(":1\r\n"));
     CASE(P, PV_NEVER, O("*3\r\n$6\r\nCLIENT\r\n$5\r\nREPLY\r\n$3\r\nOFF\r\n"));
+    CASE(P, PV_NEVER, O("*3\r\n$6\r\nSCRIPT\r\n$5\r\nDEBUG\r\n$3\r\nYES\r\n"), I(OK));
+    CASE(P, PV_NEVER, O("script debug sync\r\n"), I(OK));
     CASE(P, PV_NEVER, O("*3\r\n$6\r\nCLIENT\r\n$5\r\nreply\r\n$4\r\nskip\r\n" PING));
     CASE(P, PV_NEVER, O("*4\r\n$5\r\nHELLO\r\n$1\r\n3\r\n$7\r\nSETNAME\r\n$1\r\nx\r\n"), I("%0\r\n"));
     CASE(P, PV_NEVER, O("*7\r\n$5\r\nHELLO\r\n$1\r\n3\r\n$4\r\nAUTH\r\n$1\r\nu\r\n$1\r\np\r\n$7\r\nsetname\r\n$1\r\nx\r\n"));

@@ -42,7 +42,7 @@ enum { I_TYPE = 0, I_LINE, I_LINELF, I_NUM, I_NUMLF, I_BULK, I_BCR, I_BLF };
 #define E_ENDTX 32 /* EXEC, DISCARD, RESET: no transaction, nothing watched */
 
 /* Commands whose later arguments matter. */
-enum { C_OTHER = 0, C_CLIENT, C_HELLO };
+enum { C_OTHER = 0, C_CLIENT, C_HELLO, C_SCRIPT };
 enum { S_OTHER = 0, S_REPLY };
 
 struct redis {
@@ -83,7 +83,7 @@ static const struct word commands[] = {
     W("MULTI", C_OTHER, E_MULTI),      W("EXEC", C_OTHER, E_ENDTX),
     W("DISCARD", C_OTHER, E_ENDTX),    W("RESET", C_OTHER, E_ENDTX),
     W("WATCH", C_OTHER, E_WATCH),      W("UNWATCH", C_OTHER, E_UNWATCH),
-    W("CLIENT", C_CLIENT, 0),
+    W("CLIENT", C_CLIENT, 0),          W("SCRIPT", C_SCRIPT, 0),
     /* The server keeps talking, or the reply count is not one per command
      * (UNSUBSCRIBE answers once per channel), or the connection ends. */
     W("SUBSCRIBE", C_OTHER, E_NEVER),  W("PSUBSCRIBE", C_OTHER, E_NEVER),
@@ -97,8 +97,9 @@ static const struct word commands[] = {
 static const struct word client_subs[] = {
     W("TRACKING", S_OTHER, E_SESSION), W("REPLY", S_REPLY, E_SESSION),
     W("NO-EVICT", S_OTHER, E_SESSION), W("NO-TOUCH", S_OTHER, E_SESSION),
-    /* A name outlives RESET (lib-name and lib-ver do); KILL may kill this
-     * very connection after its reply. */
+    /* A name labels the connection as the program's own (CLIENT LIST,
+     * CLIENT KILL by name) and SETINFO's lib-name and lib-ver outlive
+     * RESET; KILL may kill this very connection after its reply. */
     W("SETNAME", S_OTHER, E_NEVER),    W("SETINFO", S_OTHER, E_NEVER),
     W("KILL", S_OTHER, E_NEVER),
 };
@@ -147,6 +148,8 @@ static int need_arg(const struct redis *r)
         return 1;
     if (r->cmd == C_CLIENT)
         return r->argi == 1 || (r->argi == 2 && r->sub == S_REPLY);
+    if (r->cmd == C_SCRIPT)
+        return r->argi == 1;
     return r->cmd == C_HELLO;
 }
 
@@ -169,6 +172,8 @@ static void classify(struct redis *r)
             r->eff |= E_NEVER;
     } else if (r->cmd == C_HELLO && r->argi >= 2 && is_kw(r, "SETNAME", 7)) {
         r->eff |= E_NEVER; /* as CLIENT SETNAME */
+    } else if (r->cmd == C_SCRIPT && is_kw(r, "DEBUG", 5)) {
+        r->eff |= E_NEVER; /* the next EVAL opens a debugger session */
     }
 }
 
