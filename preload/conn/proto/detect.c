@@ -16,6 +16,7 @@
 
 enum { NO = 0, MAYBE, YES };
 
+/* ASCII only, without the locale: command names are ASCII. */
 static unsigned char upper(unsigned char c)
 {
     return c >= 'a' && c <= 'z' ? (unsigned char)(c - 'a' + 'A') : c;
@@ -91,6 +92,7 @@ static int match_resp(const unsigned char *b, size_t n)
     return b[1] >= '0' && b[1] <= '9' ? YES : NO;
 }
 
+/* The characters of an upper-case HTTP method (WebDAV's VERSION-CONTROL). */
 static int is_method_char(unsigned char c)
 {
     return (c >= 'A' && c <= 'Z') || c == '-' || c == '_';
@@ -183,6 +185,8 @@ static int decide(const unsigned char *b, size_t n)
     return PROTO_UNKNOWN;
 }
 
+/* Keep what fits of the new bytes and decide on all kept so far; a len
+ * past the buffer (memory not from a zeroed detector) is clamped. */
 int proto_detect_feed(struct proto_detect *d, const unsigned char *p, size_t n)
 {
     if (d->len > PROTO_DETECT_MAX)

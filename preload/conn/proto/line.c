@@ -20,16 +20,19 @@ struct line {
 };
 _Static_assert(sizeof(struct line) <= PROTO_STATE_SIZE, "struct line must fit proto_state");
 
+/* The parser's view of the connection's opaque state. */
 static struct line *L(struct proto_state *st)
 {
     return (struct line *)st->u.bytes;
 }
 
+/* Zero is the start state: no line pending, none half-way. */
 static void line_init(struct proto_state *st)
 {
     memset(st, 0, sizeof *st);
 }
 
+/* Each '\n' written completes a request line. */
 static void line_out(struct proto_state *st, const unsigned char *p, size_t n)
 {
     struct line *l = L(st);
@@ -69,6 +72,7 @@ static void line_in(struct proto_state *st, const unsigned char *p, size_t n)
     }
 }
 
+/* Parks only with every line answered and both directions at a '\n'. */
 static int line_verdict(const struct proto_state *st)
 {
     const struct line *l = (const struct line *)st->u.bytes;

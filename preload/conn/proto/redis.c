@@ -64,6 +64,7 @@ struct redis {
 };
 _Static_assert(sizeof(struct redis) <= PROTO_STATE_SIZE, "struct redis must fit proto_state");
 
+/* The parser's view of the connection's opaque state. */
 static struct redis *R(struct proto_state *st)
 {
     return (struct redis *)st->u.bytes;
@@ -112,6 +113,7 @@ static void die(struct redis *r, int v)
         r->dead = (uint8_t)v;
 }
 
+/* ASCII only, without the locale: command names are ASCII. */
 static unsigned char upper(unsigned char c)
 {
     return c >= 'a' && c <= 'z' ? (unsigned char)(c - 'a' + 'A') : c;
@@ -133,6 +135,7 @@ static const struct word *lookup(const struct word *t, size_t n, const unsigned 
     return NULL;
 }
 
+/* The current argument is the keyword kw (any case). */
 static int is_kw(const struct redis *r, const char *kw, size_t len)
 {
     struct word w = {kw, (uint8_t)len, 0, 0};
@@ -177,6 +180,8 @@ static void classify(struct redis *r)
     }
 }
 
+/* An argument ended (bulk CRLF, or white space after an inline word):
+ * too long an argument is no keyword, so it leaves the class unchanged. */
 static void arg_done(struct redis *r)
 {
     if (need_arg(r) && r->alen <= REDIS_ARG_MAX)
@@ -186,6 +191,7 @@ static void arg_done(struct redis *r)
     r->alen = 0;
 }
 
+/* A new command: nothing known of it yet. */
 static void cmd_start(struct redis *r)
 {
     r->argi = 0;
@@ -368,6 +374,7 @@ static const unsigned char *out_step(struct redis *r, const unsigned char *p,
     }
 }
 
+/* Bytes the program wrote; once dead the rest is not followed. */
 static void redis_out(struct proto_state *st, const unsigned char *p, size_t n)
 {
     struct redis *r = R(st);
@@ -515,6 +522,7 @@ static const unsigned char *in_step(struct redis *r, const unsigned char *p,
     }
 }
 
+/* Bytes the program read; once dead the rest is not followed. */
 static void redis_in(struct proto_state *st, const unsigned char *p, size_t n)
 {
     struct redis *r = R(st);
@@ -523,6 +531,8 @@ static void redis_in(struct proto_state *st, const unsigned char *p, size_t n)
         p = in_step(r, p, end);
 }
 
+/* Dead first (sticky), then anything unanswered or half-way, then the
+ * session state the reset clears. */
 static int redis_verdict(const struct proto_state *st)
 {
     const struct redis *r = (const struct redis *)st->u.bytes;
@@ -533,6 +543,7 @@ static int redis_verdict(const struct proto_state *st)
     return r->flags ? PV_SESSION : PV_CLEAN;
 }
 
+/* Zero is the start state of every field. */
 static void redis_init(struct proto_state *st)
 {
     memset(st, 0, sizeof *st);
