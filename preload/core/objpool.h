@@ -55,7 +55,7 @@ enum objpool_discard {
     OBJPOOL_DISCARD_BROKEN,       /* the borrower marked it broken */
     OBJPOOL_DISCARD_CLEARED,      /* objpool_clear() or objpool_free() */
     OBJPOOL_DISCARD_USER = 8,
-    OBJPOOL_DISCARD_MAX = 24
+    OBJPOOL_DISCARD_MAX = 32
 };
 
 enum objpool_order { OBJPOOL_LIFO = 0, OBJPOOL_FIFO = 1 };
