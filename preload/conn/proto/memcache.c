@@ -11,109 +11,19 @@
  * A connection is clean when the FIFO is empty and both directions stand
  * between messages. quit, binary QUIT and SASL never park; so does an
  * error reply to a storage command (the server may have run its data block
- * as commands). Anything outside the bounds below is PV_CONFUSED.
+ * as commands). Anything outside the parser's bounds is PV_CONFUSED.
+ *
+ * This file owns the FIFO and the operations; the text and meta commands
+ * are in memcache_text.c, the binary protocol in memcache_bin.c, the state
+ * they share in memcache_int.h.
  */
-#include "proto.h"
+#include "memcache_int.h"
 
 #include <string.h>
 
-#define MC_LINE_MAX 2048          /* a command or reply line, \r\n included */
-#define MC_GETLINE_MAX (1u << 20) /* get/gets/gat/gats carry many keys */
-#define MC_FIFO 16                /* requests outstanding */
-#define MC_WORD 14                /* bytes kept of a line's first token */
-#define MC_NUM_MAX 20             /* digits of an incr/decr reply (uint64) */
-#define MC_HDR 24                 /* a binary packet header */
-
-/* What a request expects back (text dialect); binary entries are opcodes. */
-enum kind {
-    K_NONE = 0,
-    K_GET,     /* VALUE blocks, then END */
-    K_STORE,   /* STORED / NOT_STORED / EXISTS / NOT_FOUND */
-    K_DELETE,  /* DELETED / NOT_FOUND */
-    K_ARITH,   /* a number / NOT_FOUND */
-    K_TOUCH,   /* TOUCHED / NOT_FOUND */
-    K_STATS,   /* STAT (PREFIX, ITEM) lines, then END; or RESET / OK */
-    K_VERSION, /* VERSION ... */
-    K_OK,      /* OK (verbosity, flush_all) */
-    K_MG,      /* VA <n> + data / HD / EN */
-    K_MS,      /* HD / NS / EX / NF */
-    K_MD,      /* HD / NF / EX */
-    K_MA,      /* HD / VA <n> + data / NF / NS / EX */
-    K_ME,      /* ME ... / EN */
-    K_MN,      /* MN: the end of a quiet pipeline */
-    K_QUIT,
-    K_NKINDS
-};
-#define Q_ENTRY 0xff   /* quiet requests: zero or more replies each */
-#define B_NOOP 0x0a    /* binary NOOP: the end of a quiet pipeline */
-#define B_STAT 0x10    /* binary STAT: packets until one with an empty key */
-
-/* The first token of a reply line. */
-enum word {
-    W_UNKNOWN = 0, W_NUMBER, W_VALUE, W_END, W_STORED, W_NOT_STORED, W_EXISTS,
-    W_NOT_FOUND, W_DELETED, W_TOUCHED, W_OK, W_VERSION, W_STAT, W_PREFIX, W_ITEM,
-    W_RESET, W_ERROR, W_CLIENT_ERROR, W_SERVER_ERROR, W_VA, W_HD, W_EN, W_NF,
-    W_NS, W_EX, W_MN, W_ME, W_NWORDS
-};
-
-/* Line lexer: tokens split on ' ', lines end in \n or \r\n. It keeps the
- * first token, the value of one numeric token, whether a meta flag token
- * starts with 'q' and whether the last token was "noreply". */
-struct lex {
-    uint32_t len;     /* bytes of the line so far */
-    uint32_t num;     /* value of token numtok */
-    uint8_t ntok;     /* tokens started (saturating) */
-    uint8_t intok;    /* inside a token */
-    uint8_t wlen;     /* bytes of token 0 (saturating) */
-    uint8_t wdigits;  /* token 0 is all digits so far */
-    uint8_t classed;  /* token 0 ended and the caller classified it */
-    uint8_t cls;      /* the caller's class of token 0 */
-    uint8_t cr;       /* the last byte was '\r' */
-    uint8_t skip;     /* the rest of the line needs no look */
-    uint8_t numtok;   /* index of the numeric token wanted, 0: none */
-    uint8_t numst;    /* NUM_* */
-    uint8_t flagfrom; /* first token index holding meta flags, 0: none */
-    uint8_t quiet;    /* a flag token starting with 'q' */
-    uint8_t nrm;      /* bytes of "noreply" matched in this token, 0xff: no */
-    uint8_t noreply;  /* the last complete token was "noreply" */
-    char word[MC_WORD];
-};
-enum { NUM_NONE = 0, NUM_DIGITS, NUM_BAD };
-
-/* One direction of the text dialect. */
-struct tside {
-    struct lex lx;
-    uint32_t data; /* data block bytes left */
-    uint8_t trail; /* bytes of the block's "\r\n" left */
-};
-
-/* One direction of the binary dialect. */
-struct bside {
-    uint32_t body; /* body bytes left */
-    uint8_t hlen;  /* header bytes so far */
-    unsigned char h[MC_HDR];
-};
-
-enum { D_NONE = 0, D_TEXT, D_BIN };
-
-struct mc {
-    uint8_t dialect;
-    uint8_t bad; /* 0, PV_NEVER or PV_CONFUSED: sticky */
-    uint8_t head, count;
-    uint8_t fifo[MC_FIFO];
-    union {
-        struct {
-            struct tside tx, rx;
-        } t;
-        struct {
-            struct bside tx, rx;
-        } b;
-    } u;
-};
-_Static_assert(sizeof(struct mc) <= PROTO_STATE_SIZE, "memcache state too large");
-
 /* ---- FIFO of outstanding requests --------------------------------------- */
 
+/* The newest entry: a quiet one absorbs the requests behind it. */
 static uint8_t fifo_tail(const struct mc *m)
 {
     return m->fifo[(m->head + m->count - 1) % MC_FIFO];
@@ -123,7 +33,7 @@ static uint8_t fifo_tail(const struct mc *m)
  * nothing, and so does any request but the closing mn/NOOP after a quiet
  * one: until that answer every reply is only framed, so a pipeline of
  * thousands of GETKQ costs one entry. */
-static void fifo_push(struct mc *m, uint8_t e, uint8_t closer)
+void mc_fifo_push(struct mc *m, uint8_t e, uint8_t closer)
 {
     if (m->count && fifo_tail(m) == Q_ENTRY && e != closer)
         return;
@@ -135,12 +45,14 @@ static void fifo_push(struct mc *m, uint8_t e, uint8_t closer)
     m->count++;
 }
 
-static uint8_t fifo_head(const struct mc *m)
+/* The oldest entry: the request the next reply answers. */
+uint8_t mc_fifo_head(const struct mc *m)
 {
     return m->fifo[m->head];
 }
 
-static void fifo_pop(struct mc *m)
+/* The oldest request's reply is complete. */
+void mc_fifo_pop(struct mc *m)
 {
     m->head = (uint8_t)((m->head + 1) % MC_FIFO);
     m->count--;
@@ -148,508 +60,26 @@ static void fifo_pop(struct mc *m)
 
 /* The answer to mn / NOOP arrived while quiet requests were open: the
  * quiet entry and the closer behind it are done. */
-static void fifo_close_quiet(struct mc *m, uint8_t closer)
+void mc_fifo_close_quiet(struct mc *m, uint8_t closer)
 {
-    fifo_pop(m);
-    if (!m->count || fifo_head(m) != closer) {
+    mc_fifo_pop(m);
+    if (!m->count || mc_fifo_head(m) != closer) {
         m->bad = PV_CONFUSED;
         return;
     }
-    fifo_pop(m);
-}
-
-/* ---- the line lexer ------------------------------------------------------ */
-
-enum { LEX_MORE, LEX_WORD, LEX_EOL };
-
-/* A token ended: remember whether it was "noreply". */
-static void lex_end_token(struct lex *lx)
-{
-    if (!lx->intok)
-        return;
-    lx->intok = 0;
-    lx->noreply = lx->nrm == 7;
-}
-
-/* The first byte of a token. */
-static void lex_start_token(struct lex *lx, unsigned char c)
-{
-    lx->intok = 1;
-    lx->nrm = 0;
-    if (lx->ntok < 255)
-        lx->ntok++;
-    unsigned idx = lx->ntok - 1u;
-    if (idx == 0)
-        lx->wdigits = 1;
-    if (lx->numtok && idx == lx->numtok) {
-        lx->numst = NUM_DIGITS;
-        lx->num = 0;
-    }
-    if (lx->flagfrom && idx >= lx->flagfrom && c == 'q')
-        lx->quiet = 1;
-}
-
-/* A byte inside a token. */
-static void lex_token_byte(struct lex *lx, unsigned char c)
-{
-    unsigned idx = lx->ntok - 1u;
-    if (idx == 0) {
-        if (lx->wlen < MC_WORD)
-            lx->word[lx->wlen] = (char)c;
-        if (lx->wlen < 255)
-            lx->wlen++;
-        if (c < '0' || c > '9')
-            lx->wdigits = 0;
-    } else if (lx->numtok && idx == lx->numtok && lx->numst == NUM_DIGITS) {
-        uint32_t d = (uint32_t)c - '0';
-        if (d > 9 || lx->num > (UINT32_MAX - d) / 10)
-            lx->numst = NUM_BAD;
-        else
-            lx->num = lx->num * 10 + d;
-    }
-    if (lx->nrm < 7 && c == (unsigned char)"noreply"[lx->nrm])
-        lx->nrm++;
-    else
-        lx->nrm = 0xff;
-}
-
-/* Feed bytes of one line until its end or the end of the chunk. Sets *ev:
- * LEX_WORD when token 0 just ended mid-line (the caller classifies it and
- * may set numtok, flagfrom, skip), LEX_EOL at the '\n', LEX_MORE when the
- * chunk ran out. Returns the bytes consumed; 0 is an error: a '\r' not
- * before '\n', a first token longer than any word, the line past max. */
-static size_t lex_feed(struct lex *lx, const unsigned char *p, size_t n, uint32_t max, int *ev)
-{
-    size_t i = 0;
-    *ev = LEX_MORE;
-    if (lx->skip) {
-        if (lx->cr && p[0] != '\n')
-            return 0;
-        const unsigned char *nl = memchr(p, '\n', n);
-        i = nl ? (size_t)(nl - p) + 1 : n;
-        if (nl)
-            *ev = LEX_EOL;
-    } else {
-        while (i < n) {
-            unsigned char c = p[i++];
-            if (lx->cr && c != '\n')
-                return 0;
-            if (c == '\n' || c == '\r' || c == ' ') {
-                int was_word = lx->intok && lx->ntok == 1;
-                lex_end_token(lx);
-                if (c == '\n') {
-                    *ev = LEX_EOL;
-                    break;
-                }
-                lx->cr = c == '\r';
-                if (was_word) {
-                    *ev = LEX_WORD;
-                    break;
-                }
-                continue;
-            }
-            if (!lx->intok)
-                lex_start_token(lx, c);
-            lex_token_byte(lx, c);
-            if (lx->wlen > MC_NUM_MAX)
-                return 0; /* no command or reply word is this long */
-        }
-    }
-    if (i > max - lx->len)
-        return 0;
-    lx->len += (uint32_t)i;
-    return i;
-}
-
-/* Token 0 as the caller saw it: 1..MC_WORD bytes kept, or too long. */
-static int lex_word_is(const struct lex *lx, const char *w)
-{
-    size_t n = strlen(w);
-    return lx->wlen == n && !memcmp(lx->word, w, n);
-}
-
-/* ---- text requests ------------------------------------------------------- */
-
-#define CF_NOREPLY 1u /* a last token "noreply" suppresses the reply */
-#define CF_DATA 2u    /* a data block of token numtok's length follows */
-#define CF_SKIP 4u    /* nothing after the word matters */
-#define CF_LONG 8u    /* the line may be long (many keys) */
-
-struct cmd {
-    const char *name;
-    uint8_t kind, numtok, flagfrom, flags;
-    uint8_t mintok, maxtok; /* token counts a data command must have */
-};
-
-static const struct cmd cmds[] = {
-    {"get", K_GET, 0, 0, CF_SKIP | CF_LONG, 0, 0},
-    {"gets", K_GET, 0, 0, CF_SKIP | CF_LONG, 0, 0},
-    {"gat", K_GET, 0, 0, CF_SKIP | CF_LONG, 0, 0},
-    {"gats", K_GET, 0, 0, CF_SKIP | CF_LONG, 0, 0},
-    {"set", K_STORE, 4, 0, CF_NOREPLY | CF_DATA, 5, 6},
-    {"add", K_STORE, 4, 0, CF_NOREPLY | CF_DATA, 5, 6},
-    {"replace", K_STORE, 4, 0, CF_NOREPLY | CF_DATA, 5, 6},
-    {"append", K_STORE, 4, 0, CF_NOREPLY | CF_DATA, 5, 6},
-    {"prepend", K_STORE, 4, 0, CF_NOREPLY | CF_DATA, 5, 6},
-    {"cas", K_STORE, 4, 0, CF_NOREPLY | CF_DATA, 6, 7},
-    {"delete", K_DELETE, 0, 0, CF_NOREPLY, 0, 0},
-    {"incr", K_ARITH, 0, 0, CF_NOREPLY, 0, 0},
-    {"decr", K_ARITH, 0, 0, CF_NOREPLY, 0, 0},
-    {"touch", K_TOUCH, 0, 0, CF_NOREPLY, 0, 0},
-    {"stats", K_STATS, 0, 0, CF_SKIP, 0, 0},
-    {"version", K_VERSION, 0, 0, CF_SKIP, 0, 0},
-    {"verbosity", K_OK, 0, 0, CF_NOREPLY, 0, 0},
-    {"flush_all", K_OK, 0, 0, CF_NOREPLY, 0, 0},
-    {"quit", K_QUIT, 0, 0, CF_SKIP, 0, 0},
-    {"mg", K_MG, 0, 2, 0, 0, 0},
-    {"ms", K_MS, 2, 3, CF_DATA, 3, 255},
-    {"md", K_MD, 0, 2, 0, 0, 0},
-    {"ma", K_MA, 0, 2, 0, 0, 0},
-    {"me", K_ME, 0, 2, 0, 0, 0},
-    {"mn", K_MN, 0, 0, 0, 0, 0},
-};
-#define NCMDS (sizeof cmds / sizeof *cmds)
-
-/* Classify a request's command word (index into cmds + 1, 0: unknown) and
- * tell the lexer which tokens to watch for the rest of the line. */
-static void classify_request(struct lex *lx)
-{
-    lx->classed = 1;
-    lx->cls = 0;
-    for (size_t i = 0; i < NCMDS; i++) {
-        if (lex_word_is(lx, cmds[i].name)) {
-            lx->cls = (uint8_t)(i + 1);
-            lx->numtok = cmds[i].numtok;
-            lx->flagfrom = cmds[i].flagfrom;
-            lx->skip = (cmds[i].flags & CF_SKIP) != 0;
-            return;
-        }
-    }
-}
-
-/* A complete request line: queue its reply, arm its data block. */
-static void request_line(struct mc *m, struct tside *tx)
-{
-    struct lex *lx = &tx->lx;
-    if (!lx->classed)
-        classify_request(lx);
-    if (!lx->cls) {
-        m->bad = PV_CONFUSED; /* empty line or unknown command */
-        return;
-    }
-    const struct cmd *c = &cmds[lx->cls - 1];
-    int noreply = (c->flags & CF_NOREPLY) && lx->noreply;
-    if (c->flags & CF_DATA) {
-        /* a malformed line has the server run the data block as commands */
-        if (lx->ntok < c->mintok || lx->ntok > c->maxtok || lx->numst != NUM_DIGITS) {
-            m->bad = PV_CONFUSED;
-            return;
-        }
-        tx->data = lx->num;
-        tx->trail = 2;
-    }
-    if (c->kind == K_QUIT)
-        m->bad = PV_NEVER;
-    else if (lx->quiet)
-        fifo_push(m, Q_ENTRY, K_MN);
-    else if (!noreply)
-        fifo_push(m, c->kind, K_MN);
-}
-
-/* Skip a data block by counting, then check its "\r\n". Returns the bytes
- * consumed. */
-static size_t data_feed(struct mc *m, struct tside *s, const unsigned char *p, size_t n)
-{
-    if (s->data) {
-        size_t k = n < s->data ? n : s->data;
-        s->data -= (uint32_t)k;
-        return k;
-    }
-    if (p[0] != (s->trail == 2 ? '\r' : '\n'))
-        m->bad = PV_CONFUSED;
-    s->trail--;
-    return 1;
-}
-
-/* Feed bytes the program wrote (text dialect). */
-static void text_out(struct mc *m, const unsigned char *p, size_t n)
-{
-    struct tside *tx = &m->u.t.tx;
-    while (n && !m->bad) {
-        size_t k;
-        if (tx->data || tx->trail) {
-            k = data_feed(m, tx, p, n);
-        } else {
-            int ev;
-            uint32_t max = MC_LINE_MAX;
-            if (tx->lx.classed && tx->lx.cls && (cmds[tx->lx.cls - 1].flags & CF_LONG))
-                max = MC_GETLINE_MAX;
-            k = lex_feed(&tx->lx, p, n, max, &ev);
-            if (!k) {
-                m->bad = PV_CONFUSED;
-                return;
-            }
-            if (ev == LEX_WORD) {
-                classify_request(&tx->lx);
-            } else if (ev == LEX_EOL) {
-                request_line(m, tx);
-                memset(&tx->lx, 0, sizeof tx->lx);
-            }
-        }
-        p += k;
-        n -= k;
-    }
-}
-
-/* ---- text replies -------------------------------------------------------- */
-
-static const char *const words[W_NWORDS] = {
-    [W_VALUE] = "VALUE", [W_END] = "END", [W_STORED] = "STORED",
-    [W_NOT_STORED] = "NOT_STORED", [W_EXISTS] = "EXISTS", [W_NOT_FOUND] = "NOT_FOUND",
-    [W_DELETED] = "DELETED", [W_TOUCHED] = "TOUCHED", [W_OK] = "OK",
-    [W_VERSION] = "VERSION", [W_STAT] = "STAT", [W_PREFIX] = "PREFIX", [W_ITEM] = "ITEM",
-    [W_RESET] = "RESET", [W_ERROR] = "ERROR", [W_CLIENT_ERROR] = "CLIENT_ERROR",
-    [W_SERVER_ERROR] = "SERVER_ERROR", [W_VA] = "VA", [W_HD] = "HD", [W_EN] = "EN",
-    [W_NF] = "NF", [W_NS] = "NS", [W_EX] = "EX", [W_MN] = "MN", [W_ME] = "ME",
-};
-
-#define B(w) (1u << (w))
-#define ERRS (B(W_ERROR) | B(W_CLIENT_ERROR) | B(W_SERVER_ERROR))
-/* The reply words each kind of request accepts. */
-static const uint32_t accepts[K_NKINDS] = {
-    [K_GET] = B(W_VALUE) | B(W_END) | ERRS,
-    [K_STORE] = B(W_STORED) | B(W_NOT_STORED) | B(W_EXISTS) | B(W_NOT_FOUND) | ERRS,
-    [K_DELETE] = B(W_DELETED) | B(W_NOT_FOUND) | ERRS,
-    [K_ARITH] = B(W_NUMBER) | B(W_NOT_FOUND) | ERRS,
-    [K_TOUCH] = B(W_TOUCHED) | B(W_NOT_FOUND) | ERRS,
-    [K_STATS] = B(W_STAT) | B(W_PREFIX) | B(W_ITEM) | B(W_END) | B(W_RESET) | B(W_OK) | ERRS,
-    [K_VERSION] = B(W_VERSION) | ERRS,
-    [K_OK] = B(W_OK) | ERRS,
-    [K_MG] = B(W_VA) | B(W_HD) | B(W_EN) | ERRS,
-    [K_MS] = B(W_HD) | B(W_NS) | B(W_EX) | B(W_NF) | ERRS,
-    [K_MD] = B(W_HD) | B(W_NF) | B(W_EX) | ERRS,
-    [K_MA] = B(W_HD) | B(W_VA) | B(W_NF) | B(W_NS) | B(W_EX) | ERRS,
-    [K_ME] = B(W_ME) | B(W_EN) | ERRS,
-    [K_MN] = B(W_MN) | ERRS,
-};
-
-/* Classify a reply's first token; VALUE and VA announce a data block whose
- * length is token 3 / token 1, every other line is looked at no further. */
-static void classify_reply(struct lex *lx)
-{
-    lx->classed = 1;
-    lx->cls = W_UNKNOWN;
-    if (lx->wdigits && lx->wlen >= 1 && lx->wlen <= MC_NUM_MAX) {
-        lx->cls = W_NUMBER;
-    } else {
-        for (int w = W_VALUE; w < W_NWORDS; w++) {
-            if (lex_word_is(lx, words[w])) {
-                lx->cls = (uint8_t)w;
-                break;
-            }
-        }
-    }
-    if (lx->cls == W_VALUE)
-        lx->numtok = 3;
-    else if (lx->cls == W_VA)
-        lx->numtok = 1;
-    else
-        lx->skip = 1;
-}
-
-/* A reply line while quiet requests are open: frame it, and close the
- * quiet run at MN. An error there may answer a storage command whose data
- * block the server then ran as commands: never park. */
-static void quiet_reply(struct mc *m, int w)
-{
-    if (w == W_MN)
-        fifo_close_quiet(m, K_MN);
-    else if (w == W_ERROR || w == W_CLIENT_ERROR)
-        m->bad = PV_NEVER;
-}
-
-/* A complete reply line: arm its data block, match it to the oldest
- * request, pop that request when its reply is complete. */
-static void reply_line(struct mc *m, struct tside *rx)
-{
-    struct lex *lx = &rx->lx;
-    if (!lx->classed)
-        classify_reply(lx);
-    int w = lx->cls;
-    if (w == W_UNKNOWN) {
-        m->bad = PV_CONFUSED;
-        return;
-    }
-    if (w == W_VALUE || w == W_VA) {
-        if (lx->numst != NUM_DIGITS) {
-            m->bad = PV_CONFUSED;
-            return;
-        }
-        rx->data = lx->num;
-        rx->trail = 2;
-    }
-    uint8_t k = fifo_head(m);
-    if (k == Q_ENTRY) {
-        quiet_reply(m, w);
-        return;
-    }
-    if (!(accepts[k] & B(w))) {
-        m->bad = PV_CONFUSED;
-        return;
-    }
-    if ((w == W_ERROR || w == W_CLIENT_ERROR) && (k == K_STORE || k == K_MS)) {
-        m->bad = PV_NEVER;
-        return;
-    }
-    if (k == K_GET && w == W_VALUE)
-        return;
-    if (k == K_STATS && (w == W_STAT || w == W_PREFIX || w == W_ITEM))
-        return;
-    fifo_pop(m);
-}
-
-/* Feed bytes the program read (text dialect). */
-static void text_in(struct mc *m, const unsigned char *p, size_t n)
-{
-    struct tside *rx = &m->u.t.rx;
-    while (n && !m->bad) {
-        size_t k;
-        if (rx->data || rx->trail) {
-            k = data_feed(m, rx, p, n);
-        } else {
-            if (!rx->lx.len && !m->count) {
-                m->bad = PV_CONFUSED; /* the server speaks unasked */
-                return;
-            }
-            int ev;
-            k = lex_feed(&rx->lx, p, n, MC_LINE_MAX, &ev);
-            if (!k) {
-                m->bad = PV_CONFUSED;
-                return;
-            }
-            if (ev == LEX_WORD) {
-                classify_reply(&rx->lx);
-            } else if (ev == LEX_EOL) {
-                reply_line(m, rx);
-                memset(&rx->lx, 0, sizeof rx->lx);
-            }
-        }
-        p += k;
-        n -= k;
-    }
-}
-
-/* ---- binary protocol ------------------------------------------------------ */
-
-enum { OP_BAD = 0, OP_PLAIN, OP_QUIET, OP_NEVER };
-
-/* What each request opcode does to the connection. */
-static const uint8_t opclass[0x25] = {
-    [0x00] = OP_PLAIN, [0x01] = OP_PLAIN, [0x02] = OP_PLAIN, [0x03] = OP_PLAIN, /* get set add replace */
-    [0x04] = OP_PLAIN, [0x05] = OP_PLAIN, [0x06] = OP_PLAIN,                    /* delete incr decr */
-    [0x07] = OP_NEVER,                                                          /* quit */
-    [0x08] = OP_PLAIN, [0x09] = OP_QUIET, [0x0a] = OP_PLAIN, [0x0b] = OP_PLAIN, /* flush getq noop version */
-    [0x0c] = OP_PLAIN, [0x0d] = OP_QUIET, [0x0e] = OP_PLAIN, [0x0f] = OP_PLAIN, /* getk getkq append prepend */
-    [0x10] = OP_PLAIN,                                                          /* stat */
-    [0x11] = OP_QUIET, [0x12] = OP_QUIET, [0x13] = OP_QUIET, [0x14] = OP_QUIET, /* setq addq replaceq deleteq */
-    [0x15] = OP_QUIET, [0x16] = OP_QUIET, [0x17] = OP_NEVER, [0x18] = OP_QUIET, /* incrq decrq quitq flushq */
-    [0x19] = OP_QUIET, [0x1a] = OP_QUIET, [0x1b] = OP_PLAIN, [0x1c] = OP_PLAIN, /* appendq prependq verbosity touch */
-    [0x1d] = OP_PLAIN, [0x1e] = OP_QUIET,                                       /* gat gatq */
-    [0x20] = OP_NEVER, [0x21] = OP_NEVER, [0x22] = OP_NEVER,                    /* sasl list, auth, step */
-    [0x23] = OP_PLAIN, [0x24] = OP_QUIET,                                       /* gatk gatkq */
-};
-
-/* Collect a header; returns the bytes consumed. */
-static size_t bin_header_feed(struct bside *s, const unsigned char *p, size_t n)
-{
-    size_t k = MC_HDR - s->hlen;
-    if (k > n)
-        k = n;
-    memcpy(s->h + s->hlen, p, k);
-    s->hlen = (uint8_t)(s->hlen + k);
-    return k;
-}
-
-/* Check a complete header's lengths and arm its body; 0 if inconsistent. */
-static int bin_header_done(struct bside *s)
-{
-    const unsigned char *h = s->h;
-    uint32_t keylen = (uint32_t)h[2] << 8 | h[3];
-    uint32_t body = (uint32_t)h[8] << 24 | (uint32_t)h[9] << 16 | (uint32_t)h[10] << 8 | h[11];
-    s->hlen = 0;
-    if (body < keylen + h[4])
-        return 0;
-    s->body = body;
-    return 1;
-}
-
-/* A complete request header: queue its reply. */
-static void bin_request(struct mc *m, const unsigned char *h)
-{
-    int c = h[1] < sizeof opclass ? opclass[h[1]] : OP_BAD;
-    if (c == OP_BAD)
-        m->bad = PV_CONFUSED;
-    else if (c == OP_NEVER)
-        m->bad = PV_NEVER;
-    else
-        fifo_push(m, c == OP_QUIET ? Q_ENTRY : h[1], B_NOOP);
-}
-
-/* A complete response header: match it to the oldest request. */
-static void bin_response(struct mc *m, const unsigned char *h)
-{
-    uint8_t k = fifo_head(m);
-    if (k == Q_ENTRY) {
-        if (h[1] == B_NOOP)
-            fifo_close_quiet(m, B_NOOP);
-        return;
-    }
-    if (h[1] != k) {
-        m->bad = PV_CONFUSED;
-        return;
-    }
-    if (k == B_STAT && (h[2] | h[3]))
-        return; /* one statistic; the last packet has an empty key */
-    fifo_pop(m);
-}
-
-/* Feed one direction of the binary dialect. */
-static void bin_feed(struct mc *m, struct bside *s, int out, const unsigned char *p, size_t n)
-{
-    while (n && !m->bad) {
-        size_t k;
-        if (s->body) {
-            k = n < s->body ? n : s->body;
-            s->body -= (uint32_t)k;
-        } else {
-            if (!out && !s->hlen && !m->count) {
-                m->bad = PV_CONFUSED; /* the server speaks unasked */
-                return;
-            }
-            k = bin_header_feed(s, p, n);
-            if (s->h[0] != (out ? 0x80 : 0x81))
-                m->bad = PV_CONFUSED; /* checked at once: not a packet */
-            else if (s->hlen == MC_HDR) {
-                if (!bin_header_done(s))
-                    m->bad = PV_CONFUSED;
-                else if (out)
-                    bin_request(m, s->h);
-                else
-                    bin_response(m, s->h);
-            }
-        }
-        p += k;
-        n -= k;
-    }
+    mc_fifo_pop(m);
 }
 
 /* ---- the operations ------------------------------------------------------- */
 
+/* A new connection: zeroed state is no dialect, nothing outstanding. */
 static void mc_init(struct proto_state *st)
 {
     memset(st, 0, sizeof *st);
 }
 
+/* Bytes the program wrote; the first byte of a connection fixes its
+ * dialect, as memcached decides. */
 static void mc_out(struct proto_state *st, const unsigned char *p, size_t n)
 {
     struct mc *m = (struct mc *)st->u.bytes;
@@ -658,11 +88,12 @@ static void mc_out(struct proto_state *st, const unsigned char *p, size_t n)
     if (m->dialect == D_NONE)
         m->dialect = p[0] == 0x80 ? D_BIN : D_TEXT;
     if (m->dialect == D_BIN)
-        bin_feed(m, &m->u.b.tx, 1, p, n);
+        mc_bin_feed(m, &m->u.b.tx, 1, p, n);
     else
-        text_out(m, p, n);
+        mc_text_out(m, p, n);
 }
 
+/* Bytes the program read, framed by the dialect its writes chose. */
 static void mc_in(struct proto_state *st, const unsigned char *p, size_t n)
 {
     struct mc *m = (struct mc *)st->u.bytes;
@@ -671,22 +102,26 @@ static void mc_in(struct proto_state *st, const unsigned char *p, size_t n)
     if (m->dialect == D_NONE)
         m->bad = PV_CONFUSED; /* read before anything was asked */
     else if (m->dialect == D_BIN)
-        bin_feed(m, &m->u.b.rx, 0, p, n);
+        mc_bin_feed(m, &m->u.b.rx, 0, p, n);
     else
-        text_in(m, p, n);
+        mc_text_in(m, p, n);
 }
 
-/* Whether a direction stands between messages. */
+/* Whether a text direction stands between messages: no partial line, no
+ * data block left. */
 static int text_idle(const struct tside *s)
 {
     return !s->lx.len && !s->data && !s->trail;
 }
 
+/* Whether a binary direction stands between packets. */
 static int bin_idle(const struct bside *s)
 {
     return !s->hlen && !s->body;
 }
 
+/* Clean only with nothing outstanding and both directions between
+ * messages of the connection's dialect; a sticky verdict wins. */
 static int mc_verdict(const struct proto_state *st)
 {
     const struct mc *m = (const struct mc *)st->u.bytes;
