@@ -113,6 +113,7 @@ struct record *conn_record(int fd, struct target *t, int status, uint32_t optmas
     l->ino = st.st_ino;
     l->status_flags = status;
     l->optmask = optmask;
+    conn_proto_start(l);
     return l;
 }
 

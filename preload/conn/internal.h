@@ -54,6 +54,23 @@ int conn_release(struct record *r, int fd, FILE *fp);
 int conn_io_begin(struct record *r, int is_write, int flags, ssize_t *result);
 void conn_io_end(struct record *r, int is_write, int flags, ssize_t n, int err, const struct io_data *d);
 
+/* ---- protocol.c: the connection's protocol (detection, parser, reset) ---- */
+/* conn_proto_reason's answer when the session must be reset before reuse. */
+#define CONN_NEEDS_RESET (-1)
+/* A new connection: its pool's protocol, or detection. */
+void conn_proto_start(struct record *r);
+/* The n bytes an I/O call moved (written when is_write). */
+void conn_proto_feed(struct record *r, int is_write, const struct io_data *d, size_t n);
+/* 0 if the protocol allows parking (*proven: it proved the exchange
+ * complete), CONN_NEEDS_RESET, or the reason it does not. */
+int conn_proto_reason(struct record *r, int *proven);
+int conn_proto_clean(struct record *r);
+/* Park time: send the session reset; -1 if it could not be sent whole. */
+int conn_proto_send_reset(struct record *r, int fd);
+/* Reuse time: read and check the reset's reply; 0, or a discard reason. */
+int conn_proto_finish_reset(struct record *r);
+size_t conn_read_exact(struct record *r, char *buf, size_t len, uint64_t timeout_ms);
+
 /* ---- spare.c ---- */
 void spare_put(int fd, int family, int status);
 void spare_setup(void);

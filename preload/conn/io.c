@@ -37,7 +37,6 @@ int conn_io_begin(struct record *l, int is_write, int flags, ssize_t *result)
  * connection (EOF or a reset there means the server dropped it idle). */
 void conn_io_end(struct record *l, int is_write, int flags, ssize_t n, int err, const struct io_data *d)
 {
-    (void)d;
     atomic_fetch_sub_explicit(&l->inflight, 1, memory_order_relaxed);
     if (n < 0 && (err == EAGAIN || err == EWOULDBLOCK || err == EINTR))
         return; /* nothing moved */
@@ -45,6 +44,7 @@ void conn_io_end(struct record *l, int is_write, int flags, ssize_t n, int err, 
         if (n > 0) {
             atomic_fetch_add_explicit(&l->bytes_out, (uint64_t)n, memory_order_relaxed);
             atomic_store_explicit(&l->last_io, IO_WRITE, memory_order_relaxed);
+            conn_proto_feed(l, 1, d, (size_t)n);
         } else if (n < 0) {
             atomic_store_explicit(&l->last_io, IO_ERROR, memory_order_relaxed);
         }
@@ -52,6 +52,7 @@ void conn_io_end(struct record *l, int is_write, int flags, ssize_t n, int err, 
         if (n > 0) {
             atomic_fetch_add_explicit(&l->bytes_in, (uint64_t)n, memory_order_relaxed);
             atomic_store_explicit(&l->last_io, IO_READ_DATA, memory_order_relaxed);
+            conn_proto_feed(l, 0, d, (size_t)n);
         } else {
             atomic_store_explicit(&l->last_io, n == 0 ? IO_READ_EOF : IO_ERROR, memory_order_relaxed);
         }
@@ -72,7 +73,8 @@ void conn_io_end(struct record *l, int is_write, int flags, ssize_t n, int err, 
 int conn_shutdown(int fd, struct record *l, int how)
 {
     int f = atomic_load(&l->flags);
-    int clean_exchange = atomic_load(&l->last_io) == IO_NONE || atomic_load(&l->last_io) == IO_READ_DATA;
+    int io = atomic_load(&l->last_io);
+    int clean_exchange = io == IO_NONE || io == IO_READ_DATA || (io == IO_WRITE && conn_proto_clean(l));
     if (how == SHUT_RDWR && l->target->spec->opts.shutdown_defer && clean_exchange &&
         !(f & (LF_SHARED | LF_HALF_CLOSED | LF_UNOBSERVED)) && atomic_load(&l->inflight) == 0) {
         atomic_fetch_or(&l->flags, LF_SHUT_DEFERRED);

@@ -10,49 +10,22 @@
 #include "../base/real.h"
 #include "../core/reasons.h"
 
-/* Why a connection may not be parked or reused: unread bytes, a hang-up,
- * an error (one poll names it). 0 if poll sees nothing. */
-int poll_reason(int fd)
-{
-    struct pollfd p = {fd, POLLIN | POLLRDHUP, 0};
-    int n = poll(&p, 1, 0);
-    if (n < 0)
-        return REASON_ERROR;
-    if (n == 0)
-        return 0;
-    if (p.revents & (POLLRDHUP | POLLHUP))
-        return REASON_STALE_EOF;
-    if (p.revents & (POLLERR | POLLNVAL))
-        return REASON_ERROR;
-    return REASON_UNREAD_DATA;
-}
-
+/* Send the check bytes and require exactly the expected reply. Its bytes
+ * count as the connection's own, for the kernel counters check. */
 static int run_check(struct record *l)
 {
     const struct pool_opts *o = &l->target->spec->opts;
-    if (real.send(l->fd, o->check, o->check_len, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)o->check_len)
+    ssize_t sent = real.send(l->fd, o->check, o->check_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (sent > 0)
+        atomic_fetch_add(&l->bytes_out, (uint64_t)sent);
+    if (sent != (ssize_t)o->check_len)
         return -1;
     char buf[MAX_PROBE];
-    size_t got = 0;
-    uint64_t deadline = now_ns() + o->connect_timeout_ms * 1000000ull;
-    while (got < o->expect_len) {
-        uint64_t now = now_ns();
-        if (now >= deadline)
-            return -1;
-        struct pollfd p = {l->fd, POLLIN, 0};
-        int ms = (int)((deadline - now) / 1000000ull) + 1;
-        if (poll(&p, 1, ms) <= 0)
-            return -1;
-        ssize_t n = real.recv(l->fd, buf + got, o->expect_len - got, MSG_DONTWAIT);
-        if (n <= 0)
-            return -1;
-        got += (size_t)n;
-    }
-    if (memcmp(buf, o->expect, o->expect_len))
+    if (conn_read_exact(l, buf, o->expect_len, o->connect_timeout_ms) != o->expect_len ||
+        memcmp(buf, o->expect, o->expect_len))
         return -1;
     /* a reply longer than expected leaves bytes behind: not reusable */
-    struct pollfd p = {l->fd, POLLIN | POLLRDHUP, 0};
-    return poll(&p, 1, 0) == 0 ? 0 : -1;
+    return poll_reason(l->fd) == 0 ? 0 : -1;
 }
 
 /* The checks of an idle connection before reuse; 0 if it may be reused. */
@@ -79,7 +52,9 @@ int conn_validate(void *user, void *obj, void *arg)
     struct record *l = obj;
     (void)arg;
     record_make_busy(l);
-    int reason = idle_reason(user, l);
+    int reason = conn_proto_finish_reset(l); /* its reply first: poll would see it as data */
+    if (!reason)
+        reason = idle_reason(user, l);
     if (reason)
         atomic_store(&l->state, STATE_IDLE);
     return reason;

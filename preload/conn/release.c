@@ -18,35 +18,60 @@
 #include "../core/reasons.h"
 
 /* TCP: the kernel's own count of what crossed the wire must equal what
- * objpool saw through the interposed calls. bytes_received == bytes read
- * proves no unread byte and no FIN (the FIN counts too); bytes_acked ==
- * bytes written + 1 (the SYN) proves nothing is unsent or unacknowledged.
- * More than objpool saw means I/O went around it (sendfile, splice, stdio on
- * fdopen, a raw syscall). One getsockopt decides the common case; poll only
- * names the reason when it fails. */
-static int tcp_reason(int fd, struct record *l)
+ * objpool saw through the interposed calls. Written: bytes_sent (no SYN,
+ * no FIN) less retransmissions, plus what is queued unsent, is every byte
+ * the socket accepted from this process, acknowledged or not, so a byte
+ * written around objpool (sendfile, splice, stdio on fdopen, a raw
+ * syscall) shows even before the server's delayed ACK. Read: bytes_received
+ * (its FIN counts too) equal to what the program read proves no unread
+ * byte and no FIN. Unless the protocol proved the exchange complete, every
+ * written byte must also be acknowledged (bytes_acked counts the SYN). One
+ * getsockopt decides the common case; poll only names a failure. */
+static int tcp_reason(int fd, struct record *l, int proven)
 {
     uint64_t out = atomic_load(&l->bytes_out), in = atomic_load(&l->bytes_in);
     struct tcp_info ti;
     socklen_t tl = sizeof ti;
     memset(&ti, 0, sizeof ti);
     if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) < 0 ||
-        tl < offsetof(struct tcp_info, tcpi_bytes_received) + sizeof ti.tcpi_bytes_received)
+        tl < offsetof(struct tcp_info, tcpi_bytes_retrans) + sizeof ti.tcpi_bytes_retrans)
         return REASON_UNOBSERVED_IO; /* a kernel without the counters: cannot prove it */
-    if (ti.tcpi_state == KTCP_ESTABLISHED && ti.tcpi_bytes_acked == out + 1 && ti.tcpi_bytes_received == in)
+    uint64_t written = ti.tcpi_bytes_sent - ti.tcpi_bytes_retrans + ti.tcpi_notsent_bytes;
+    uint64_t acked = ti.tcpi_bytes_acked ? ti.tcpi_bytes_acked - 1 : 0;
+    if (ti.tcpi_state == KTCP_ESTABLISHED && written == out && ti.tcpi_bytes_received == in &&
+        (proven || acked == out))
         return 0;
     int why = poll_reason(fd);
     if (why)
         return why;
     if (ti.tcpi_state != KTCP_ESTABLISHED)
         return ti.tcpi_state == KTCP_CLOSE_WAIT ? REASON_STALE_EOF : REASON_ERROR;
-    if (ti.tcpi_bytes_acked < out + 1 && ti.tcpi_bytes_received == in)
+    if (written == out && ti.tcpi_bytes_received == in)
         return REASON_ABANDONED; /* written, not yet acknowledged */
     return REASON_UNOBSERVED_IO;
 }
 
-/* 0 if the connection may be parked, else why not. */
-static int release_reason(int fd, struct record *l)
+/* The byte-level rules: what the last observed call and the kernel say.
+ * `proven`: the protocol proved every request answered, so a last write
+ * (a memcached noreply set) is no abandoned request. */
+static int wire_reason(struct record *l, int proven)
+{
+    switch (atomic_load(&l->last_io)) {
+    case IO_WRITE:
+        if (!proven)
+            return REASON_ABANDONED;
+        break;
+    case IO_READ_EOF:
+        return REASON_STALE_EOF;
+    case IO_ERROR:
+        return REASON_ERROR;
+    }
+    return 0;
+}
+
+/* 0 if the connection may be parked, else why not; *reset: park only after
+ * the protocol's session reset. */
+static int release_reason(int fd, struct record *l, int *reset)
 {
     struct stat st;
     if (fstat(fd, &st) < 0 || st.st_dev != l->dev || st.st_ino != l->ino)
@@ -60,22 +85,24 @@ static int release_reason(int fd, struct record *l)
         return REASON_HALF_CLOSED;
     if (atomic_load(&l->inflight))
         return REASON_ABANDONED; /* another thread is still in a call on it */
-    switch (atomic_load(&l->last_io)) {
-    case IO_WRITE:
-        return REASON_ABANDONED;
-    case IO_READ_EOF:
-        return REASON_STALE_EOF;
-    case IO_ERROR:
-        return REASON_ERROR;
-    }
+    int proven;
+    int pr = conn_proto_reason(l, &proven);
+    if (pr == REASON_TLS || pr == REASON_UNKNOWN_PROTO)
+        return pr; /* never parked, whatever the bytes say */
+    int why = wire_reason(l, proven);
+    if (why)
+        return why;
+    if (pr > 0)
+        return pr;
+    *reset = pr == CONN_NEEDS_RESET;
     /* A server that closes after N requests (nginx keepalive_requests) may
      * not have sent its FIN yet: retire the connection before it can. */
     unsigned max_uses = l->target->spec->opts.max_uses;
     if (max_uses && l->uses >= max_uses)
         return REASON_MAX_USES;
     if (l->target->family != AF_UNIX)
-        return tcp_reason(fd, l);
-    int why = poll_reason(fd);
+        return tcp_reason(fd, l, proven);
+    why = poll_reason(fd);
     if (why)
         return why;
     /* Unix stream: bytes the server has not read yet */
@@ -90,7 +117,10 @@ int conn_release(struct record *l, int fd, FILE *fp)
 {
     (void)fp;
     struct target *t = l->target;
-    int reason = release_reason(fd, l);
+    int reset = 0;
+    int reason = release_reason(fd, l, &reset);
+    if (!reason && reset && conn_proto_send_reset(l, fd) < 0)
+        reason = OBJPOOL_DISCARD_RESET_FAILED;
     if (!reason) {
         int hi = reg_move_high(fd);
         if (hi < 0) {
