@@ -31,6 +31,11 @@
 #define URLLIB_GET                                                                   \
     "GET /data HTTP/1.1\r\nAccept-Encoding: identity\r\nHost: localhost:8000\r\n"   \
     "User-Agent: Python-urllib/3.11\r\nConnection: close\r\n\r\n"
+#define HTTPCLIENT_GET "GET /x HTTP/1.1\r\nHost: localhost:8000\r\nAccept-Encoding: identity\r\n\r\n"
+#define REQUESTS_CHUNKED_POST                                                       \
+    "POST /stream HTTP/1.1\r\nHost: localhost:8000\r\nUser-Agent: python-requests/2.28.1\r\n" \
+    "Accept-Encoding: gzip, deflate\r\nAccept: */*\r\nConnection: keep-alive\r\n"           \
+    "Transfer-Encoding: chunked\r\n\r\n"
 #define AB_GET "GET / HTTP/1.0\r\nConnection: Keep-Alive\r\nHost: 127.0.0.1\r\nUser-Agent: ApacheBench/2.3\r\nAccept: */*\r\n\r\n"
 
 /* --- responses as nginx writes them ----------------------------------- */
@@ -53,6 +58,9 @@ static void exchanges(void)
     CASE(H, PV_CLEAN, O(""));
     CASE(H, PV_CLEAN, O(CURL_GET), I(NGX_200));
     CASE(H, PV_CLEAN, O(REQUESTS_GET), I(NGX_200));
+    CASE(H, PV_CLEAN, O(HTTPCLIENT_GET), I(NGX_200));
+    CASE(H, PV_CLEAN, O(REQUESTS_CHUNKED_POST), O("5\r\nhello\r\n"), O("0\r\n\r\n"), I(SMALL_200));
+    CASE(H, PV_INCOMPLETE, O(REQUESTS_CHUNKED_POST), O("5\r\nhello\r\n"), I(SMALL_200));
     CASE(H, PV_CLEAN, O(REQUESTS_POST),
          I("HTTP/1.1 201 Created\r\nServer: nginx\r\nContent-Length: 0\r\n\r\n"));
     /* request and response in one read each, then a second lease */
@@ -195,6 +203,10 @@ static void pipelining(void)
     CASE(H, PV_CLEAN, O(CURL_GET CURL_GET), I(NGX_200 NGX_200));
     CASE(H, PV_CLEAN, O(CURL_GET), O(REQUESTS_GET), I(NGX_200), I(NGX_CHUNKED_HEAD "0\r\n\r\n"));
     CASE(H, PV_CLEAN, O(CURL_GET), I(NGX_200), O(CURL_GET), I(NGX_200));
+    CASE(H, PV_CLEAN, O(REQUESTS_GET CURL_GET CURL_HEAD),
+         I(NGX_CHUNKED_HEAD "2\r\nok\r\n0\r\n\r\n" NGX_200 NGX_HEAD("200 OK", "5")));
+    CASE(H, PV_INCOMPLETE, O(REQUESTS_GET CURL_GET CURL_HEAD),
+         I(NGX_CHUNKED_HEAD "2\r\nok\r\n0\r\n\r\n" NGX_200));
     CASE(H, PV_INCOMPLETE, O(CURL_GET CURL_GET), I(NGX_200));
     CASE(H, PV_INCOMPLETE, O(CURL_GET CURL_GET), I(NGX_200 "HTTP/1.1 200 OK\r\n"));
     CASE(H, PV_INCOMPLETE, O(CURL_GET));
@@ -227,6 +239,9 @@ static void never(void)
     CASE(H, PV_NEVER, O(CURL_GET), I("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nconnection:Keep-Alive,CLOSE\r\n\r\nok"));
     CASE(H, PV_NEVER, O(CURL_GET), I("HTTP/1.1 200 OK\r\nConnection: ,, close ,\r\nContent-Length: 2\r\n\r\nok"));
     CASE(H, PV_NEVER, O("GET / HTTP/1.1\r\nHost: a\r\nConnection: TE, close\r\nTE: trailers\r\n\r\n"));
+    /* decided at once, before the header section ends */
+    CASE(H, PV_NEVER, O("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n"));
+    CASE(H, PV_NEVER, O(CURL_GET), I("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Le"));
     CASE(H, PV_NEVER, O(CURL_GET), I("HTTP/1.1 100 Continue\r\nConnection: close\r\n\r\n"));
     /* HTTP/1.0 without keep-alive, on either side */
     CASE(H, PV_NEVER, O("GET / HTTP/1.0\r\nHost: a\r\n\r\n"));
@@ -259,6 +274,7 @@ static void never(void)
     /* connection-bound authentication */
     CASE(H, PV_NEVER, O(SMALL_GET),
          I("HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: NTLM\r\nContent-Length: 0\r\n\r\n"));
+    CASE(H, PV_NEVER, O(SMALL_GET), I("HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: NTLM"));
     CASE(H, PV_NEVER, O(SMALL_GET),
          I("HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"x\", negotiate\r\nContent-Length: 0\r\n\r\n"));
     CASE(H, PV_NEVER, O(SMALL_GET),

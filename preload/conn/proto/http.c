@@ -61,7 +61,7 @@ struct http_msg {
     uint64_t num; /* number being parsed: a Content-Length element, a chunk size */
     uint16_t status;
     uint8_t http10, head, cl_seen, te_seen, te_chunked, te_last_chunked;
-    uint8_t conn_close, conn_ka, bound;
+    uint8_t conn_ka;
 };
 
 /* One direction's parser. */
@@ -185,12 +185,12 @@ static size_t skip_line(struct http *h, struct http_dir *d, const unsigned char 
 }
 
 /* A request's header section is complete: decide reuse, queue it for its
- * response, and frame its body. A request the server will answer by
- * closing (close, HTTP/1.0 without keep-alive) is never reused at once. */
+ * response, and frame its body. An HTTP/1.0 request without keep-alive
+ * will be answered by a close: never reused, at once. */
 static void req_headers_end(struct http *h, struct http_dir *d)
 {
     struct http_msg *m = &d->m;
-    if (m->conn_close || (m->http10 && !m->conn_ka) || m->bound) {
+    if (m->http10 && !m->conn_ka) {
         die(h, PV_NEVER);
         return;
     }
@@ -221,10 +221,6 @@ static void req_headers_end(struct http *h, struct http_dir *d)
 static void resp_headers_end(struct http *h, struct http_dir *d)
 {
     struct http_msg *m = &d->m;
-    if (m->conn_close || m->bound) {
-        die(h, PV_NEVER);
-        return;
-    }
     if (m->status < 200) {
         msg_end(d);
         return;
@@ -293,8 +289,10 @@ static void cl_byte(struct http *h, struct http_dir *d, unsigned char c)
     }
 }
 
-/* A token of a Connection or Transfer-Encoding list ends. */
-static void list_token_end(struct http_dir *d)
+/* A token of a Connection or Transfer-Encoding list ends. Connection:
+ * close from either side means the server closes after this exchange: the
+ * connection is never reused, decided at once. */
+static void list_token_end(struct http *h, struct http_dir *d)
 {
     struct http_msg *m = &d->m;
     if (d->kind == K_TE) {
@@ -302,7 +300,7 @@ static void list_token_end(struct http_dir *d)
         if (m->te_last_chunked && m->te_chunked < 2)
             m->te_chunked++;
     } else if (tok_is(d, "close")) {
-        m->conn_close = 1;
+        die(h, PV_NEVER);
     } else if (tok_is(d, "keep-alive")) {
         m->conn_ka = 1;
     }
@@ -328,7 +326,7 @@ static void list_byte(struct http *h, struct http_dir *d, unsigned char c)
             return;
         }
         if (ows(c) || c == ',' || c == ';') {
-            list_token_end(d);
+            list_token_end(h, d);
             d->sub = c == ',' ? 0 : c == ';' ? 3 : 2;
         } else if (d->kind == K_TE) {
             die(h, PV_CONFUSED);
@@ -378,7 +376,7 @@ static uint8_t match(uint8_t i, unsigned char c, const char *pat)
  * Authenticate) naming NTLM or Negotiate anywhere, or credentials
  * (Authorization) whose scheme is one, authenticate the connection, not
  * the request: a next user would inherit the login. */
-static void auth_byte(struct http_dir *d, unsigned char c)
+static void auth_byte(struct http *h, struct http_dir *d, unsigned char c)
 {
     if (d->kind == K_CREDS) {
         if (d->sub == 2 || (d->sub == 0 && ows(c)))
@@ -392,10 +390,8 @@ static void auth_byte(struct http_dir *d, unsigned char c)
     c = lower(c);
     d->m1 = match(d->m1, c, "ntlm");
     d->m2 = match(d->m2, c, "negotiate");
-    if (d->m1 == 4 || d->m2 == 9) {
-        d->m.bound = 1;
-        d->m1 = d->m2 = 0;
-    }
+    if (d->m1 == 4 || d->m2 == 9)
+        die(h, PV_NEVER);
 }
 
 /* A header field's line ends: finish its value. */
@@ -405,7 +401,7 @@ static void field_end(struct http *h, struct http_dir *d)
         cl_element_end(h, d);
     else if (d->kind == K_TE || d->kind == K_CONN) {
         if (d->sub == 1)
-            list_token_end(d);
+            list_token_end(h, d);
         else if (d->sub >= 4)
             die(h, PV_CONFUSED); /* quoted string left open */
     }
@@ -651,7 +647,7 @@ static size_t value_bytes(struct http *h, struct http_dir *d, int resp, const un
         else if (d->kind == K_TE || d->kind == K_CONN)
             list_byte(h, d, c);
         else
-            auth_byte(d, c);
+            auth_byte(h, d, c);
         if (h->dead)
             return i + 1;
     }
