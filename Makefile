@@ -8,7 +8,7 @@ BUILD   ?= build
 
 # preload/ in layers, one folder each (docs/design.md draws them):
 # base/ core/ lease/ conn/ file/ config/ report/ interpose/
-PRELOAD_SRC = $(sort $(wildcard preload/*/*.c))
+PRELOAD_SRC = $(sort $(wildcard preload/*/*.c preload/*/*/*.c))
 PRELOAD_OBJ = $(PRELOAD_SRC:preload/%.c=$(BUILD)/obj/%.o)
 PRELOAD_HDR = $(sort $(wildcard preload/*/*.h preload/*/*/*.h))
 

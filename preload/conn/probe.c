@@ -10,6 +10,23 @@
 #include "../base/real.h"
 #include "../core/reasons.h"
 
+/* Why a connection may not be parked or reused: unread bytes, a hang-up,
+ * an error (one poll names it). 0 if poll sees nothing. */
+int poll_reason(int fd)
+{
+    struct pollfd p = {fd, POLLIN | POLLRDHUP, 0};
+    int n = poll(&p, 1, 0);
+    if (n < 0)
+        return REASON_ERROR;
+    if (n == 0)
+        return 0;
+    if (p.revents & (POLLRDHUP | POLLHUP))
+        return REASON_STALE_EOF;
+    if (p.revents & (POLLERR | POLLNVAL))
+        return REASON_ERROR;
+    return REASON_UNREAD_DATA;
+}
+
 /* Send the check bytes and require exactly the expected reply. Its bytes
  * count as the connection's own, for the kernel counters check. */
 static int run_check(struct record *l)
