@@ -10,23 +10,13 @@
  * directions stand between messages and no command changed the session;
  * commands whose state RESET clears make it PV_SESSION, those that keep the
  * server talking or that RESET cannot undo make it PV_NEVER.
+ *
+ * This file owns the commands and the operations; the replies are read in
+ * redis_reply.c, the state both share is in redis_int.h.
  */
-#include "proto.h"
+#include "redis_int.h"
 
 #include <string.h>
-
-#define REDIS_ARG_MAX 24                /* bytes of an argument kept to classify it */
-#define REDIS_ARG_LONG (REDIS_ARG_MAX + 1) /* alen of an argument too long to be a keyword */
-#define REDIS_DEPTH 16                  /* nesting of aggregates in a reply */
-#define REDIS_MAX_PENDING (1u << 20)    /* commands written and not yet answered */
-#define REDIS_MAX_ARGS 0x7fffffffu      /* arguments of one command (Redis: INT_MAX) */
-#define REDIS_MAX_BULK (1ull << 40)     /* bytes of one bulk string */
-#define REDIS_MAX_ELEMS (1u << 30)      /* elements of one aggregate */
-
-/* Where the program's byte stream stands. O_START is between commands. */
-enum { O_START = 0, O_MBLEN, O_MBLF, O_BHDR, O_BLEN, O_BLF, O_BDATA, O_BCR, O_BLF2, O_INLINE };
-/* Where the server's byte stream stands. I_TYPE expects a type byte. */
-enum { I_TYPE = 0, I_LINE, I_LINELF, I_NUM, I_NUMLF, I_BULK, I_BCR, I_BLF };
 
 /* Session state a command leaves behind (struct redis.flags). */
 #define F_DIRTY 1 /* a session-changing command since the last reset */
@@ -44,25 +34,6 @@ enum { I_TYPE = 0, I_LINE, I_LINELF, I_NUM, I_NUMLF, I_BULK, I_BCR, I_BLF };
 /* Commands whose later arguments matter. */
 enum { C_OTHER = 0, C_CLIENT, C_HELLO, C_SCRIPT };
 enum { S_OTHER = 0, S_REPLY };
-
-struct redis {
-    uint64_t onum;              /* out: the number being read, then bulk bytes left */
-    uint64_t inum;              /* in: the same */
-    uint32_t pending;           /* commands written, replies not yet complete */
-    uint32_t argc;              /* arguments left in the command being written */
-    uint32_t left[REDIS_DEPTH]; /* elements left in each open aggregate */
-    uint16_t attr;              /* bit d: the aggregate at depth d is an attribute */
-    uint8_t dead;               /* 0, PV_NEVER or PV_CONFUSED: sticky */
-    uint8_t flags;              /* F_* */
-    uint8_t ostate, osign;      /* osign: bit 0 '-' seen, bit 1 a digit seen */
-    uint8_t argi;               /* index of the current argument, saturated at 3 */
-    uint8_t alen;               /* bytes in arg[], or REDIS_ARG_LONG */
-    uint8_t cmd, sub, eff;      /* C_*, S_*, E_* of the command being written */
-    uint8_t inword;             /* inline: inside a word */
-    uint8_t istate, isign, itype, depth;
-    unsigned char arg[REDIS_ARG_MAX];
-};
-_Static_assert(sizeof(struct redis) <= PROTO_STATE_SIZE, "struct redis must fit proto_state");
 
 /* The parser's view of the connection's opaque state. */
 static struct redis *R(struct proto_state *st)
@@ -107,7 +78,7 @@ static const struct word client_subs[] = {
 
 /* The first verdict that stops the parser is the one kept: the rest of the
  * stream is not followed. */
-static void die(struct redis *r, int v)
+void rd_die(struct redis *r, int v)
 {
     if (!r->dead)
         r->dead = (uint8_t)v;
@@ -209,7 +180,7 @@ static void cmd_done(struct redis *r)
     uint8_t e = r->eff;
     r->ostate = O_START;
     if (e & E_NEVER) {
-        die(r, PV_NEVER);
+        rd_die(r, PV_NEVER);
         return;
     }
     if (e & E_SESSION)
@@ -223,12 +194,12 @@ static void cmd_done(struct redis *r)
     if (e & E_ENDTX)
         r->flags &= (uint8_t)~(F_MULTI | F_WATCH);
     if (++r->pending > REDIS_MAX_PENDING)
-        die(r, PV_CONFUSED);
+        rd_die(r, PV_CONFUSED);
 }
 
 /* One byte of a decimal length or count: 1 to go on, 0 at its '\r',
  * -1 when it is not a number (or exceeds max, or has no digit). */
-static int num_byte(uint64_t *v, uint8_t *sign, unsigned char c, uint64_t max)
+int rd_num_byte(uint64_t *v, uint8_t *sign, unsigned char c, uint64_t max)
 {
     if (c >= '0' && c <= '9') {
         *v = *v * 10 + (uint64_t)(c - '0');
@@ -269,7 +240,7 @@ static const unsigned char *inline_step(struct redis *r, const unsigned char *p,
             arg_done(r);
         r->inword = 0;
     } else if (c == '"' || c == '\'') {
-        die(r, PV_CONFUSED);
+        rd_die(r, PV_CONFUSED);
     } else {
         r->inword = 1;
         if (r->alen < REDIS_ARG_MAX)
@@ -326,28 +297,29 @@ static const unsigned char *out_step(struct redis *r, const unsigned char *p,
         return c == '*' ? p + 1 : p;
     case O_MBLEN:
     case O_BLEN:
-        k = num_byte(&r->onum, &r->osign, c, r->ostate == O_MBLEN ? REDIS_MAX_ARGS : REDIS_MAX_BULK);
+        k = rd_num_byte(&r->onum, &r->osign, c,
+                        r->ostate == O_MBLEN ? REDIS_MAX_ARGS : REDIS_MAX_BULK);
         if (k < 0 || (r->ostate == O_BLEN && (r->osign & 1)))
-            die(r, PV_CONFUSED);
+            rd_die(r, PV_CONFUSED);
         else if (k == 0)
             r->ostate = r->ostate == O_MBLEN ? O_MBLF : O_BLF;
         return p + 1;
     case O_MBLF:
         if (c != '\n')
-            die(r, PV_CONFUSED);
+            rd_die(r, PV_CONFUSED);
         else
             mbulk_start(r);
         return p + 1;
     case O_BHDR:
         if (c != '$')
-            die(r, PV_CONFUSED);
+            rd_die(r, PV_CONFUSED);
         r->ostate = O_BLEN;
         r->onum = 0;
         r->osign = 0;
         return p + 1;
     case O_BLF:
         if (c != '\n')
-            die(r, PV_CONFUSED);
+            rd_die(r, PV_CONFUSED);
         r->alen = r->onum > REDIS_ARG_MAX ? REDIS_ARG_LONG : 0;
         r->ostate = r->onum ? O_BDATA : O_BCR;
         return p + 1;
@@ -355,12 +327,12 @@ static const unsigned char *out_step(struct redis *r, const unsigned char *p,
         return bulk_out(r, p, end);
     case O_BCR:
         if (c != '\r')
-            die(r, PV_CONFUSED);
+            rd_die(r, PV_CONFUSED);
         r->ostate = O_BLF2;
         return p + 1;
     case O_BLF2:
         if (c != '\n') {
-            die(r, PV_CONFUSED);
+            rd_die(r, PV_CONFUSED);
             return p + 1;
         }
         arg_done(r);
@@ -383,152 +355,10 @@ static void redis_out(struct proto_state *st, const unsigned char *p, size_t n)
         p = out_step(r, p, end);
 }
 
-/* An element of a reply is complete: close every aggregate it completes.
- * An attribute ('|') annotates the element after it, so its end completes
- * nothing; the end of a top-level element answers one command. */
-static void elem_done(struct redis *r)
-{
-    r->istate = I_TYPE;
-    while (r->depth) {
-        unsigned d = r->depth - 1u;
-        if (--r->left[d])
-            return;
-        r->depth--;
-        if (r->attr & (1u << d)) {
-            r->attr &= (uint16_t) ~(1u << d);
-            return;
-        }
-    }
-    r->pending--; /* > 0: checked at the reply's type byte */
-}
-
-/* A type byte. Simple types are a line; blobs a length; aggregates a
- * count. A push, anywhere, is the server speaking unasked. */
-static void reply_type(struct redis *r, unsigned char c)
-{
-    if (c == '>') {
-        die(r, PV_NEVER);
-        return;
-    }
-    if (!r->depth && !r->pending) {
-        die(r, PV_CONFUSED); /* a reply no command asked for */
-        return;
-    }
-    switch (c) {
-    case '+': case '-': case ':': case '_': case ',': case '#': case '(':
-        r->istate = I_LINE;
-        return;
-    case '$': case '!': case '=': case '*': case '%': case '~': case '|':
-        r->istate = I_NUM;
-        r->itype = c;
-        r->inum = 0;
-        r->isign = 0;
-        return;
-    }
-    die(r, PV_CONFUSED);
-}
-
-/* The end of a length or count line. Only "$-1" and "*-1" (RESP2 nulls)
- * are negative; streamed ("?") lengths never reach here. */
-static void num_done(struct redis *r)
-{
-    uint64_t v = r->inum;
-    unsigned char t = r->itype;
-    r->istate = I_TYPE;
-    if (r->isign & 1) {
-        if (v == 1 && (t == '$' || t == '*'))
-            elem_done(r);
-        else
-            die(r, PV_CONFUSED);
-        return;
-    }
-    if (t == '$' || t == '!' || t == '=') {
-        r->istate = v ? I_BULK : I_BCR;
-        return;
-    }
-    if (v > REDIS_MAX_ELEMS || (v && r->depth == REDIS_DEPTH)) {
-        die(r, PV_CONFUSED);
-        return;
-    }
-    if (!v) {
-        if (t != '|')
-            elem_done(r);
-        return;
-    }
-    r->left[r->depth] = (uint32_t)(t == '%' || t == '|' ? 2 * v : v);
-    if (t == '|')
-        r->attr |= (uint16_t)(1u << r->depth);
-    else
-        r->attr &= (uint16_t) ~(1u << r->depth);
-    r->depth++;
-}
-
-/* A simple line: CR or LF cannot occur inside one, so the line ends at the
- * first '\r', which must be followed by '\n'. */
-static const unsigned char *line_in(struct redis *r, const unsigned char *p,
-                                    const unsigned char *end)
-{
-    const unsigned char *cr = memchr(p, '\r', (size_t)(end - p));
-    const unsigned char *stop = cr ? cr : end;
-    if (memchr(p, '\n', (size_t)(stop - p))) {
-        die(r, PV_CONFUSED);
-        return end;
-    }
-    if (!cr)
-        return end;
-    r->istate = I_LINELF;
-    return cr + 1;
-}
-
-static const unsigned char *in_step(struct redis *r, const unsigned char *p,
-                                    const unsigned char *end)
-{
-    unsigned char c = *p;
-    int k;
-    size_t avail, skip;
-    switch (r->istate) {
-    case I_TYPE:
-        reply_type(r, c);
-        return p + 1;
-    case I_LINE:
-        return line_in(r, p, end);
-    case I_NUM:
-        k = num_byte(&r->inum, &r->isign, c, REDIS_MAX_BULK);
-        if (k < 0)
-            die(r, PV_CONFUSED);
-        else if (k == 0)
-            r->istate = I_NUMLF;
-        return p + 1;
-    case I_BULK:
-        avail = (size_t)(end - p);
-        skip = r->inum < avail ? (size_t)r->inum : avail;
-        r->inum -= skip;
-        if (!r->inum)
-            r->istate = I_BCR;
-        return p + skip;
-    case I_BCR:
-        if (c != '\r')
-            die(r, PV_CONFUSED);
-        r->istate = I_BLF;
-        return p + 1;
-    default: /* I_LINELF, I_NUMLF, I_BLF: the '\n' of a CRLF */
-        if (c != '\n')
-            die(r, PV_CONFUSED);
-        else if (r->istate == I_NUMLF)
-            num_done(r);
-        else
-            elem_done(r);
-        return p + 1;
-    }
-}
-
-/* Bytes the program read; once dead the rest is not followed. */
+/* Bytes the program read: the replies, followed in redis_reply.c. */
 static void redis_in(struct proto_state *st, const unsigned char *p, size_t n)
 {
-    struct redis *r = R(st);
-    const unsigned char *end = p + n;
-    while (p < end && !r->dead)
-        p = in_step(r, p, end);
+    rd_reply_in(R(st), p, n);
 }
 
 /* Dead first (sticky), then anything unanswered or half-way, then the
