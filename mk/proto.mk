@@ -17,13 +17,14 @@ tools: $(PROTO_TESTS)
 
 # A parser is NAME.c, with NAME_PART.c files beside it when it is large.
 proto_files = preload/conn/proto/$(1).c $(wildcard preload/conn/proto/$(1)_*.c)
+proto_deps = $(call proto_files,$(1)) $(wildcard preload/conn/proto/$(1)_*.h tests/fuzz/proto_*.h)
 
 .SECONDEXPANSION:
-$(BUILD)/tests/proto/%_test: tests/proto/%_test.c $$(call proto_files,$$*) $(PROTO_HDR) tests/proto/harness.h
+$(BUILD)/tests/proto/%_test: tests/proto/%_test.c $$(call proto_deps,$$*) $(PROTO_HDR) tests/proto/harness.h
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Ipreload/conn/proto -o $@ $< $(call proto_files,$*)
 
-$(BUILD)/fuzz/proto_%: tests/fuzz/proto_%.c $$(call proto_files,$$*) $(PROTO_HDR)
+$(BUILD)/fuzz/proto_%: tests/fuzz/proto_%.c $$(call proto_deps,$$*) $(PROTO_HDR)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Ipreload/conn/proto -o $@ $< $(call proto_files,$*)
 
