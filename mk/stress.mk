@@ -23,7 +23,7 @@ stress: $(BUILD)/libobjpool.so $(BUILD)/tests/stress $(BUILD)/tests/tagserver
 	[ -s $$dir/port ] || { echo "stress: tagserver did not start: $$(cat $$dir/server.log)"; exit 1; }; \
 	port=$$(cat $$dir/port); \
 	echo "stress: $(STRESS_THREADS) threads, >= $(STRESS_REQUESTS) requests to tcp://127.0.0.1:$$port"; \
-	LD_PRELOAD=$(abspath $(BUILD)/libobjpool.so) OBJPOOL_POOLS=tcp://127.0.0.1:$$port \
+	LD_PRELOAD=$(abspath $(BUILD)/libobjpool.so) OBJPOOL_POOLS="tcp://127.0.0.1:$$port?proto=line" \
 	    OBJPOOL_REPORT=$$dir/report.json OBJPOOL_REPORT_FORMAT=json \
 	    $(BUILD)/tests/stress --port $$port --threads $(STRESS_THREADS) \
 	    --requests $(STRESS_REQUESTS) --seed $(STRESS_SEED); rc=$$?; \

@@ -40,7 +40,7 @@ stop_server
 start_server
 t2=$(now)
 LD_PRELOAD="$build/libobjpool.so${LD_PRELOAD:+:$LD_PRELOAD}" \
-OBJPOOL_POOLS="tcp://127.0.0.1:$port" OBJPOOL_REPORT="$tmp/report.txt" \
+OBJPOOL_POOLS="tcp://127.0.0.1:$port?proto=line" OBJPOOL_REPORT="$tmp/report.txt" \
     "$build/tests/tagclient" --port "$port" --cycles "$cycles" >"$tmp/pooled.out"
 t3=$(now)
 pooled_accepts=$(cat "$tmp/count")

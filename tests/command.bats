@@ -158,7 +158,7 @@ assert_one_config_line() {
 @test "run: pools a client, the report goes where -r says" {
     start_tagserver
     local rep="$BATS_TEST_TMPDIR/rep.json"
-    run_cmd run -p "tcp://127.0.0.1:$PORT" -r "$rep" --json -- "$TOOLS/tagclient" --port "$PORT" --cycles 300
+    run_cmd run -p "tcp://127.0.0.1:$PORT?proto=line" -r "$rep" --json -- "$TOOLS/tagclient" --port "$PORT" --cycles 300
     assert_client_clean 300
     expect_num "$(accepts)" -le 2 "server accepts"
     expect_num "$(json_field "$rep" "tcp://127.0.0.1:$PORT" hits)" -ge 298 "hits"
@@ -189,7 +189,7 @@ EOF
     cc -shared -fPIC -o "$so" "$BATS_TEST_TMPDIR/mark.c"
     start_tagserver
     local rep="$BATS_TEST_TMPDIR/rep.json"
-    MARK_FILE=$mark LD_PRELOAD=$so run_cmd run -p "tcp://127.0.0.1:$PORT" -r "$rep" --json -- \
+    MARK_FILE=$mark LD_PRELOAD=$so run_cmd run -p "tcp://127.0.0.1:$PORT?proto=line" -r "$rep" --json -- \
         sh -c 'printf "%s\n" "$LD_PRELOAD" >"$MARK_FILE.env"; exec "$0" "$@"' \
         "$TOOLS/tagclient" --port "$PORT" --cycles 100
     assert_client_clean 100
@@ -694,7 +694,7 @@ pool_json() {
     start_tagserver
     local rep="$BATS_TEST_TMPDIR/rep.json"
     run --separate-stderr timeout "$OBJPOOL_TEST_TIMEOUT" "$dest$prefix/bin/objpool" run \
-        -p "tcp://127.0.0.1:$PORT" -r "$rep" --json -- \
+        -p "tcp://127.0.0.1:$PORT?proto=line" -r "$rep" --json -- \
         sh -c 'echo "$LD_PRELOAD" >"$0.env"; exec "$@"' "$rep" "$TOOLS/tagclient" --port "$PORT" --cycles 100
     show_run
     assert_client_clean 100

@@ -8,7 +8,7 @@ setup() {
     require_lib
 }
 
-pool_for() { echo "tcp://127.0.0.1:$1"; }
+pool_for() { echo "tcp://127.0.0.1:$1?proto=line"; } # the tag server speaks a line protocol
 
 # --- 1. basic reuse ----------------------------------------------------------
 
@@ -91,7 +91,7 @@ pool_for() { echo "tcp://127.0.0.1:$1"; }
 
 @test "IPv6 target tcp://[::1]:PORT is pooled" {
     start_tagserver --host ::1 || skip "cannot listen on [::1] here (no IPv6 loopback)"
-    run_pooled "tcp://[::1]:$PORT" "$TOOLS/tagclient" --host ::1 --port "$PORT" --cycles 100
+    run_pooled "tcp://[::1]:$PORT?proto=line" "$TOOLS/tagclient" --host ::1 --port "$PORT" --cycles 100
     assert_client_clean 100
     expect_num "$(accepts)" -le 2 "server accepts"
     expect_num "$(json_field "$REPORT" ":$PORT" hits)" -ge 98 "report hits"
@@ -100,7 +100,7 @@ pool_for() { echo "tcp://127.0.0.1:$1"; }
 @test "hostname target tcp://localhost:PORT is pooled" {
     getent hosts localhost | grep -q '127\.0\.0\.1' || skip "localhost does not resolve to 127.0.0.1 here"
     start_tagserver --host 127.0.0.1
-    run_pooled "tcp://localhost:$PORT" "$TOOLS/tagclient" --host localhost --port "$PORT" --cycles 100
+    run_pooled "tcp://localhost:$PORT?proto=line" "$TOOLS/tagclient" --host localhost --port "$PORT" --cycles 100
     assert_client_clean 100
     expect_num "$(accepts)" -le 2 "server accepts"
     expect_num "$(json_field "$REPORT" ":$PORT" hits)" -ge 98 "report hits"
@@ -137,7 +137,7 @@ pool_for() { echo "tcp://127.0.0.1:$1"; }
 
 @test "max_size=2: of 4 connections released together 2 park, 2 are discarded as full" {
     start_tagserver
-    run_pooled "$(pool_for "$PORT")?max_size=2" "$TOOLS/tagclient" --port "$PORT" --cycles 1 --hold 4
+    run_pooled "$(pool_for "$PORT")&max_size=2" "$TOOLS/tagclient" --port "$PORT" --cycles 1 --hold 4
     assert_client_clean 4
     assert_equal "$(accepts)" 4
     assert_equal "$(json_field "$REPORT" ":$PORT" parked)" 2
@@ -148,7 +148,7 @@ pool_for() { echo "tcp://127.0.0.1:$1"; }
 
 @test "idle_timeout=100ms: connections idle 300 ms are not reused" {
     start_tagserver
-    run_pooled "$(pool_for "$PORT")?idle_timeout=100ms" \
+    run_pooled "$(pool_for "$PORT")&idle_timeout=100ms" \
         "$TOOLS/tagclient" --port "$PORT" --cycles 3 --sleep-ms 300
     assert_client_clean 3
     assert_equal "$(accepts)" 3

@@ -10,7 +10,7 @@ setup() {
     require_lib
 }
 
-pool_for() { echo "tcp://127.0.0.1:$1"; }
+pool_for() { echo "tcp://127.0.0.1:$1?proto=line"; } # the tag server speaks a line protocol
 
 PROBE_DIR() { echo "$TOOLS/../sanitizers"; }
 

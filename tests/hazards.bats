@@ -15,7 +15,7 @@ setup() {
     [[ -x "$TOOLS/hazard" && -x "$TOOLS/stress" ]] || fail "hazard/stress not built (run make tools)"
 }
 
-pool_for() { echo "tcp://127.0.0.1:$1"; }
+pool_for() { echo "tcp://127.0.0.1:$1?proto=line"; } # the tag server speaks a line protocol
 
 # hazard CASE [ARGS...]: run one hazard case, pooled, against $PORT.
 hazard() {
@@ -44,6 +44,7 @@ pid_report() {
     "$OBJPOOL_PY" - "$REPORT" "$(pool_for "$PORT")" "$@" <<'EOF'
 import json, sys
 path, target, pid, field = sys.argv[1:5]
+target = target.split("?", 1)[0]  # the pool spec's target, without its options
 event = sys.argv[5] if len(sys.argv) > 5 else None
 total = lines = 0
 for line in open(path):

@@ -235,7 +235,7 @@ else
     OBJPOOL_PY=python3
 fi
 
-# json_field FILE TARGET FIELD
+# json_field FILE TARGET FIELD   (TARGET may be a pool spec with ?options)
 # Prints FIELD (dotted path, e.g. discarded.full) of the pool whose target
 # is TARGET, summed over every report line (one line per process).  TARGET
 # ":PORT" matches any target ending in ":PORT".  Fails, naming the targets
@@ -244,6 +244,7 @@ json_field() {
     "$OBJPOOL_PY" - "$@" <<'EOF'
 import json, sys
 path, target, field = sys.argv[1:4]
+target = target.split("?", 1)[0]  # a pool spec names its target before its options
 try:
     lines = open(path).read().splitlines()
 except OSError as e:

@@ -12,7 +12,7 @@ teardown() {
 }
 
 @test "a recycled socket is a new socket: lowest fd, the flags asked for, no earlier option, unconnected" {
-    run_pooled "tcp://127.0.0.1:$PORT" "$TOOLS/spare" --port "$PORT"
+    run_pooled "tcp://127.0.0.1:$PORT?proto=line" "$TOOLS/spare" --port "$PORT"
     assert_success
     assert_output --partial "spare: ok"
     refute_output --partial "FAIL"
@@ -23,7 +23,7 @@ teardown() {
 @test "socket recycling is really exercised: strace shows fewer socket() calls than connects" {
     require_cmd strace
     local log="$BATS_TEST_TMPDIR/strace.log"
-    run_pooled "tcp://127.0.0.1:$PORT" strace -f -e trace=socket -o "$log" \
+    run_pooled "tcp://127.0.0.1:$PORT?proto=line" strace -f -e trace=socket -o "$log" \
         "$TOOLS/tagclient" --port "$PORT" --cycles 200
     assert_success
     local sockets

@@ -69,6 +69,19 @@ static int wire_reason(struct record *l, int proven)
     return 0;
 }
 
+/* Unix stream: poll names unread bytes or a hang-up; SIOCOUTQ what the
+ * server has not read yet. */
+static int unix_reason(int fd)
+{
+    int why = poll_reason(fd);
+    if (why)
+        return why;
+    int queued = 0;
+    if (ioctl(fd, SIOCOUTQ, &queued) < 0 || queued)
+        return REASON_ABANDONED;
+    return 0;
+}
+
 /* 0 if the connection may be parked, else why not; *reset: park only after
  * the protocol's session reset. */
 static int release_reason(int fd, struct record *l, int *reset)
@@ -90,25 +103,20 @@ static int release_reason(int fd, struct record *l, int *reset)
     if (pr == REASON_TLS || pr == REASON_UNKNOWN_PROTO)
         return pr; /* never parked, whatever the bytes say */
     int why = wire_reason(l, proven);
+    /* A server that closes after N requests (nginx keepalive_requests) may
+     * not have sent its FIN yet: retire the connection before it can. */
+    unsigned max_uses = l->target->spec->opts.max_uses;
+    if (!why && max_uses && l->uses >= max_uses)
+        why = REASON_MAX_USES;
+    /* what the kernel sees is a fact (bytes unread, a FIN); what the
+     * protocol says (a reply still owed, session state) comes after */
+    if (!why)
+        why = l->target->family != AF_UNIX ? tcp_reason(fd, l, proven) : unix_reason(fd);
     if (why)
         return why;
     if (pr > 0)
         return pr;
     *reset = pr == CONN_NEEDS_RESET;
-    /* A server that closes after N requests (nginx keepalive_requests) may
-     * not have sent its FIN yet: retire the connection before it can. */
-    unsigned max_uses = l->target->spec->opts.max_uses;
-    if (max_uses && l->uses >= max_uses)
-        return REASON_MAX_USES;
-    if (l->target->family != AF_UNIX)
-        return tcp_reason(fd, l, proven);
-    why = poll_reason(fd);
-    if (why)
-        return why;
-    /* Unix stream: bytes the server has not read yet */
-    int queued = 0;
-    if (ioctl(fd, SIOCOUTQ, &queued) < 0 || queued)
-        return REASON_ABANDONED;
     return 0;
 }
 
