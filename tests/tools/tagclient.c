@@ -17,11 +17,12 @@
  *   shutwr    write request, shutdown(SHUT_WR), read reply, close
  *   unread    reads the reply byte by byte up to the first '\n' and closes
  *             (with server mode extra, the EXTRA line stays unread)
- *   pipeline  odd cycles send "REQ <tag>\nREQ <tag>-second\n" in one write,
- *             read and check only the first reply and close (with tagserver
- *             --delay-second-ms the second reply is still on its way); even
- *             cycles are normal, so a second reply that reached the next
- *             user is a mismatch
+ *   pipeline  one cycle in four (cycle % 4 == 3) sends "REQ <tag>\nREQ
+ *             <tag>-second\n" in one write, reads and checks only the first
+ *             reply and closes (with tagserver --delay-second-ms the second
+ *             reply is still on its way); the other cycles are normal, so a
+ *             second reply that reached the next user is a mismatch, and
+ *             their clean connections can be reused
  *   sendrecv  send()/recv()
  *   writev    writev()/readv()
  *   msg       sendmsg()/recvmsg()
@@ -351,7 +352,7 @@ static void one_cycle(int th, long cyc)
     char tag[128], req[160], line[512];
     snprintf(tag, sizeof tag, "%ld-%d-%ld", (long)getpid(), th, cyc);
     int n;
-    if (g_mode == M_PIPELINE && (cyc % 2) == 1)
+    if (g_mode == M_PIPELINE && (cyc % 4) == 3)
         n = snprintf(req, sizeof req, "REQ %s\nREQ %s-second\n", tag, tag);
     else
         n = snprintf(req, sizeof req, "REQ %s\n", tag);
