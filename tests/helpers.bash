@@ -1,11 +1,17 @@
 # Shared helpers for objpool's bats tests.  Each .bats file does
 #     load helpers
 # It gets setup/teardown from here; a file that defines its own teardown()
-# must call stop_all_tagservers in it.
+# must call stop_all_tagservers and stop_servers in it.  The real servers'
+# start/stop functions (nginx, redis-server, memcached, ...) come from
+# bench/servers.bash, shared with `make bench`.
 
 bats_require_minimum_version 1.5.0
 
 REPO_ROOT="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
+# shellcheck source=../bench/servers.bash
+source "$REPO_ROOT/bench/servers.bash"
+# The Python client programs (run with Debian's python3, $OBJPOOL_PY).
+PY="$BATS_TEST_DIRNAME/py"
 # OBJPOOL_LIB is used as an LD_PRELOAD value: the library, optionally after
 # a sanitizer runtime ("RUNTIME:LIBRARY", see tests/sanitizers/run).
 LIB="${OBJPOOL_LIB:-$REPO_ROOT/build/libobjpool.so}"
@@ -277,6 +283,83 @@ print(int(total) if float(total).is_integer() else total)
 EOF
 }
 
+# json_text FILE TARGET FIELD: like json_field, for a string field (e.g.
+# proto) of the pool whose target is TARGET; one line per report line that
+# has that pool.  Fails if no pool matches or the field is missing.
+json_text() {
+    "$OBJPOOL_PY" - "$@" <<'EOF'
+import json, sys
+path, target, field = sys.argv[1:4]
+try:
+    lines = open(path).read().splitlines()
+except OSError as e:
+    sys.exit("json_text: cannot read report %s: %s" % (path, e))
+found, seen = False, []
+for line in lines:
+    if not line.strip():
+        continue
+    for pool in json.loads(line).get("pools", []):
+        t = str(pool.get("target"))
+        seen.append(t)
+        if not (t == target or (target.startswith(":") and t.endswith(target))):
+            continue
+        v = pool
+        for part in field.split("."):
+            if not isinstance(v, dict) or part not in v:
+                sys.exit("json_text: pool %s has no field %s: %s" % (t, field, json.dumps(pool)))
+            v = v[part]
+        print(v)
+        found = True
+if not found:
+    sys.exit("json_text: no pool %s in %s (targets: %s)" % (target, path, ", ".join(seen) or "none"))
+EOF
+}
+
+# --- real servers (bench/servers.bash) and their Python clients ---------------
+
+# require_py MODULE...: skip unless Debian's python3 can import them.
+require_py() {
+    local m
+    for m in "$@"; do
+        "$OBJPOOL_PY" -c "import $m" 2>/dev/null ||
+            skip "$OBJPOOL_PY cannot import $m (install python3-$m)"
+    done
+}
+
+pool_for() { echo "tcp://127.0.0.1:$1"; }
+
+# nginx_up [extra http directives]: nginx serving the http_loop.py files.
+nginx_up() {
+    require_cmd nginx
+    require_py requests
+    NG="$BATS_TEST_TMPDIR/nginx"
+    start_nginx "$NG" "${1:-}" || fail "nginx did not start"
+    "$OBJPOOL_PY" "$PY/http_loop.py" --gen-files "$NG/www"
+    URL="http://127.0.0.1:$NGINX_PORT"
+}
+
+# reset_access_log: start counting connections afresh (nginx reopens nothing;
+# truncating keeps its O_APPEND descriptor valid).
+reset_access_log() { : >"$NG/access.log"; }
+
+redis_up() {
+    require_cmd redis-server
+    require_py redis
+    RD="$BATS_TEST_TMPDIR/redis"
+    start_redis "$RD" "$@" || fail "redis-server did not start"
+}
+
+redis_conns() { redis_stat "$REDIS_PORT" total_connections_received; }
+
+# assert_loop_clean N: a tests/py client exited 0 with N ok, no error/mismatch.
+assert_loop_clean() {
+    assert_equal "$status" 0
+    assert_equal "$(client_field ok)" "$1"
+    assert_equal "$(client_field mismatches)" 0
+    assert_equal "$(client_field errors)" 0
+}
+
 teardown() {
+    stop_servers
     stop_all_tagservers
 }

@@ -4,62 +4,13 @@
 # by real client libraries run by Debian's /usr/bin/python3: requests,
 # http.client, redis-py (sync and redis.asyncio) and pymemcache.  The client
 # programs are in tests/py/; the server start/stop functions in
-# bench/servers.bash (shared with `make bench`).  Nothing here measures time.
+# bench/servers.bash (shared with `make bench`), loaded by tests/helpers.bash.
+# Nothing here measures time.
 
 load helpers
-source "$BATS_TEST_DIRNAME/../bench/servers.bash"
-
-PY="$BATS_TEST_DIRNAME/py"
 
 setup() {
     require_lib
-}
-
-teardown() {
-    stop_servers
-    stop_all_tagservers
-}
-
-# require_py MODULE...: skip unless Debian's python3 can import them.
-require_py() {
-    local m
-    for m in "$@"; do
-        "$OBJPOOL_PY" -c "import $m" 2>/dev/null ||
-            skip "$OBJPOOL_PY cannot import $m (install python3-$m)"
-    done
-}
-
-pool_for() { echo "tcp://127.0.0.1:$1"; }
-
-# nginx_up [extra http directives]: nginx serving the http_loop.py files.
-nginx_up() {
-    require_cmd nginx
-    require_py requests
-    NG="$BATS_TEST_TMPDIR/nginx"
-    start_nginx "$NG" "${1:-}" || fail "nginx did not start"
-    "$OBJPOOL_PY" "$PY/http_loop.py" --gen-files "$NG/www"
-    URL="http://127.0.0.1:$NGINX_PORT"
-}
-
-# reset_access_log: start counting connections afresh (nginx reopens nothing;
-# truncating keeps its O_APPEND descriptor valid).
-reset_access_log() { : >"$NG/access.log"; }
-
-redis_up() {
-    require_cmd redis-server
-    require_py redis
-    RD="$BATS_TEST_TMPDIR/redis"
-    start_redis "$RD" "$@" || fail "redis-server did not start"
-}
-
-redis_conns() { redis_stat "$REDIS_PORT" total_connections_received; }
-
-# assert_loop_clean N: a tests/py client exited 0 with N ok, no error/mismatch.
-assert_loop_clean() {
-    assert_equal "$status" 0
-    assert_equal "$(client_field ok)" "$1"
-    assert_equal "$(client_field mismatches)" 0
-    assert_equal "$(client_field errors)" 0
 }
 
 # --- HTTP -------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 """HTTP client loop for objpool's real-world tests and benchmarks.
 
     http_loop.py --url http://127.0.0.1:PORT --count N
-                 [--mode requests|httpclient|session] [--files K]
+                 [--mode requests|httpclient|session|urllib|headget] [--files K]
                  [--dump FILE] [--allow-errors]
 
 Request i fetches  URL/f/<i % K>  (files written by gen_files(): file k is
@@ -14,6 +14,12 @@ Modes:
               time, closed when the implicit Session is closed
   httpclient  http.client.HTTPConnection per request, request, read, close
   session     one requests.Session for the whole loop (the persistent limit)
+  urllib      urllib.request.urlopen() per request (it asks for
+              "Connection: close")
+  headget     http.client per request: a HEAD (its Content-Length must be
+              the file's size, its body empty), closed, then a GET on a new
+              connection; a response whose body was mistaken for the HEAD's
+              would be a mismatch
 
 --dump FILE writes one line per response: index, status, headers (sorted;
 without Date, and without the hop-by-hop Connection and Keep-Alive, which
@@ -30,6 +36,7 @@ import http.client
 import sys
 import time
 import urllib.parse
+import urllib.request
 
 import requests
 
@@ -54,12 +61,26 @@ def gen_files(directory, count):
             f.write(file_body(k))
 
 
+def head_check(u, path, size):
+    """HEAD path on its own connection: 200, Content-Length size, no body."""
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+    try:
+        conn.request("HEAD", path)
+        r = conn.getresponse()
+        body = r.read()
+        if r.status != 200 or r.getheader("Content-Length") != str(size) or body:
+            raise ValueError("HEAD %s: status %s, Content-Length %s, %d body bytes"
+                             % (path, r.status, r.getheader("Content-Length"), len(body)))
+    finally:
+        conn.close()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--url")
     ap.add_argument("--count", type=int, default=100)
     ap.add_argument("--mode", default="requests",
-                    choices=["requests", "httpclient", "session"])
+                    choices=["requests", "httpclient", "session", "urllib", "headget"])
     ap.add_argument("--files", type=int, default=20)
     ap.add_argument("--path", default="/f/",
                     help="URL path prefix (default /f/)")
@@ -83,12 +104,17 @@ def main():
         k = i % a.files
         path = "%s%d" % (a.path, k)
         try:
-            if a.mode == "httpclient":
+            if a.mode in ("httpclient", "headget"):
+                if a.mode == "headget":
+                    head_check(u, path, len(expected[k]))
                 conn = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
                 conn.request("GET", path)
                 r = conn.getresponse()
                 status, headers, body = r.status, r.getheaders(), r.read()
                 conn.close()
+            elif a.mode == "urllib":
+                with urllib.request.urlopen(base + path, timeout=10) as r:
+                    status, headers, body = r.status, list(r.headers.items()), r.read()
             else:
                 getter = session.get if session else requests.get
                 r = getter(base + path, timeout=10)

@@ -17,6 +17,12 @@
  *   shutwr    write request, shutdown(SHUT_WR), read reply, close
  *   unread    reads the reply byte by byte up to the first '\n' and closes
  *             (with server mode extra, the EXTRA line stays unread)
+ *   pipeline  one cycle in four (cycle % 4 == 3) sends "REQ <tag>\nREQ
+ *             <tag>-second\n" in one write, reads and checks only the first
+ *             reply and closes (with tagserver --delay-second-ms the second
+ *             reply is still on its way); the other cycles are normal, so a
+ *             second reply that reached the next user is a mismatch, and
+ *             their clean connections can be reused
  *   sendrecv  send()/recv()
  *   writev    writev()/readv()
  *   msg       sendmsg()/recvmsg()
@@ -49,12 +55,12 @@
 
 enum mode {
     M_NORMAL, M_ABANDON, M_NONBLOCK, M_SHUTRDWR, M_SHUTWR, M_UNREAD,
-    M_SENDRECV, M_WRITEV, M_MSG
+    M_SENDRECV, M_WRITEV, M_MSG, M_PIPELINE
 };
 
 static const char *const mode_names[] = {
     "normal", "abandon", "nonblock", "shutrdwr", "shutwr", "unread",
-    "sendrecv", "writev", "msg"
+    "sendrecv", "writev", "msg", "pipeline"
 };
 
 static enum mode g_mode = M_NORMAL;
@@ -79,7 +85,7 @@ static void usage(void)
     fprintf(stderr,
             "usage: tagclient --port N [--host H] [--unix PATH] --cycles N\n"
             "                 [--mode normal|abandon|nonblock|shutrdwr|shutwr|"
-            "unread|sendrecv|writev|msg]\n"
+            "unread|sendrecv|writev|msg|pipeline]\n"
             "                 [--threads T] [--sleep-ms N] [--seed N] [--hold N]"
             " [--allow-errors]\n");
     exit(2);
@@ -345,7 +351,11 @@ static void one_cycle(int th, long cyc)
 {
     char tag[128], req[160], line[512];
     snprintf(tag, sizeof tag, "%ld-%d-%ld", (long)getpid(), th, cyc);
-    int n = snprintf(req, sizeof req, "REQ %s\n", tag);
+    int n;
+    if (g_mode == M_PIPELINE && (cyc % 4) == 3)
+        n = snprintf(req, sizeof req, "REQ %s\nREQ %s-second\n", tag, tag);
+    else
+        n = snprintf(req, sizeof req, "REQ %s\n", tag);
     count(&g_total);
 
     int fd = open_conn();

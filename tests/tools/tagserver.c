@@ -3,7 +3,7 @@
  *
  * Usage: tagserver [--host 127.0.0.1|::1] [--port N] [--unix PATH]
  *                  --port-file F [--count-file F] [--mode M]
- *                  [--random-close PCT] [--seed N]
+ *                  [--random-close PCT] [--seed N] [--delay-second-ms N]
  *
  * Protocol: the client sends "REQ <tag>\n", the server answers
  * "REP <tag> <connid>\n" where connid is the sequential id (from 1) of the
@@ -18,6 +18,11 @@
  *
  * --random-close PCT: for each request, with probability PCT percent, close
  * the connection instead of replying.
+ *
+ * --delay-second-ms N: a request that arrived in the same read as the one
+ * before it (the second of a pipelined pair) is answered N ms late, so a
+ * client that reads only the first reply and closes leaves the second one
+ * still on its way, invisible to any byte-level check at close.
  *
  * The bound port (or "unix") is written to --port-file once listening and
  * the number of accepted connections to --count-file after every accept,
@@ -44,6 +49,7 @@ enum mode { M_ECHO, M_CLOSE, M_HALFCLOSE, M_EXTRA };
 
 static enum mode g_mode = M_ECHO;
 static int g_random_close;      /* percent */
+static long g_delay_second_ms;  /* delay for a pipelined request's reply */
 static unsigned g_seed = 1;
 static int g_is_unix;
 static volatile sig_atomic_t g_stop;
@@ -59,7 +65,7 @@ static void usage(void)
             "usage: tagserver [--host 127.0.0.1|::1] [--port N] [--unix PATH]\n"
             "                 --port-file F [--count-file F]\n"
             "                 [--mode echo|close|halfclose|extra]\n"
-            "                 [--random-close PCT] [--seed N]\n");
+            "                 [--random-close PCT] [--seed N] [--delay-second-ms N]\n");
     exit(2);
 }
 
@@ -164,6 +170,7 @@ static void *conn_thread(void *arg)
         have += (size_t)r;
 
         char *nl;
+        int nth = 0; /* requests answered from this read */
         while (open_ && (nl = memchr(buf, '\n', have)) != NULL) {
             size_t linelen = (size_t)(nl - buf);
             char line[8192];
@@ -179,6 +186,9 @@ static void *conn_thread(void *arg)
                 open_ = 0;
                 break;
             }
+
+            if (nth++ > 0 && g_delay_second_ms > 0)
+                sleep_ms(g_delay_second_ms);
 
             char reply[8300];
             int n;
@@ -265,6 +275,8 @@ int main(int argc, char **argv)
             g_random_close = atoi(v);
         else if (strcmp(a, "--seed") == 0)
             g_seed = (unsigned)strtoul(v, NULL, 10);
+        else if (strcmp(a, "--delay-second-ms") == 0)
+            g_delay_second_ms = strtol(v, NULL, 10);
         else {
             fprintf(stderr, "tagserver: unknown option %s\n", a);
             usage();
