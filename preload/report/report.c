@@ -15,6 +15,7 @@
 
 #include "../base/clock.h"
 #include "../base/log.h"
+#include "../base/proto_id.h"
 #include "../base/real.h"
 #include "../base/state.h"
 #include "../core/reasons.h"
@@ -118,6 +119,22 @@ static const char *kind_name(const struct target *t)
     return kind_names[t->spec->kind];
 }
 
+/* The protocol of a connection pool: as configured, or for proto=auto the
+ * ones its connections turned out to speak ("redis", "http+unknown"), or
+ * "auto" before any was detected. */
+static const char *pool_proto(const struct target *t, char *buf, size_t size)
+{
+    if (t->spec->opts.proto != PROTO_AUTO)
+        return proto_name(t->spec->opts.proto);
+    unsigned seen = atomic_load(&t->proto_seen);
+    size_t n = 0;
+    buf[0] = '\0';
+    for (int id = 0; id < PROTO_NIDS; id++)
+        if (seen & (1u << id))
+            n += fmt_buf(buf + n, size - n, "%s%s", n ? "+" : "", proto_name(id));
+    return n ? buf : "auto";
+}
+
 static double hit_ratio(const struct row *r)
 {
     return r->st.acquired ? (double)r->st.hits / (double)r->st.acquired : 0.0;
@@ -134,6 +151,10 @@ static void write_json(struct out *o, struct row *rows, int n, double wall_s, in
         out_json_str(o, r->t->spec->url);
         out_printf(o, ",\"address\":");
         out_json_str(o, r->t->addr_text[0] ? r->t->addr_text : r->t->spec->path);
+        if (r->t->family) {
+            char pbuf[96];
+            out_printf(o, ",\"proto\":\"%s\"", pool_proto(r->t, pbuf, sizeof pbuf));
+        }
         out_printf(o, ",\"kind\":\"%s\",\"acquired\":%llu,\"hits\":%llu,\"misses\":%llu,"
                       "\"create_failures\":%llu,\"released\":%llu,\"parked\":%llu,\"discarded\":{",
                    kind_name(r->t), (unsigned long long)r->st.acquired, (unsigned long long)r->st.hits,
@@ -162,39 +183,72 @@ static void pad(struct out *o, const char *s, int width)
         out_printf(o, " ");
 }
 
+/* A duration in the unit that keeps it short: 12.3ms, 4.56s, 7.8m. */
+static void fmt_duration(char *buf, size_t size, double ms)
+{
+    if (ms < 1000.0)
+        fmt_buf(buf, size, "%.1fms", ms);
+    else if (ms < 60000.0)
+        fmt_buf(buf, size, "%.2fs", ms / 1000.0);
+    else
+        fmt_buf(buf, size, "%.1fm", ms / 60000.0);
+}
+
+#define TEXT_COLS 8
+static const char *const text_heads[TEXT_COLS] = {"acquired", "hits", "misses", "hit%", "parked", "discard", "idle", "saved"};
+
+/* One table row's figures as text. */
+static void text_cells(const struct row *r, char num[TEXT_COLS][32])
+{
+    fmt_buf(num[0], 32, "%llu", (unsigned long long)r->st.acquired);
+    fmt_buf(num[1], 32, "%llu", (unsigned long long)r->st.hits);
+    fmt_buf(num[2], 32, "%llu", (unsigned long long)r->st.misses);
+    fmt_buf(num[3], 32, "%.1f", hit_ratio(r) * 100.0);
+    fmt_buf(num[4], 32, "%llu", (unsigned long long)r->st.parked);
+    fmt_buf(num[5], 32, "%llu", (unsigned long long)r->discarded);
+    fmt_buf(num[6], 32, "%zu", r->st.idle);
+    fmt_duration(num[7], 32, r->saved_ms);
+}
+
+/* Right-align s in width, two spaces before it: every figure stands apart
+ * from its neighbour whatever its size. */
+static void cell(struct out *o, const char *s, int width)
+{
+    out_printf(o, "  ");
+    for (int k = (int)strlen(s); k < width; k++)
+        out_printf(o, " ");
+    out_printf(o, "%s", s);
+}
+
 static void write_text(struct out *o, struct row *rows, int n, double wall_s, int when)
 {
-    int w = 6;
+    int w = 6, cw[TEXT_COLS];
+    char num[TEXT_COLS][32];
+    for (int k = 0; k < TEXT_COLS; k++)
+        cw[k] = k == 7 ? 7 : (int)strlen(text_heads[k]) < 6 ? 6 : (int)strlen(text_heads[k]);
     for (int i = 0; i < n; i++) {
         int len = (int)strlen(rows[i].t->label);
         if (len > w)
             w = len;
+        text_cells(&rows[i], num);
+        for (int k = 0; k < TEXT_COLS; k++)
+            if ((int)strlen(num[k]) > cw[k])
+                cw[k] = (int)strlen(num[k]);
     }
     out_printf(o, "objpool[%d]: reuse report for %s (%.3f s%s)\n", (int)getpid(),
                program_invocation_short_name, wall_s, when == REPORT_AT_EXEC ? ", before exec" : "");
     out_printf(o, "  ");
     pad(o, "target", w);
-    out_printf(o, "  acquired     hits   misses   hit%%   parked  discard  idle   saved\n");
+    for (int k = 0; k < TEXT_COLS; k++)
+        cell(o, text_heads[k], cw[k]);
+    out_printf(o, "\n");
     for (int i = 0; i < n; i++) {
         struct row *r = &rows[i];
-        char num[16][24];
-        fmt_buf(num[0], 24, "%llu", (unsigned long long)r->st.acquired);
-        fmt_buf(num[1], 24, "%llu", (unsigned long long)r->st.hits);
-        fmt_buf(num[2], 24, "%llu", (unsigned long long)r->st.misses);
-        fmt_buf(num[3], 24, "%.1f", hit_ratio(r) * 100.0);
-        fmt_buf(num[4], 24, "%llu", (unsigned long long)r->st.parked);
-        fmt_buf(num[5], 24, "%llu", (unsigned long long)r->discarded);
-        fmt_buf(num[6], 24, "%zu", r->st.idle);
-        fmt_buf(num[7], 24, "%.1fms", r->saved_ms);
-        static const int widths[] = {10, 9, 9, 7, 9, 9, 6, 8};
+        text_cells(r, num);
         out_printf(o, "  ");
         pad(o, r->t->label, w);
-        for (int k = 0; k < 8; k++) {
-            int len = (int)strlen(num[k]);
-            for (int s = len; s < widths[k]; s++)
-                out_printf(o, " ");
-            out_printf(o, "%s", num[k]);
-        }
+        for (int k = 0; k < TEXT_COLS; k++)
+            cell(o, num[k], cw[k]);
         out_printf(o, "\n");
         if (r->discarded) {
             out_printf(o, "      discarded:");
@@ -203,6 +257,10 @@ static void write_text(struct out *o, struct row *rows, int n, double wall_s, in
                     out_printf(o, " %s %llu", reason_name(report_reasons[k]),
                                (unsigned long long)r->st.discarded[report_reasons[k]]);
             out_printf(o, "\n");
+        }
+        if (r->t->family) {
+            char pbuf[96];
+            out_printf(o, "      proto %s\n", pool_proto(r->t, pbuf, sizeof pbuf));
         }
         out_printf(o, "      peak idle %zu, peak leased %zu, create failures %llu, mean create %.1f us, "
                       "stale reuse errors %llu\n",
