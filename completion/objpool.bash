@@ -86,7 +86,7 @@ _objpool() {
             if declare -F _command_offset >/dev/null 2>&1; then
                 _command_offset "$start"
             elif ((start == cword)); then
-                mapfile -t COMPREPLY < <(compgen -c -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -c -- "$cur" | LC_ALL=C sort -u)
             else
                 _objpool_files
             fi

@@ -28,10 +28,10 @@ CMD_MAN      = $(BUILD)/man/objpool.1 $(BUILD)/man/objpool.conf.5
 # the library directory as seen from the installed script
 CMD_RELLIBDIR = $(shell realpath -m --relative-to=$(BINDIR) $(PKGLIBDIR))
 
-# The helper reads JSON reports with json-c (libjson-c-dev); the preload
+# The helper reads JSON reports with jansson (libjansson-dev); the preload
 # library never links it.
-JSON_CFLAGS := $(shell pkg-config --cflags json-c 2>/dev/null)
-JSON_LIBS   := $(shell pkg-config --libs json-c 2>/dev/null || echo -ljson-c)
+JSON_CFLAGS := $(shell pkg-config --cflags jansson 2>/dev/null)
+JSON_LIBS   := $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
 
 .PHONY: install uninstall install-command uninstall-command fuzz fuzz-build man
 

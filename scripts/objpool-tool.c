@@ -5,7 +5,7 @@
  *
  * `check` links the library's own parser (preload/config.c, preload/log.c),
  * so it prints exactly the messages the library would print. `report` reads
- * the JSON lines written by preload/report.c with json-c (the preload
+ * the JSON lines written by preload/report.c with jansson (the preload
  * library itself links no JSON library) and prints a table, or the sums in
  * Prometheus' text exposition format. The `objpool` shell script calls
  * this; --help lives there.
@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <json.h>
+#include <jansson.h>
 
 #include "../preload/config.h"
 #include "../preload/log.h"
@@ -318,28 +318,24 @@ static void add_reason(struct agg *a, const char *name, double v)
     a->rval[a->nreasons++] = v;
 }
 
-/* A member of an object, NULL unless present with the given type. */
-static struct json_object *member(struct json_object *obj, const char *key, enum json_type type)
+/* A member of an object, NULL unless it is there and of that type. */
+static json_t *member(const json_t *obj, const char *key, json_type type)
 {
-    struct json_object *v;
-    if (!json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, type))
-        return NULL;
-    return v;
+    json_t *v = json_object_get(obj, key);
+    return v && json_typeof(v) == type ? v : NULL;
 }
 
-/* A number member (JSON has one number type; json-c has two). */
-static int number(struct json_object *obj, const char *key, double *out)
+static int number(const json_t *obj, const char *key, double *out)
 {
-    struct json_object *v;
-    if (!json_object_object_get_ex(obj, key, &v) ||
-        !(json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)))
+    json_t *v = json_object_get(obj, key);
+    if (!json_is_number(v))
         return 0;
-    *out = json_object_get_double(v);
+    *out = json_number_value(v);
     return 1;
 }
 
 /* Counters are summed over processes; peaks take the largest. */
-static void add_pool(struct agg *a, struct json_object *p)
+static void add_pool(struct agg *a, const json_t *p)
 {
     for (int f = 0; f < NF; f++) {
         double v;
@@ -350,37 +346,38 @@ static void add_pool(struct agg *a, struct json_object *p)
         else
             a->f[f] += v;
     }
-    struct json_object *d = member(p, "discarded", json_type_object);
-    if (d) {
-        json_object_object_foreach(d, reason, count)
-        {
-            if (json_object_is_type(count, json_type_int) || json_object_is_type(count, json_type_double))
-                add_reason(a, reason, json_object_get_double(count));
-        }
+    const json_t *d = member(p, "discarded", JSON_OBJECT);
+    const char *reason;
+    json_t *count;
+    json_object_foreach((json_t *)d, reason, count)
+    {
+        if (json_is_number(count))
+            add_reason(a, reason, json_number_value(count));
     }
 }
 
 /* One report, parsed: its pools go to their rows. NULL, or why not. */
-static const char *take_report(struct json_object *root, int line_id, int by_program)
+static const char *take_report(const json_t *root, int line_id, int by_program)
 {
-    struct json_object *pools = member(root, "pools", json_type_array);
-    if (!json_object_is_type(root, json_type_object) || !pools)
+    const json_t *pools = member(root, "pools", JSON_ARRAY);
+    if (!json_is_object(root) || !pools)
         return "not an objpool JSON report (no \"pools\" list)";
-    struct json_object *pr = member(root, "program", json_type_string);
-    const char *program = by_program ? (pr ? json_object_get_string(pr) : "") : NULL;
+    const json_t *pr = member(root, "program", JSON_STRING);
+    const char *program = by_program ? (pr ? json_string_value(pr) : "") : NULL;
     const char *why = NULL;
-    size_t n = json_object_array_length(pools);
-    for (size_t i = 0; i < n; i++) {
-        struct json_object *p = json_object_array_get_idx(pools, i);
-        struct json_object *t = json_object_is_type(p, json_type_object) ? member(p, "target", json_type_string) : NULL;
+    size_t i;
+    json_t *p;
+    json_array_foreach((json_t *)pools, i, p)
+    {
+        const json_t *t = member(p, "target", JSON_STRING);
         if (!t) {
             why = "a pool without a \"target\"";
             continue;
         }
-        struct agg *a = agg_for(json_object_get_string(t), program);
-        struct json_object *k = member(p, "kind", json_type_string);
+        struct agg *a = agg_for(json_string_value(t), program);
+        const json_t *k = member(p, "kind", JSON_STRING);
         if (k && !a->kind)
-            a->kind = xstrdup(json_object_get_string(k));
+            a->kind = xstrdup(json_string_value(k));
         /* one process may report several addresses of one target */
         if (a->last_line != line_id) {
             a->procs++;
@@ -391,27 +388,68 @@ static const char *take_report(struct json_object *root, int line_id, int by_pro
     return why;
 }
 
+/* The length of the UTF-8 sequence at s (at most n bytes), 0 if invalid. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    size_t len = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3 : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
+    if (!len || len > n || (len == 2 && s[0] < 0xc2))
+        return 0;
+    for (size_t i = 1; i < len; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    if (len == 3) {
+        unsigned cp = (s[0] & 0x0fu) << 12 | (s[1] & 0x3fu) << 6 | (s[2] & 0x3fu);
+        if (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))
+            return 0;
+    }
+    if (len == 4) {
+        unsigned cp = (s[0] & 0x07u) << 18 | (s[1] & 0x3fu) << 12 | (s[2] & 0x3fu) << 6 | (s[3] & 0x3fu);
+        if (cp < 0x10000 || cp > 0x10ffff)
+            return 0;
+    }
+    return len;
+}
+
+/* A copy of s[0..n) with each byte that is not UTF-8 replaced by U+FFFD. */
+static char *utf8_fix(const char *s, size_t n, size_t *out_len)
+{
+    char *d = xrealloc(NULL, n * 3 + 1), *o = d;
+    const unsigned char *p = (const unsigned char *)s;
+    while (n) {
+        size_t len = utf8_len(p, n);
+        if (len) {
+            memcpy(o, p, len);
+            o += len;
+        } else {
+            memcpy(o, "\xef\xbf\xbd", 3);
+            o += 3;
+            len = 1;
+        }
+        p += len;
+        n -= len;
+    }
+    *out_len = (size_t)(o - d);
+    return d;
+}
+
 /* One report line (without its line end). NULL if it was a report, else
- * why not. Strict JSON; the bytes of strings are taken as they are (a
- * program name need not be UTF-8). */
+ * why not. Strict JSON (RFC 8259, no repeated keys), except that a string
+ * that is not UTF-8 is taken with U+FFFD for its bad bytes: the library
+ * writes the program's name as the bytes it has. */
 static const char *take_line(const char *line, size_t len, int line_id, int by_program)
 {
-    struct json_tokener *tok = json_tokener_new();
-    if (!tok) {
-        perror(prog);
-        exit(2);
+    json_error_t err;
+    json_t *root = json_loadb(line, len, JSON_REJECT_DUPLICATES, &err);
+    if (!root && json_error_code(&err) == json_error_invalid_utf8) {
+        size_t n;
+        char *fixed = utf8_fix(line, len, &n);
+        root = json_loadb(fixed, n, JSON_REJECT_DUPLICATES, &err);
+        free(fixed);
     }
-    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS);
-    struct json_object *root = json_tokener_parse_ex(tok, line, (int)len);
-    const char *why;
-    if (!root || json_tokener_get_error(tok) != json_tokener_success)
-        why = "not JSON";
-    else if (json_tokener_get_parse_end(tok) != len)
-        why = "text after the JSON object";
-    else
-        why = take_report(root, line_id, by_program);
-    json_object_put(root);
-    json_tokener_free(tok);
+    if (!root)
+        return json_error_code(&err) == json_error_end_of_input_expected ? "text after the JSON object" : "not JSON";
+    const char *why = take_report(root, line_id, by_program);
+    json_decref(root);
     return why;
 }
 
@@ -552,28 +590,6 @@ static const struct metric metrics[] = {
     {"objpool_peak_leased", "gauge", "The most objects leased at once in one process.", F_PEAK_LEASED, 1},
 };
 #define NMETRICS (int)(sizeof metrics / sizeof *metrics)
-
-/* The length of the UTF-8 sequence at s (at most n bytes), 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    size_t len = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3 : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
-    if (!len || len > n || (len == 2 && s[0] < 0xc2))
-        return 0;
-    for (size_t i = 1; i < len; i++)
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-    if (len == 3) {
-        unsigned cp = (s[0] & 0x0fu) << 12 | (s[1] & 0x3fu) << 6 | (s[2] & 0x3fu);
-        if (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))
-            return 0;
-    }
-    if (len == 4) {
-        unsigned cp = (s[0] & 0x07u) << 18 | (s[1] & 0x3fu) << 12 | (s[2] & 0x3fu) << 6 | (s[3] & 0x3fu);
-        if (cp < 0x10000 || cp > 0x10ffff)
-            return 0;
-    }
-    return len;
-}
 
 /* A label value: \, " and newline escaped as the format says; it must be
  * UTF-8, so a byte that is not becomes U+FFFD. */
