@@ -23,12 +23,12 @@ PKG_DIR=${BATS_FILE_TMPDIR:-/tmp}/pkg
     # the version itself, anywhere but VERSION and debian/changelog (whose
     # format needs it; debian/rules checks it against VERSION)
     hits=$(cd "$REPO_ROOT" && git ls-files -z | xargs -0 grep -lF -- "$VERSION_NOW" |
-        grep -vx -e VERSION -e debian/changelog)
+        grep -vx -e VERSION -e debian/changelog || true)
     [[ -z "$hits" ]] || fail "the version is written by hand in: $hits"
     # any version where one is declared: scripts, make files, .pc, man headers
     hits=$(cd "$REPO_ROOT" && git ls-files -z | xargs -0 grep -nE \
         -e '(OBJPOOL|CORE)_VERSION *[:?]?= *[0-9]' -e '^Version: *[0-9]' -e '^\.TH .*"objpool [0-9]' |
-        grep -v '^debian/changelog:')
+        grep -v '^debian/changelog:' || true)
     [[ -z "$hits" ]] || fail "a version written by hand: $hits"
 }
 
@@ -191,8 +191,10 @@ teardown() {
         fail "the example does not build against the package"
     run ./pool_buffers
     assert_success
-    run ldd ./pool_buffers
-    [[ "$output" == *"libobjpool-core.so.0 => /usr/lib/$MA/libobjpool-core.so.0"* ]] || fail "ldd: $output"
+    # the packaged shared library (/lib is /usr/lib where /usr is merged)
+    local so
+    so=$(ldd ./pool_buffers | awk '$1 == "libobjpool-core.so.0" {print $3}')
+    assert_equal "$(readlink -f "$so")" "/usr/lib/$MA/libobjpool-core.so.0"
 
     dpkg_do -r objpool libobjpool-core-dev || fail "dpkg -r failed"
     INSTALLED=0
