@@ -421,8 +421,9 @@ static char *utf8_fix(const char *s, size_t n, size_t *out_len)
             memcpy(o, p, len);
             o += len;
         } else {
-            memcpy(o, "\xef\xbf\xbd", 3);
-            o += 3;
+            *o++ = (char)0xef; /* U+FFFD */
+            *o++ = (char)0xbf;
+            *o++ = (char)0xbd;
             len = 1;
         }
         p += len;
