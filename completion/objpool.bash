@@ -63,7 +63,7 @@ _objpool() {
     fi
     COMPREPLY=()
 
-    local i cmd= at=0
+    local i cmd='' at=0
     for ((i = 1; i < cword; i++)); do
         case ${words[i]} in
         -*) ;;

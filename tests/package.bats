@@ -3,8 +3,8 @@
 # carries it; the Debian packages (debian/) built from a copy of the tree,
 # checked with lintian, installed with dpkg, used, and removed.
 #
-# The package tests need root (dpkg -i) and dpkg-buildpackage, and skip,
-# saying so, without them. They install into the real /usr for a few
+# The package tests need dpkg-buildpackage and, to install, root (or sudo
+# without a password), and skip, saying so, without them. They install into the real /usr for a few
 # seconds and remove what they installed; they refuse to start if an
 # objpool package or file is there already.
 
@@ -51,7 +51,6 @@ PKG_DIR=${BATS_FILE_TMPDIR:-/tmp}/pkg
 # --- the Debian packages ------------------------------------------------------------
 
 require_pkg_tools() {
-    [[ $(id -u) == 0 ]] || skip "needs root (dpkg -i)"
     require_cmd dpkg-buildpackage dpkg-deb dpkg git
     git -C "$REPO_ROOT" rev-parse --git-dir >/dev/null 2>&1 || skip "not a git checkout: git archive needs one"
     MA=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null) || skip "dpkg-architecture failed"
@@ -64,6 +63,16 @@ require_pkg_tools() {
 require_debs() {
     require_pkg_tools
     [[ -f "$OBJPOOL_DEB" && -f "$DEV_DEB" ]] || fail "the packages were not built (see the build test)"
+}
+
+# dpkg -i and -r need root: SUDO is empty for root, sudo where it needs
+# no password
+require_root() {
+    SUDO=
+    if [[ $(id -u) != 0 ]]; then
+        sudo -n true 2>/dev/null || skip "needs root, or sudo without a password (dpkg -i)"
+        SUDO=sudo
+    fi
 }
 
 # deb_files DEB: the paths a package holds, one a line, without the ./
@@ -132,7 +141,7 @@ deb_files() {
 dpkg_do() {
     local i
     for ((i = 0; i < 60; i++)); do
-        if dpkg "$@" >"$BATS_TEST_TMPDIR/dpkg.out" 2>&1; then
+        if $SUDO dpkg "$@" >"$BATS_TEST_TMPDIR/dpkg.out" 2>&1; then
             return 0
         fi
         grep -qi "lock" "$BATS_TEST_TMPDIR/dpkg.out" || break
@@ -152,6 +161,7 @@ teardown() {
 
 @test "installed with dpkg -i: /usr/bin/objpool pools the tag client, pkg-config builds the example; dpkg -r removes it" {
     require_debs
+    require_root
     require_lib
     require_cmd pkg-config cc
     local p f
