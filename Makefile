@@ -5,6 +5,9 @@ WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototyp
 BASEFLAGS = -std=gnu11 -fPIC -fvisibility=hidden -D_GNU_SOURCE $(WARN)
 LDHARDEN = -Wl,-z,relro,-z,now -Wl,-z,noexecstack
 BUILD   ?= build
+# The one version number: every artefact (the .pc file, the man pages, the
+# command, the Debian package) takes it from ./VERSION.
+OBJPOOL_VERSION := $(shell cat VERSION)
 
 # preload/ in layers, one folder each (docs/design.md draws them):
 # base/ core/ lease/ conn/ file/ config/ report/ interpose/

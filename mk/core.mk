@@ -19,7 +19,7 @@ INCLUDEDIR  ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 MAN3DIR     ?= $(PREFIX)/share/man/man3
 
-CORE_VERSION = 0.1.0
+CORE_VERSION = $(OBJPOOL_VERSION)
 CORE_SOMAJOR = 0
 CORE_A       = $(BUILD)/libobjpool-core.a
 CORE_SO      = $(BUILD)/libobjpool-core.so
@@ -31,7 +31,7 @@ CORE_UNIT     = $(CORE_UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
 
 .PHONY: core install-core uninstall-core
 
-core: $(CORE_A) $(CORE_SO) $(CORE_PC) $(CORE_EXAMPLES) $(CORE_UNIT)
+core: $(CORE_A) $(CORE_SO) $(CORE_PC) $(CORE_EXAMPLES) $(CORE_UNIT) $(BUILD)/man/objpool.3
 all: core
 # tests/run builds `tools`; the core's tests need their programs too
 tools: $(CORE_EXAMPLES) $(CORE_UNIT)
@@ -60,7 +60,7 @@ $(CORE_SO): $(CORE_SHOBJ)
 
 # libdir/includedir are written relative to ${prefix} when they lie under
 # it, so pkg-config's sysroot and prefix handling work on the result.
-$(CORE_PC): mk/core.mk
+$(CORE_PC): mk/core.mk VERSION
 	@mkdir -p $(dir $@)
 	printf '%s\n' \
 	    'prefix=$(PREFIX)' \
@@ -97,14 +97,14 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(CORE_HDR) $(CORE_A)
 install: install-core
 uninstall: uninstall-core
 
-install-core: $(CORE_A) $(CORE_SO) $(CORE_PC)
+install-core: $(CORE_A) $(CORE_SO) $(CORE_PC) $(BUILD)/man/objpool.3
 	$(INSTALL) -d $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MAN3DIR)
 	$(INSTALL) -m 0644 $(CORE_HDR) $(DESTDIR)$(INCLUDEDIR)/objpool.h
 	$(INSTALL) -m 0644 $(CORE_A) $(DESTDIR)$(LIBDIR)/libobjpool-core.a
 	$(INSTALL) -m 0755 $(CORE_SO) $(DESTDIR)$(LIBDIR)/libobjpool-core.so.$(CORE_SOMAJOR)
 	ln -sf libobjpool-core.so.$(CORE_SOMAJOR) $(DESTDIR)$(LIBDIR)/libobjpool-core.so
 	$(INSTALL) -m 0644 $(CORE_PC) $(DESTDIR)$(PKGCONFIGDIR)/objpool.pc
-	$(INSTALL) -m 0644 man/objpool.3 $(DESTDIR)$(MAN3DIR)/objpool.3
+	$(INSTALL) -m 0644 $(BUILD)/man/objpool.3 $(DESTDIR)$(MAN3DIR)/objpool.3
 
 # Removes exactly what install-core installed (the directories are shared).
 uninstall-core:

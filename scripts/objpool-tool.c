@@ -1,19 +1,22 @@
 /* objpool-tool.c - the C half of the `objpool` command.
  *
- *   objpool-tool check [-f FILE] [-p SPEC]...   parse and resolve, print the pools
- *   objpool-tool report FILE...                 sum JSON-lines reports into one table
+ *   objpool-tool check [-f FILE] [-p SPEC]...            parse and resolve, print the pools
+ *   objpool-tool report [--prometheus] FILE...           sum JSON-lines reports
  *
  * `check` links the library's own parser (preload/config/, preload/base/log.c),
  * so it prints exactly the messages the library would print. `report` reads
- * the JSON lines written by preload/report/report.c with a small JSON reader: no
- * Python needed. The `objpool` shell script calls this; --help lives there.
+ * the JSON lines written by preload/report/report.c with jansson (the preload
+ * library itself links no JSON library) and prints a table, or the sums in
+ * Prometheus' text exposition format. The `objpool` shell script calls
+ * this; --help lives there.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <jansson.h>
 
 #include "../preload/config/config.h"
 #include "../preload/base/log.h"
@@ -62,6 +65,109 @@ static void usage_error(const char *cmd, const char *msg, const char *arg)
 {
     fprintf(stderr, "%s: %s: %s%s%s\n", prog, cmd, msg, arg ? ": " : "", arg ? arg : "");
     fprintf(stderr, "Try '%s %s --help'.\n", prog, cmd);
+}
+
+/* The configuration file, as the library will find it; when none was
+ * given, the script says which files it looked for (OBJPOOL_SEARCHED). */
+static void print_config_file(const char *file)
+{
+    const char *cfile = file ? file : secure_getenv("OBJPOOL_CONFIG");
+    if (cfile && *cfile) {
+        printf("config file: %s\n", cfile);
+        return;
+    }
+    const char *searched = getenv("OBJPOOL_SEARCHED");
+    if (!searched || !*searched) {
+        printf("config file: (none: use -f FILE or OBJPOOL_CONFIG)\n");
+        return;
+    }
+    printf("config file: (none found)\n");
+    for (const char *p = searched; *p;) {
+        size_t n = strcspn(p, "\n");
+        printf("  looked for %.*s\n", (int)n, p);
+        p += n + (p[n] == '\n');
+    }
+}
+
+/* The globals, each with its value and where that came from. */
+static void print_globals(const struct config *cfg, const char *file)
+{
+    static const char *const levels[] = {"error", "warn", "info", "debug"};
+    print_config_file(file);
+    const char *e = secure_getenv("OBJPOOL_POOLS");
+    printf("OBJPOOL_POOLS: %s\n", e && *e ? e : "(not set)");
+    printf("report         %-22s %s\n", cfg->report,
+           global_origin("OBJPOOL_REPORT", strcmp(cfg->report, "stderr") != 0));
+    printf("report_format  %-22s %s\n", cfg->report_format == REPORT_JSON ? "json" : "text",
+           global_origin("OBJPOOL_REPORT_FORMAT", cfg->report_format != REPORT_TEXT));
+    printf("log            %-22s %s\n", cfg->log_level >= 0 && cfg->log_level <= 3 ? levels[cfg->log_level] : "?",
+           global_origin("OBJPOOL_LOG", cfg->log_level != LOG_WARN));
+    printf("log_file       %-22s %s\n", cfg->log_file[0] ? cfg->log_file : "(stderr)",
+           global_origin("OBJPOOL_LOG_FILE", cfg->log_file[0] != 0));
+    if (cfg->disabled)
+        printf("OBJPOOL_DISABLE is set: the library would not pool at all\n");
+}
+
+/* One pool: its source, its resolved addresses, every option with value
+ * and origin. Returns the number of targets it resolved to. */
+static int print_pool(const struct config *cfg, const struct pool_spec *sp)
+{
+    /* the source names a file by its full path: where the header would
+     * not fit a terminal, it goes on a line of its own */
+    size_t head = strlen("pool ") + strlen(sp->url) + strlen("  (, )") + strlen(kind_word(sp->kind)) +
+                  strlen(sp->source);
+    if (head <= 80)
+        printf("\npool %s  (%s, %s)\n", sp->url, kind_word(sp->kind), sp->source);
+    else
+        printf("\npool %s  (%s)\n  from %s\n", sp->url, kind_word(sp->kind), sp->source);
+    int nt = 0;
+    printf("  %-16s ", sp->kind == POOL_FILE ? "path" : "address");
+    for (int t = 0; t < cfg->ntargets; t++) {
+        const struct target *tg = &cfg->targets[t];
+        if (tg->spec != sp)
+            continue;
+        if (tg->family == AF_INET6)
+            printf("%s[%s]:%u", nt ? ", " : "", tg->addr_text, sp->port);
+        else if (tg->family == AF_INET)
+            printf("%s%s:%u", nt ? ", " : "", tg->addr_text, sp->port);
+        else
+            printf("%s%s%s", nt ? ", " : "", sp->path, tg->has_glob ? " (pattern)" : "");
+        nt++;
+    }
+    printf("%s\n", nt ? "" : "(none: this pool is skipped)");
+    char val[MAX_PROBE * 4 + 8];
+    for (int id = 0; id < OPT_COUNT; id++) {
+        opt_format(&sp->opts, id, val, sizeof val);
+        printf("  %-16s %-22s %s\n", opt_name(id), val, origin(cfg, sp, id));
+    }
+    return nt;
+}
+
+/* The last line and the exit status: 1 on any error, and when nothing
+ * would be pooled (no pool, or every pool skipped), so that a script can
+ * rely on `objpool check` before it deploys a configuration. */
+static int check_verdict(const struct config *cfg, int errors, int skipped)
+{
+    if (errors) {
+        fprintf(stderr, "%s: check: %d error%s: the library would run the program with pooling off\n", prog,
+                errors, errors == 1 ? "" : "s");
+        return 1;
+    }
+    if (!cfg->nspecs) {
+        fprintf(stderr, "%s: check: no pools configured (use -p URL, -f FILE, OBJPOOL_POOLS or OBJPOOL_CONFIG)\n",
+                prog);
+        return 1;
+    }
+    if (!cfg->ntargets) {
+        fprintf(stderr, "%s: check: no pool is left once host names are resolved (see the warning%s)\n", prog,
+                cfg->nspecs == 1 ? "" : "s");
+        return 1;
+    }
+    printf("ok: %d pool%s", cfg->nspecs, cfg->nspecs == 1 ? "" : "s");
+    if (skipped)
+        printf(" (%d skipped, see the warning%s)", skipped, skipped == 1 ? "" : "s");
+    printf(", %d target%s\n", cfg->ntargets, cfg->ntargets == 1 ? "" : "s");
+    return 0;
 }
 
 static int cmd_check(int argc, char **argv)
@@ -117,285 +223,22 @@ static int cmd_check(int argc, char **argv)
     struct config cfg;
     config_load(&cfg, file, NULL);
     int errors = cfg.errors;
-    const char *cfile = file ? file : secure_getenv("OBJPOOL_CONFIG");
-    if (cfile && !*cfile)
-        cfile = NULL;
-
     config_resolve(&cfg);
-
-    printf("config file: %s\n", cfile ? cfile : "(none: use -f FILE or OBJPOOL_CONFIG)");
-    {
-        const char *e = secure_getenv("OBJPOOL_POOLS");
-        printf("OBJPOOL_POOLS: %s\n", e && *e ? e : "(not set)");
-    }
-    char val[MAX_PROBE * 4 + 8];
-    printf("report         %-22s %s\n", cfg.report, global_origin("OBJPOOL_REPORT", strcmp(cfg.report, "stderr") != 0));
-    printf("report_format  %-22s %s\n", cfg.report_format == REPORT_JSON ? "json" : "text",
-           global_origin("OBJPOOL_REPORT_FORMAT", cfg.report_format != REPORT_TEXT));
-    static const char *const levels[] = {"error", "warn", "info", "debug"};
-    printf("log            %-22s %s\n", cfg.log_level >= 0 && cfg.log_level <= 3 ? levels[cfg.log_level] : "?",
-           global_origin("OBJPOOL_LOG", cfg.log_level != LOG_WARN));
-    printf("log_file       %-22s %s\n", cfg.log_file[0] ? cfg.log_file : "(stderr)",
-           global_origin("OBJPOOL_LOG_FILE", cfg.log_file[0] != 0));
-    if (cfg.disabled)
-        printf("OBJPOOL_DISABLE is set: the library would not pool at all\n");
-
+    print_globals(&cfg, file);
     int skipped = 0;
-    for (int s = 0; s < cfg.nspecs; s++) {
-        struct pool_spec *sp = &cfg.specs[s];
-        /* the source names a file by its full path: where the header would
-         * not fit a terminal, it goes on a line of its own */
-        size_t head = strlen("pool ") + strlen(sp->url) + strlen("  (, )") + strlen(kind_word(sp->kind)) +
-                      strlen(sp->source);
-        if (head <= 80)
-            printf("\npool %s  (%s, %s)\n", sp->url, kind_word(sp->kind), sp->source);
-        else
-            printf("\npool %s  (%s)\n  from %s\n", sp->url, kind_word(sp->kind), sp->source);
-        int nt = 0;
-        printf("  %-16s ", sp->kind == POOL_FILE ? "path" : "address");
-        for (int t = 0; t < cfg.ntargets; t++) {
-            struct target *tg = &cfg.targets[t];
-            if (tg->spec != sp)
-                continue;
-            if (tg->family == AF_INET6)
-                printf("%s[%s]:%u", nt ? ", " : "", tg->addr_text, sp->port);
-            else if (tg->family == AF_INET)
-                printf("%s%s:%u", nt ? ", " : "", tg->addr_text, sp->port);
-            else
-                printf("%s%s%s", nt ? ", " : "", sp->path, tg->has_glob ? " (pattern)" : "");
-            nt++;
-        }
-        if (!nt)
-            printf("(none: this pool is skipped)");
-        printf("\n");
-        skipped += nt == 0;
-        for (int id = 0; id < OPT_COUNT; id++) {
-            opt_format(&sp->opts, id, val, sizeof val);
-            printf("  %-16s %-22s %s\n", opt_name(id), val, origin(&cfg, sp, id));
-        }
-    }
+    for (int i = 0; i < cfg.nspecs; i++)
+        skipped += print_pool(&cfg, &cfg.specs[i]) == 0;
     printf("\n");
-    if (errors) {
-        fprintf(stderr, "%s: check: %d error%s: the library would run the program with pooling off\n", prog,
-                errors, errors == 1 ? "" : "s");
-    } else if (!cfg.nspecs) {
-        fprintf(stderr, "%s: check: no pools configured (use -p URL, -f FILE, OBJPOOL_POOLS or OBJPOOL_CONFIG)\n",
-                prog);
-    } else {
-        printf("ok: %d pool%s", cfg.nspecs, cfg.nspecs == 1 ? "" : "s");
-        if (skipped)
-            printf(" (%d skipped, see the warning%s)", skipped, skipped == 1 ? "" : "s");
-        printf(", %d target%s\n", cfg.ntargets, cfg.ntargets == 1 ? "" : "s");
-    }
+    int bad = check_verdict(&cfg, errors, skipped);
     config_free(&cfg);
     fflush(stdout);
-    return errors || !cfg.nspecs ? 1 : 0;
+    return bad;
 }
 
-/* ==== a small JSON reader ============================================== */
+/* ==== report: reading ================================================== */
 
-enum jtype { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ };
-
-struct jval {
-    enum jtype type;
-    double num;
-    char *str;          /* J_STR */
-    struct jval *items; /* J_ARR, J_OBJ: values */
-    char **keys;        /* J_OBJ */
-    int n;
-};
-
-struct jparse {
-    const char *p;
-    int depth;
-};
-
-static void jfree(struct jval *v)
-{
-    free(v->str);
-    for (int i = 0; i < v->n; i++) {
-        jfree(&v->items[i]);
-        if (v->keys)
-            free(v->keys[i]);
-    }
-    free(v->items);
-    free(v->keys);
-    memset(v, 0, sizeof *v);
-}
-
-static void jws(struct jparse *j)
-{
-    while (*j->p == ' ' || *j->p == '\t' || *j->p == '\r' || *j->p == '\n')
-        j->p++;
-}
-
-static int jvalue(struct jparse *j, struct jval *v);
-
-static int jstring(struct jparse *j, char **out)
-{
-    if (*j->p != '"')
-        return -1;
-    j->p++;
-    size_t cap = 32, n = 0;
-    char *s = malloc(cap);
-    if (!s)
-        return -1;
-    for (;;) {
-        unsigned char c = (unsigned char)*j->p++;
-        if (!c || c < 32) {
-            free(s);
-            return -1;
-        }
-        if (c == '"')
-            break;
-        if (c == '\\') {
-            c = (unsigned char)*j->p++;
-            switch (c) {
-            case 'n': c = '\n'; break;
-            case 't': c = '\t'; break;
-            case 'r': c = '\r'; break;
-            case 'b': c = '\b'; break;
-            case 'f': c = '\f'; break;
-            case '/': case '\\': case '"': break;
-            case 'u': {
-                unsigned u = 0;
-                for (int k = 0; k < 4; k++) {
-                    char h = *j->p++;
-                    if (!isxdigit((unsigned char)h)) {
-                        free(s);
-                        return -1;
-                    }
-                    u = u * 16 + (unsigned)(isdigit((unsigned char)h) ? h - '0' : (tolower((unsigned char)h) - 'a' + 10));
-                }
-                c = u < 128 ? (unsigned char)u : '?'; /* names here are ASCII */
-                break;
-            }
-            default:
-                free(s);
-                return -1;
-            }
-        }
-        if (n + 2 > cap) {
-            char *ns = realloc(s, cap *= 2);
-            if (!ns) {
-                free(s);
-                return -1;
-            }
-            s = ns;
-        }
-        s[n++] = (char)c;
-    }
-    s[n] = '\0';
-    *out = s;
-    return 0;
-}
-
-static int jpush(struct jval *v, int *cap)
-{
-    if (v->n == *cap) {
-        int nc = *cap ? *cap * 2 : 8;
-        struct jval *ni = realloc(v->items, (size_t)nc * sizeof *ni);
-        if (!ni)
-            return -1;
-        v->items = ni;
-        if (v->type == J_OBJ) {
-            char **nk = realloc(v->keys, (size_t)nc * sizeof *nk);
-            if (!nk)
-                return -1;
-            v->keys = nk;
-        }
-        *cap = nc;
-    }
-    memset(&v->items[v->n], 0, sizeof v->items[0]);
-    if (v->keys)
-        v->keys[v->n] = NULL;
-    return 0;
-}
-
-static int jvalue(struct jparse *j, struct jval *v)
-{
-    memset(v, 0, sizeof *v);
-    jws(j);
-    if (++j->depth > 32)
-        return -1;
-    int rc = 0, cap = 0;
-    char c = *j->p;
-    if (c == '{' || c == '[') {
-        v->type = c == '{' ? J_OBJ : J_ARR;
-        char close = c == '{' ? '}' : ']';
-        j->p++;
-        jws(j);
-        if (*j->p == close) {
-            j->p++;
-        } else {
-            for (;;) {
-                if (jpush(v, &cap) < 0)
-                    return -1;
-                char *key = NULL;
-                if (v->type == J_OBJ) {
-                    jws(j);
-                    if (jstring(j, &key) < 0)
-                        return -1;
-                    v->keys[v->n] = key;
-                    jws(j);
-                    if (*j->p++ != ':') {
-                        v->n++;
-                        return -1;
-                    }
-                }
-                rc = jvalue(j, &v->items[v->n]);
-                v->n++;
-                if (rc < 0)
-                    return -1;
-                jws(j);
-                if (*j->p == ',') {
-                    j->p++;
-                    continue;
-                }
-                if (*j->p++ != close)
-                    return -1;
-                break;
-            }
-        }
-    } else if (c == '"') {
-        v->type = J_STR;
-        rc = jstring(j, &v->str);
-    } else if (c == '-' || (c >= '0' && c <= '9')) {
-        char *end;
-        errno = 0;
-        v->type = J_NUM;
-        v->num = strtod(j->p, &end);
-        if (end == j->p || errno == ERANGE)
-            return -1;
-        j->p = end;
-    } else if (!strncmp(j->p, "true", 4) || !strncmp(j->p, "null", 4)) {
-        v->type = c == 't' ? J_BOOL : J_NULL;
-        v->num = c == 't';
-        j->p += 4;
-    } else if (!strncmp(j->p, "false", 5)) {
-        v->type = J_BOOL;
-        j->p += 5;
-    } else {
-        rc = -1;
-    }
-    j->depth--;
-    return rc;
-}
-
-static const struct jval *jget(const struct jval *obj, const char *key)
-{
-    if (obj->type != J_OBJ)
-        return NULL;
-    for (int i = 0; i < obj->n; i++)
-        if (obj->keys[i] && !strcmp(obj->keys[i], key))
-            return &obj->items[i];
-    return NULL;
-}
-
-/* ==== report =========================================================== */
-
-/* Numbers summed per target, in table order; the discard reasons are kept
- * by name so that reasons added later are summed too. */
+/* Numbers summed per row, in table order; the discard reasons are kept by
+ * name so that reasons added later are summed too. */
 enum { F_ACQ, F_HITS, F_MISSES, F_CFAIL, F_RELEASED, F_PARKED, F_DISC, F_SAVED, F_STALE,
        F_WARM, F_COLD, F_PEAK_IDLE, F_PEAK_LEASED, F_IDLE, NF };
 static const char *const fnames[NF] = {
@@ -403,8 +246,11 @@ static const char *const fnames[NF] = {
     "saved_ms", "stale_reuse_errors", "prewarmed", "prewarm_failed", "peak_idle", "peak_leased", "idle",
 };
 
+/* One row: a target (the table), or a target and a program (Prometheus,
+ * where they are the labels). */
 struct agg {
     char *target;
+    char *program; /* NULL when rows are per target */
     char *kind;
     int procs;
     int last_line; /* the report line that last counted a process */
@@ -417,22 +263,45 @@ struct agg {
 static struct agg *aggs;
 static int naggs, cap_aggs;
 
-static struct agg *agg_for(const char *target)
+static void *xrealloc(void *p, size_t n)
+{
+    p = realloc(p, n);
+    if (!p) {
+        perror(prog);
+        exit(2);
+    }
+    return p;
+}
+
+static char *xstrdup(const char *s)
+{
+    char *d = strdup(s);
+    if (!d) {
+        perror(prog);
+        exit(2);
+    }
+    return d;
+}
+
+static int same(const char *a, const char *b)
+{
+    return a == b || (a && b && !strcmp(a, b));
+}
+
+/* The row of a target (and program); rows keep the order first seen. */
+static struct agg *agg_for(const char *target, const char *program)
 {
     for (int i = 0; i < naggs; i++)
-        if (!strcmp(aggs[i].target, target))
+        if (!strcmp(aggs[i].target, target) && same(aggs[i].program, program))
             return &aggs[i];
     if (naggs == cap_aggs) {
         cap_aggs = cap_aggs ? cap_aggs * 2 : 16;
-        aggs = realloc(aggs, (size_t)cap_aggs * sizeof *aggs);
-        if (!aggs) {
-            perror(prog);
-            exit(2);
-        }
+        aggs = xrealloc(aggs, (size_t)cap_aggs * sizeof *aggs);
     }
     struct agg *a = &aggs[naggs++];
     memset(a, 0, sizeof *a);
-    a->target = strdup(target);
+    a->target = xstrdup(target);
+    a->program = program ? xstrdup(program) : NULL;
     return a;
 }
 
@@ -443,67 +312,189 @@ static void add_reason(struct agg *a, const char *name, double v)
             a->rval[i] += v;
             return;
         }
-    a->rname = realloc(a->rname, (size_t)(a->nreasons + 1) * sizeof *a->rname);
-    a->rval = realloc(a->rval, (size_t)(a->nreasons + 1) * sizeof *a->rval);
-    if (!a->rname || !a->rval) {
-        perror(prog);
-        exit(2);
-    }
-    a->rname[a->nreasons] = strdup(name);
+    a->rname = xrealloc(a->rname, (size_t)(a->nreasons + 1) * sizeof *a->rname);
+    a->rval = xrealloc(a->rval, (size_t)(a->nreasons + 1) * sizeof *a->rval);
+    a->rname[a->nreasons] = xstrdup(name);
     a->rval[a->nreasons++] = v;
 }
 
-/* One report line. 0 if it was a report, -1 (with why) if not. */
-static int take_line(const char *line, int line_id, const char **why)
+/* A member of an object, NULL unless it is there and of that type. */
+static json_t *member(const json_t *obj, const char *key, json_type type)
 {
-    struct jparse j = {line, 0};
-    struct jval root;
-    if (jvalue(&j, &root) < 0) {
-        jfree(&root);
-        *why = "not JSON";
-        return -1;
+    json_t *v = json_object_get(obj, key);
+    return v && json_typeof(v) == type ? v : NULL;
+}
+
+static int number(const json_t *obj, const char *key, double *out)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!json_is_number(v))
+        return 0;
+    *out = json_number_value(v);
+    return 1;
+}
+
+/* Counters are summed over processes; peaks take the largest. */
+static void add_pool(struct agg *a, const json_t *p)
+{
+    for (int f = 0; f < NF; f++) {
+        double v;
+        if (!number(p, fnames[f], &v))
+            continue;
+        if (f == F_PEAK_IDLE || f == F_PEAK_LEASED)
+            a->f[f] = v > a->f[f] ? v : a->f[f];
+        else
+            a->f[f] += v;
     }
-    jws(&j);
-    const struct jval *pools = jget(&root, "pools");
-    if (*j.p) {
-        *why = "text after the JSON object";
-    } else if (root.type != J_OBJ || !pools || pools->type != J_ARR) {
-        *why = "not an objpool JSON report (no \"pools\" list)";
-    } else {
-        *why = NULL;
-        for (int i = 0; i < pools->n; i++) {
-            const struct jval *p = &pools->items[i], *t = jget(p, "target"), *k = jget(p, "kind");
-            if (!t || t->type != J_STR) {
-                *why = "a pool without a \"target\"";
-                continue;
-            }
-            struct agg *a = agg_for(t->str);
-            if (k && k->type == J_STR && !a->kind)
-                a->kind = strdup(k->str);
-            /* one process may report several addresses of one target */
-            if (a->last_line != line_id) {
-                a->procs++;
-                a->last_line = line_id;
-            }
-            for (int f = 0; f < NF; f++) {
-                const struct jval *v = jget(p, fnames[f]);
-                if (!v || v->type != J_NUM)
-                    continue;
-                if (f == F_PEAK_IDLE || f == F_PEAK_LEASED)
-                    a->f[f] = v->num > a->f[f] ? v->num : a->f[f];
-                else
-                    a->f[f] += v->num;
-            }
-            const struct jval *d = jget(p, "discarded");
-            if (d && d->type == J_OBJ)
-                for (int r = 0; r < d->n; r++)
-                    if (d->items[r].type == J_NUM)
-                        add_reason(a, d->keys[r], d->items[r].num);
+    const json_t *d = member(p, "discarded", JSON_OBJECT);
+    const char *reason;
+    json_t *count;
+    json_object_foreach((json_t *)d, reason, count)
+    {
+        if (json_is_number(count))
+            add_reason(a, reason, json_number_value(count));
+    }
+}
+
+/* One report, parsed: its pools go to their rows. NULL, or why not. */
+static const char *take_report(const json_t *root, int line_id, int by_program)
+{
+    const json_t *pools = member(root, "pools", JSON_ARRAY);
+    if (!json_is_object(root) || !pools)
+        return "not an objpool JSON report (no \"pools\" list)";
+    const json_t *pr = member(root, "program", JSON_STRING);
+    const char *program = by_program ? (pr ? json_string_value(pr) : "") : NULL;
+    const char *why = NULL;
+    size_t i;
+    json_t *p;
+    json_array_foreach((json_t *)pools, i, p)
+    {
+        const json_t *t = member(p, "target", JSON_STRING);
+        if (!t) {
+            why = "a pool without a \"target\"";
+            continue;
+        }
+        struct agg *a = agg_for(json_string_value(t), program);
+        const json_t *k = member(p, "kind", JSON_STRING);
+        if (k && !a->kind)
+            a->kind = xstrdup(json_string_value(k));
+        /* one process may report several addresses of one target */
+        if (a->last_line != line_id) {
+            a->procs++;
+            a->last_line = line_id;
+        }
+        add_pool(a, p);
+    }
+    return why;
+}
+
+/* The length of the UTF-8 sequence at s (at most n bytes), 0 if invalid. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    size_t len = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3 : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
+    if (!len || len > n || (len == 2 && s[0] < 0xc2))
+        return 0;
+    for (size_t i = 1; i < len; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    if (len == 3) {
+        unsigned cp = (s[0] & 0x0fu) << 12 | (s[1] & 0x3fu) << 6 | (s[2] & 0x3fu);
+        if (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))
+            return 0;
+    }
+    if (len == 4) {
+        unsigned cp = (s[0] & 0x07u) << 18 | (s[1] & 0x3fu) << 12 | (s[2] & 0x3fu) << 6 | (s[3] & 0x3fu);
+        if (cp < 0x10000 || cp > 0x10ffff)
+            return 0;
+    }
+    return len;
+}
+
+/* A copy of s[0..n) with each byte that is not UTF-8 replaced by U+FFFD. */
+static char *utf8_fix(const char *s, size_t n, size_t *out_len)
+{
+    char *d = xrealloc(NULL, n * 3 + 1), *o = d;
+    const unsigned char *p = (const unsigned char *)s;
+    while (n) {
+        size_t len = utf8_len(p, n);
+        if (len) {
+            memcpy(o, p, len);
+            o += len;
+        } else {
+            *o++ = (char)0xef; /* U+FFFD */
+            *o++ = (char)0xbf;
+            *o++ = (char)0xbd;
+            len = 1;
+        }
+        p += len;
+        n -= len;
+    }
+    *out_len = (size_t)(o - d);
+    return d;
+}
+
+/* One report line (without its line end). NULL if it was a report, else
+ * why not. Strict JSON (RFC 8259, no repeated keys), except that a string
+ * that is not UTF-8 is taken with U+FFFD for its bad bytes: the library
+ * writes the program's name as the bytes it has. */
+static const char *take_line(const char *line, size_t len, int line_id, int by_program)
+{
+    json_error_t err;
+    json_t *root = json_loadb(line, len, JSON_REJECT_DUPLICATES, &err);
+    if (!root && json_error_code(&err) == json_error_invalid_utf8) {
+        size_t n;
+        char *fixed = utf8_fix(line, len, &n);
+        root = json_loadb(fixed, n, JSON_REJECT_DUPLICATES, &err);
+        free(fixed);
+    }
+    if (!root)
+        return json_error_code(&err) == json_error_end_of_input_expected ? "text after the JSON object" : "not JSON";
+    const char *why = take_report(root, line_id, by_program);
+    json_decref(root);
+    return why;
+}
+
+/* Every line of one file (or stdin); returns how many were not reports. */
+static int read_reports(const char *path, int by_program, int *lines, int *line_id)
+{
+    FILE *f = !strcmp(path, "-") ? stdin : fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "%s: report: %s: %s\n", prog, path, strerror(errno));
+        return 1;
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    int lineno = 0, bad = 0;
+    while ((n = getline(&line, &cap, f)) >= 0) {
+        lineno++;
+        const char *s = line;
+        size_t len = (size_t)n;
+        while (len && strchr(" \t\r\n", *s)) {
+            s++;
+            len--;
+        }
+        while (len && strchr(" \t\r\n", s[len - 1]))
+            len--;
+        if (!len)
+            continue;
+        const char *why = memchr(s, '\0', len) ? "a NUL byte: not a report line" : NULL;
+        if (!why)
+            why = take_line(s, len, ++*line_id, by_program);
+        if (why) {
+            fprintf(stderr, "%s: report: %s:%d: %s\n", prog, path, lineno, why);
+            bad++;
+        } else {
+            ++*lines;
         }
     }
-    jfree(&root);
-    return *why ? -1 : 0;
+    free(line);
+    if (f != stdin)
+        fclose(f);
+    return bad;
 }
+
+/* ==== report: the table ================================================ */
 
 static void print_num(double v, int width)
 {
@@ -529,54 +520,26 @@ static void print_row(const char *name, const double *f, int procs, int tw)
     printf("%9.1f\n", f[F_SAVED]);
 }
 
-static int cmd_report(int argc, char **argv)
+/* Below a row: the non-zero discard reasons, failures, peaks, prewarm. */
+static void print_details(const struct agg *a)
 {
-    if (argc < 2) {
-        usage_error("report", "no report file given", NULL);
-        return 2;
-    }
-    int bad = 0, lines = 0;
-    int line_id = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *path = argv[i];
-        FILE *f = !strcmp(path, "-") ? stdin : fopen(path, "r");
-        if (!f) {
-            fprintf(stderr, "%s: report: %s: %s\n", prog, path, strerror(errno));
-            bad++;
-            continue;
+    int any = 0;
+    for (int r = 0; r < a->nreasons; r++)
+        if (a->rval[r] > 0) {
+            printf("%s%s %.0f", any ? ", " : "  discarded: ", a->rname[r], a->rval[r]);
+            any = 1;
         }
-        char *line = NULL;
-        size_t cap = 0;
-        ssize_t n;
-        int lineno = 0;
-        while ((n = getline(&line, &cap, f)) >= 0) {
-            lineno++;
-            const char *s = line;
-            while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
-                s++;
-            if (!*s)
-                continue;
-            if ((size_t)n != strlen(line)) {
-                fprintf(stderr, "%s: report: %s:%d: a NUL byte: not a report line\n", prog, path, lineno);
-                bad++;
-                continue;
-            }
-            const char *why;
-            if (take_line(s, ++line_id, &why) < 0) {
-                fprintf(stderr, "%s: report: %s:%d: %s\n", prog, path, lineno, why);
-                bad++;
-            } else {
-                lines++;
-            }
-        }
-        free(line);
-        if (f != stdin)
-            fclose(f);
-    }
-    if (!naggs) {
-        fprintf(stderr, "%s: report: no pool activity in %d report line%s\n", prog, lines, lines == 1 ? "" : "s");
-        return bad ? 1 : 0;
-    }
+    if (any)
+        printf("\n");
+    printf("  create failures %.0f, stale reuse errors %.0f, peak idle %.0f, peak leased %.0f",
+           a->f[F_CFAIL], a->f[F_STALE], a->f[F_PEAK_IDLE], a->f[F_PEAK_LEASED]);
+    if (a->f[F_WARM] > 0 || a->f[F_COLD] > 0)
+        printf(",\n  prewarmed %.0f, prewarm failures %.0f", a->f[F_WARM], a->f[F_COLD]);
+    printf("\n");
+}
+
+static void print_table(int lines)
+{
     int tw = 6;
     for (int i = 0; i < naggs; i++) {
         int len = (int)strlen(aggs[i].target);
@@ -591,25 +554,147 @@ static int cmd_report(int argc, char **argv)
            "discard", "saved_ms");
     double total[NF] = {0};
     for (int i = 0; i < naggs; i++) {
-        struct agg *a = &aggs[i];
-        print_row(a->target, a->f, a->procs, tw);
+        print_row(aggs[i].target, aggs[i].f, aggs[i].procs, tw);
         for (int f = 0; f < NF; f++)
-            total[f] += a->f[f];
-        int any = 0;
-        for (int r = 0; r < a->nreasons; r++)
-            if (a->rval[r] > 0) {
-                printf("%s%s %.0f", any ? ", " : "  discarded: ", a->rname[r], a->rval[r]);
-                any = 1;
-            }
-        if (any)
-            printf("\n");
-        printf("  create failures %.0f, stale reuse errors %.0f, peak idle %.0f, peak leased %.0f",
-               a->f[F_CFAIL], a->f[F_STALE], a->f[F_PEAK_IDLE], a->f[F_PEAK_LEASED]);
-        if (a->f[F_WARM] > 0 || a->f[F_COLD] > 0)
-            printf(",\n  prewarmed %.0f, prewarm failures %.0f", a->f[F_WARM], a->f[F_COLD]);
-        printf("\n");
+            total[f] += aggs[i].f[f];
+        print_details(&aggs[i]);
     }
     print_row("total", total, lines, tw);
+}
+
+/* ==== report: Prometheus' text format ================================== */
+/* Written from rows alone, so that live statistics (a later `objpool stats
+ * --prometheus`) can print through the same code. Names follow Prometheus'
+ * conventions: an objpool_ prefix, counters end in _total, base units
+ * (seconds). No timestamps: node_exporter's textfile collector refuses them. */
+
+#define F_PROCS (-1)
+struct metric {
+    const char *name, *type, *help;
+    int field;    /* F_*, or F_PROCS */
+    double scale; /* report unit to base unit */
+};
+static const struct metric metrics[] = {
+    {"objpool_reports_total", "counter", "Report lines (one per process, and per exec) that used the pool.", F_PROCS, 1},
+    {"objpool_acquired_total", "counter", "Objects handed to the program: connects and opens served.", F_ACQ, 1},
+    {"objpool_hits_total", "counter", "Acquires served with an idle pooled object.", F_HITS, 1},
+    {"objpool_misses_total", "counter", "Acquires that created a new object.", F_MISSES, 1},
+    {"objpool_create_failures_total", "counter", "Creations (connects, opens) that failed.", F_CFAIL, 1},
+    {"objpool_released_total", "counter", "Objects the program gave back (closes).", F_RELEASED, 1},
+    {"objpool_parked_total", "counter", "Released objects kept idle for reuse.", F_PARKED, 1},
+    {"objpool_stale_reuse_errors_total", "counter", "Reused connections whose first read saw EOF or a reset.", F_STALE, 1},
+    {"objpool_prewarmed_total", "counter", "Objects opened ahead by prewarm.", F_WARM, 1},
+    {"objpool_prewarm_failures_total", "counter", "Prewarm opens that failed.", F_COLD, 1},
+    {"objpool_saved_seconds_total", "counter", "Create time saved by hits, estimated from the mean create time.", F_SAVED, 0.001},
+    {"objpool_idle", "gauge", "Idle objects when the processes reported, summed over them.", F_IDLE, 1},
+    {"objpool_peak_idle", "gauge", "The most idle objects at once in one process.", F_PEAK_IDLE, 1},
+    {"objpool_peak_leased", "gauge", "The most objects leased at once in one process.", F_PEAK_LEASED, 1},
+};
+#define NMETRICS (int)(sizeof metrics / sizeof *metrics)
+
+/* A label value: \, " and newline escaped as the format says; it must be
+ * UTF-8, so a byte that is not becomes U+FFFD. */
+static void prom_label(const char *name, const char *value, int first)
+{
+    const unsigned char *s = (const unsigned char *)value;
+    size_t n = strlen(value);
+    printf("%s%s=\"", first ? "" : ",", name);
+    while (n) {
+        size_t len = utf8_len(s, n);
+        if (!len) {
+            fputs("\xef\xbf\xbd", stdout);
+            len = 1;
+        } else if (*s == '\\' || *s == '"') {
+            printf("\\%c", *s);
+        } else if (*s == '\n') {
+            fputs("\\n", stdout);
+        } else {
+            fwrite(s, 1, len, stdout);
+        }
+        s += len;
+        n -= len;
+    }
+    putchar('"');
+}
+
+static void prom_labels(const char *name, const struct agg *a, const char *reason)
+{
+    printf("%s{", name);
+    prom_label("target", a->target, 1);
+    prom_label("program", a->program ? a->program : "", 0);
+    if (reason)
+        prom_label("reason", reason, 0);
+    putchar('}');
+}
+
+static void prom_value(double v)
+{
+    if (v >= -1e15 && v <= 1e15 && v == (double)(long long)v)
+        printf(" %lld\n", (long long)v);
+    else
+        printf(" %.9g\n", v);
+}
+
+static void prom_family(const char *name, const char *type, const char *help)
+{
+    printf("# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* Each family once, HELP and TYPE first, then one sample per row; the
+ * discards are one family with a reason label, zeros included (a series
+ * that appears only when it first counts breaks rate()). */
+static void print_prometheus(void)
+{
+    for (int m = 0; m < NMETRICS; m++) {
+        const struct metric *mt = &metrics[m];
+        prom_family(mt->name, mt->type, mt->help);
+        for (int i = 0; i < naggs; i++) {
+            prom_labels(mt->name, &aggs[i], NULL);
+            prom_value(mt->field == F_PROCS ? aggs[i].procs : aggs[i].f[mt->field] * mt->scale);
+        }
+        if (mt->field != F_PARKED)
+            continue;
+        prom_family("objpool_discarded_total", "counter", "Objects destroyed instead of reused, by reason.");
+        for (int i = 0; i < naggs; i++)
+            for (int r = 0; r < aggs[i].nreasons; r++) {
+                prom_labels("objpool_discarded_total", &aggs[i], aggs[i].rname[r]);
+                prom_value(aggs[i].rval[r]);
+            }
+    }
+}
+
+/* ==== report =========================================================== */
+
+static int cmd_report(int argc, char **argv)
+{
+    int prometheus = 0, nfiles = 0, opts_done = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (opts_done || a[0] != '-' || !a[1])
+            argv[++nfiles] = argv[i];
+        else if (!strcmp(a, "--"))
+            opts_done = 1;
+        else if (!strcmp(a, "--prometheus"))
+            prometheus = 1;
+        else {
+            usage_error("report", "unknown option", a);
+            return 2;
+        }
+    }
+    if (!nfiles) {
+        usage_error("report", "no report file given", NULL);
+        return 2;
+    }
+    int bad = 0, lines = 0, line_id = 0;
+    for (int i = 1; i <= nfiles; i++)
+        bad += read_reports(argv[i], prometheus, &lines, &line_id);
+    if (prometheus) {
+        print_prometheus(); /* no activity is valid too: families without samples */
+    } else if (!naggs) {
+        fprintf(stderr, "%s: report: no pool activity in %d report line%s\n", prog, lines, lines == 1 ? "" : "s");
+    } else {
+        print_table(lines);
+    }
     return bad ? 1 : 0;
 }
 

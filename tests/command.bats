@@ -1,6 +1,8 @@
 #!/usr/bin/env bats
-# The `objpool` command (scripts/objpool, build/objpool-tool): run, check,
-# report, help, the config/ examples, bad input, install, fuzz seeds.
+# The `objpool` command (scripts/objpool, build/objpool-tool): run, env,
+# check, report (table and Prometheus), help, the configuration file search,
+# the config/ examples, bad input, install, man pages against the code's
+# tables, bash completion, fuzz seeds.
 
 load helpers
 
@@ -63,7 +65,7 @@ assert_one_config_line() {
 
 @test "--help of the command and of each subcommand: exit 0, fits 80 columns" {
     local args
-    for args in "--help" "run --help" "check --help" "report --help" "help"; do
+    for args in "--help" "run --help" "env --help" "check --help" "report --help" "help"; do
         # shellcheck disable=SC2086
         run_cmd $args
         assert_success
@@ -75,7 +77,7 @@ assert_one_config_line() {
     assert_output --partial "objpool run -p tcp://127.0.0.1:6379 -- "
     run_cmd --version
     assert_success
-    [[ "$output" =~ ^objpool\ [0-9]+\.[0-9]+\.[0-9]+$ ]] || fail "bad version line: $output"
+    assert_output "objpool $(<"$REPO_ROOT/VERSION")"
 }
 
 @test "usage errors go to stderr with exit 2" {
@@ -96,6 +98,15 @@ assert_one_config_line() {
     [[ "$stderr" == *"unknown option: --bogus"* ]] || fail "stderr: $stderr"
     run_cmd report
     assert_equal "$status" 2
+    run_cmd report --bogus x.json
+    assert_equal "$status" 2
+    [[ "$stderr" == *"unknown option: --bogus"* ]] || fail "stderr: $stderr"
+    run_cmd env -p tcp://127.0.0.1:1 extra
+    assert_equal "$status" 2
+    [[ "$stderr" == *"unexpected argument: extra"* ]] || fail "stderr: $stderr"
+    run_cmd run --docker -- true
+    assert_equal "$status" 2
+    [[ "$stderr" == *"unknown option: --docker"* ]] || fail "stderr: $stderr"
 }
 
 # --- run ------------------------------------------------------------------------
@@ -374,6 +385,11 @@ bad_line() {
     assert_client_clean 50
     expect_num "$(accepts)" -le 2 "server accepts"
     assert_one_config_line "$CONF:1" "no-such-host.invalid" "host name does not resolve"
+    # no pool left at all: check fails, naming why
+    run_cmd check -p tcp://no-such-host.invalid:6379
+    assert_equal "$status" 1
+    [[ "$stderr" == *"no pool is left once host names are resolved"* ]] || fail "stderr: $stderr"
+    [[ "$output" != *"ok:"* ]] || fail "an ok line for no pool: $output"
 }
 
 @test "bad input: overlong line" {
@@ -671,25 +687,116 @@ pool_json() {
     [[ "$stderr" == *"missing.json: No such file"* ]] || fail "stderr: $stderr"
 }
 
-# --- install, man page, fuzz seeds -----------------------------------------------------
+@test "report: strict JSON (jansson): NaN, single quotes, trailing commas, raw tabs, repeated keys, text after are not reports" {
+    {
+        printf '{"pid":1,"pools":[],"x":NaN}\n'
+        printf "{'pid':1,'pools':[]}\n"
+        printf '{"pid":1,"pools":[1,]}\n'
+        printf '{"pid":1,"pools":[],"x":"a\tb"}\n'
+        printf '{"pid":1,"pools":[],"pid":2}\n'
+        printf '{"pid":1,"pools":[]} trailing\n'
+        printf '{"pid":1,"program":"caf\xe9","pools":[%s]}\n' "$(pool_json tcp://127.0.0.1:1 5 4 1 0 0 0.5)"
+    } >"$BATS_TEST_TMPDIR/strict.json"
+    run_cmd report "$BATS_TEST_TMPDIR/strict.json"
+    assert_equal "$status" 1
+    local n
+    for n in 1 2 3 4 5; do
+        [[ "$stderr" == *"strict.json:$n: not JSON"* ]] || fail "line $n taken: $stderr"
+    done
+    [[ "$stderr" == *"strict.json:6: text after the JSON object"* ]] || fail "stderr: $stderr"
+    # a program name that is not UTF-8 (the library writes its bytes) is still a report
+    [[ "$stderr" != *"strict.json:7"* ]] || fail "stderr: $stderr"
+    [[ "$output" == *"1 report line"* ]] || fail "output: $output"
+}
 
-@test "make install into a DESTDIR; objpool run works from there; uninstall removes it" {
+@test "the helper reads reports with jansson; the preload library links no JSON library" {
+    require_cmd readelf
+    run readelf -d "$REPO_ROOT/build/objpool-tool"
+    [[ "$output" == *"Shared library: [libjansson.so"* ]] || fail "objpool-tool does not link jansson: $output"
+    run readelf -d "$CMD_LIB"
+    assert_success
+    [[ "$output" != *json* ]] || fail "libobjpool.so links a JSON library: $output"
+}
+
+# --- report --prometheus ----------------------------------------------------------------
+
+# prom_reports FILE: real reports of two programs (one named with a quote
+# and a backslash) on one target, and hand-written ones whose target holds
+# a quote, a backslash and a newline, and whose program is not UTF-8
+prom_reports() {
+    start_tagserver
+    local t="tcp://127.0.0.1:$PORT" odd="$BATS_TEST_TMPDIR/tag\"cli\\ent" cycles
+    cp "$TOOLS/tagclient" "$odd"
+    for cycles in 40 60; do
+        run_cmd run -p "$t" -r "$1" --json -- "$TOOLS/tagclient" --port "$PORT" --cycles "$cycles"
+        assert_client_clean "$cycles"
+    done
+    run_cmd run -p "$t?max_size=0" -r "$1" --json -- "$odd" --port "$PORT" --cycles 30
+    assert_client_clean 30
+    printf '{"pid":7,"program":"x\xffy","event":"exit","wall_s":1.0,"pools":[%s]}\n' \
+        "$(pool_json 'tcp://a\"b\\c\nd:1' 10 9 1 2 1 0.75)" >>"$1"
+    printf '{"pid":8,"program":"z","event":"exit","wall_s":1.0,"pools":[]}\n' >>"$1"
+}
+
+@test "report --prometheus: the strict format, and every series equals the JSON reports' sums" {
+    local rep="$BATS_TEST_TMPDIR/all.json" prom="$BATS_TEST_TMPDIR/objpool.prom"
+    prom_reports "$rep"
+    run_cmd report --prometheus "$rep"
+    assert_success
+    assert_equal "$stderr" ""
+    printf '%s\n' "$output" >"$prom"
+    run "$PY" "$REPO_ROOT/tests/py/prom_check.py" "$prom" "$rep"
+    assert_success
+    assert_output --partial "ok: "
+    # the escapes, as the exposition format writes them
+    local odd='program="tag\"cli\\ent"' tgt='target="tcp://a\"b\\c\nd:1"'
+    grep -qF "objpool_hits_total{target=\"tcp://127.0.0.1:$PORT\",$odd} " "$prom" || fail "no escaped program label"
+    grep -qF "objpool_discarded_total{$tgt,program=\"x"$'\xef\xbf\xbd'"y\",reason=\"full\"} 2" "$prom" ||
+        fail "no escaped target label / U+FFFD"
+    # max_size=0: the odd client's connections were discarded as full
+    expect_num "$(grep -F "objpool_discarded_total{target=\"tcp://127.0.0.1:$PORT\",$odd,reason=\"full\"}" "$prom" |
+        awk '{print $2}')" -ge 29 "full discards of the odd program"
+    # a report without pools: families, no samples
+    run_cmd report --prometheus <(printf '{"pid":1,"pools":[]}\n')
+    assert_success
+    [[ "$output" == *"# TYPE objpool_hits_total counter"* ]] || fail "output: $output"
+    [[ "$(printf '%s\n' "$output" | grep -vc '^#')" == 0 ]] || fail "samples without pools: $output"
+}
+
+# --- install, the configuration file search ----------------------------------------------
+
+# install_cmd DEST: make install into DESTDIR=DEST, PREFIX=/usr/local, the
+# system configuration file under DEST/etc (the real /etc is not touched)
+install_cmd() {
     require_cmd make
-    local dest="$BATS_TEST_TMPDIR/dest" prefix=/usr/local
-    mkdir -p "$dest$prefix/bin"
-    echo keep >"$dest$prefix/bin/other"
-    run make -s -C "$REPO_ROOT" install DESTDIR="$dest" PREFIX="$prefix"
+    run make -s -C "$REPO_ROOT" install DESTDIR="$1" PREFIX=/usr/local SYSCONFDIR="$1/etc"
     show_run
     assert_success
+}
+
+@test "make install into a DESTDIR; objpool run works from there; uninstall removes it" {
+    local dest="$BATS_TEST_TMPDIR/dest" prefix=/usr/local
+    mkdir -p "$dest$prefix/bin" "$dest$prefix/build"
+    echo keep >"$dest$prefix/bin/other"
+    # a decoy where the command once guessed: the installed one must not look there
+    cp "$CMD_LIB" "$dest$prefix/build/libobjpool.so"
+    install_cmd "$dest"
     local f
     for f in bin/objpool lib/objpool/libobjpool.so lib/objpool/objpool-tool share/man/man1/objpool.1 \
+        share/man/man5/objpool.conf.5 share/bash-completion/completions/objpool \
         share/doc/objpool/examples/redis.conf share/doc/objpool/examples/http.conf \
         share/doc/objpool/examples/files.conf share/doc/objpool/examples/everything.conf; do
         [[ -f "$dest$prefix/$f" ]] || fail "not installed: $prefix/$f"
     done
     [[ -x "$dest$prefix/bin/objpool" ]] || fail "objpool not executable"
-    grep -q "^OBJPOOL_INSTALLED_LIBDIR=$prefix/lib/objpool$" "$dest$prefix/bin/objpool" ||
+    grep -qx "OBJPOOL_INSTALLED_LIBDIR=$prefix/lib/objpool" "$dest$prefix/bin/objpool" ||
         fail "installed libdir not written into the script"
+    grep -qx "OBJPOOL_SYSTEM_CONFIG=$dest/etc/objpool.conf" "$dest$prefix/bin/objpool" ||
+        fail "system configuration file not written into the script"
+    run "$dest$prefix/bin/objpool" --version
+    assert_output "objpool $(<"$REPO_ROOT/VERSION")"
+    head -n 1 "$dest$prefix/share/man/man5/objpool.conf.5" | grep -qF "\"objpool $(<"$REPO_ROOT/VERSION")\"" ||
+        fail "installed objpool.conf.5 does not carry the version"
 
     start_tagserver
     local rep="$BATS_TEST_TMPDIR/rep.json"
@@ -708,28 +815,222 @@ pool_json() {
     run make -s -C "$REPO_ROOT" uninstall DESTDIR="$dest" PREFIX="$prefix"
     show_run
     assert_success
-    assert_equal "$(cd "$dest" && find . -type f | sort)" "./usr/local/bin/other"
+    assert_equal "$(cd "$dest" && find . -type f | sort)" \
+        "$(printf '%s\n' ./usr/local/bin/other ./usr/local/build/libobjpool.so)"
     [[ ! -e "$dest$prefix/lib/objpool" ]] || fail "lib/objpool left behind"
 }
 
-@test "man page: renders cleanly and names every command, variable and key" {
-    require_cmd man groff
-    local page="$REPO_ROOT/man/objpool.1"
-    run groff -man -Tutf8 -ww -z "$page"
+@test "no configuration given: the user's file, else the system's; -f, -p, OBJPOOL_CONFIG, OBJPOOL_POOLS turn the search off" {
+    local dest="$BATS_TEST_TMPDIR/dest" home="$BATS_TEST_TMPDIR/home" xdg="$BATS_TEST_TMPDIR/xdg"
+    install_cmd "$dest"
+    local cmd="$dest/usr/local/bin/objpool" sys="$dest/etc/objpool.conf"
+    local user="$home/.config/objpool/objpool.conf" show='printf "%s|%s\n" "${OBJPOOL_CONFIG:-}" "${OBJPOOL_POOLS:-}"'
+    mkdir -p "$home" "$dest/etc"
+    # nothing anywhere: run warns, naming both files; check fails, naming them
+    HOME=$home XDG_CONFIG_HOME='' run --separate-stderr "$cmd" run -- sh -c "$show"
+    assert_output "|"
+    [[ "$stderr" == *"no pools configured"*"$user or $sys"* ]] || fail "stderr: $stderr"
+    HOME=$home run --separate-stderr "$cmd" check
+    assert_equal "$status" 1
+    [[ "$output" == *"looked for $user"$'\n'"  looked for $sys"* ]] || fail "check: $output"
+
+    # the system's file: run passes it on, and the library pools with it
+    start_tagserver
+    printf 'pool tcp://127.0.0.1:%s\n' "$PORT" >"$sys"
+    local rep="$BATS_TEST_TMPDIR/rep.json"
+    HOME=$home run --separate-stderr timeout "$OBJPOOL_TEST_TIMEOUT" "$cmd" run -r "$rep" --json -- \
+        "$TOOLS/tagclient" --port "$PORT" --cycles 50
+    show_run
+    assert_client_clean 50
+    expect_num "$(json_field "$rep" "tcp://127.0.0.1:$PORT" hits)" -ge 48 "hits"
+    assert_equal "$stderr" ""
+    HOME=$home run "$cmd" check
     assert_success
-    assert_equal "$output" ""
-    MANWIDTH=80 run man -l "$page"
+    [[ $'\n'"$output"$'\n' == *$'\n'"config file: $sys"$'\n'* ]] || fail "check: $output"
+    HOME=$home run "$cmd" env
+    [[ $'\n'"$output"$'\n' == *$'\n'"OBJPOOL_CONFIG=$sys"$'\n'* ]] || fail "env: $output"
+
+    # the user's file beats it; XDG_CONFIG_HOME beats ~/.config unless relative
+    mkdir -p "$(dirname "$user")" "$xdg/objpool"
+    echo "pool tcp://127.0.0.1:1" >"$user"
+    HOME=$home run "$cmd" run -- sh -c "$show"
+    assert_output "$user|"
+    echo "pool tcp://127.0.0.1:2" >"$xdg/objpool/objpool.conf"
+    HOME=$home XDG_CONFIG_HOME=$xdg run "$cmd" run -- sh -c "$show"
+    assert_output "$xdg/objpool/objpool.conf|"
+    HOME=$home XDG_CONFIG_HOME=relative/dir run "$cmd" run -- sh -c "$show"
+    assert_output "$user|"
+
+    # anything given turns the search off
+    HOME=$home run "$cmd" run -p tcp://127.0.0.1:3 -- sh -c "$show"
+    assert_output "|tcp://127.0.0.1:3"
+    HOME=$home run "$cmd" run -f "$sys" -- sh -c "$show"
+    assert_output "$sys|"
+    HOME=$home OBJPOOL_CONFIG=$sys run "$cmd" run -- sh -c "$show"
+    assert_output "$sys|"
+    HOME=$home OBJPOOL_POOLS=tcp://127.0.0.1:4 run "$cmd" run -- sh -c "$show"
+    assert_output "|tcp://127.0.0.1:4"
+    HOME=$home run "$cmd" check -p tcp://127.0.0.1:5
     assert_success
-    local text=$output word
-    # every key and setting the parser knows, every OBJPOOL_ variable it reads
-    local words
-    words=$(sed -n '/opt_names\[OPT_COUNT\] = {/,/};/p' "$REPO_ROOT/preload/config/options.c" | grep -o '"[a-z_]*"' | tr -d '"')
-    words+=" $(cat "$REPO_ROOT"/preload/config/*.c | grep -o '"OBJPOOL_[A-Z_]*"' | tr -d '"' | sort -u)"
-    words+=" report report_format log log_file run check report stderr json"
-    words+=" check_failed stale_reuse_errors prewarmed setuid LD_PRELOAD unix:// tcp:// file://"
-    for word in $words; do
-        [[ "$text" == *"$word"* ]] || fail "man page does not mention $word"
+    [[ "$output" == *"config file: (none: use -f FILE or OBJPOOL_CONFIG)"* ]] || fail "check -p: $output"
+
+    # a file that is there but cannot be read is an error, not passed over
+    rm "$user"
+    mkdir "$user"
+    HOME=$home run --separate-stderr "$cmd" run -- true
+    assert_equal "$status" 2
+    [[ "$stderr" == *"$user: configuration file is not readable"* ]] || fail "stderr: $stderr"
+}
+
+# --- env ------------------------------------------------------------------------------
+
+# env_and_run NAME ARGS...: `objpool env ARGS` into NAME.lines, and the
+# environment `objpool run ARGS` gives a program into NAME.env0
+env_and_run() {
+    local name=$1
+    shift
+    run_cmd env "$@"
+    assert_success
+    printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/$name.lines"
+    local opts=("$@") i
+    for i in "${!opts[@]}"; do
+        [[ "${opts[i]}" == --docker ]] && unset 'opts[i]'
     done
+    run_cmd run "${opts[@]}" -- sh -c 'env -0 >"$0"' "$BATS_TEST_TMPDIR/$name.env0"
+    assert_success
+}
+
+@test "env: each line is a systemd Environment= assignment of exactly what run sets" {
+    local rep="$BATS_TEST_TMPDIR/a b\"c\\d=%p.json"
+    OBJPOOL_MAX_SIZE=7 env_and_run sd -p 'tcp://127.0.0.1:9?max_size=4&prewarm=0' \
+        -p unix:///tmp/x.sock -r "$rep" --json -v
+    local lines="$BATS_TEST_TMPDIR/sd.lines"
+    assert_equal "$(grep -c '^LD_PRELOAD=' "$lines")" 1
+    grep -qxF "LD_PRELOAD=$CMD_LIB" "$lines" || fail "LD_PRELOAD is not the library alone: $(cat "$lines")"
+    # quoted where systemd needs it, % doubled, plain where it does not
+    grep -qxF "\"OBJPOOL_REPORT=$BATS_TEST_TMPDIR/a b\\\"c\\\\d=%%p.json\"" "$lines" ||
+        fail "report line: $(grep REPORT "$lines")"
+    grep -qxF "\"OBJPOOL_POOLS=tcp://127.0.0.1:9?max_size=4&prewarm=0;unix:///tmp/x.sock\"" "$lines" ||
+        fail "pools line: $(grep POOLS "$lines")"
+    grep -qxF "OBJPOOL_REPORT_FORMAT=json" "$lines" || fail "format line"
+    grep -qxF "OBJPOOL_MAX_SIZE=7" "$lines" || fail "an inherited OBJPOOL_ variable is left out"
+    run "$PY" "$REPO_ROOT/tests/py/env_lines.py" systemd "$lines" "$BATS_TEST_TMPDIR/sd.env0"
+    assert_success
+    assert_output --partial "ok: "
+}
+
+@test "env: systemd-analyze verify takes every line without a warning" {
+    require_cmd systemd-analyze
+    local unit="$BATS_TEST_TMPDIR/objpool-test.service"
+    run_cmd env -p 'tcp://127.0.0.1:9?max_size=4' -r "$BATS_TEST_TMPDIR/a b\"c\\d=%p.json" --json
+    assert_success
+    { echo "[Service]"; printf 'Environment=%s\n' "${lines[@]}"; echo "ExecStart=/bin/true"; } >"$unit"
+    run systemd-analyze verify "$unit"
+    [[ "$output" != *"objpool-test.service:"* ]] || fail "systemd warns: $output"
+    # the control: systemd-analyze does warn about a bad assignment
+    echo 'Environment=A=bad"quote' >>"$unit"
+    run systemd-analyze verify "$unit"
+    [[ "$output" == *"objpool-test.service:"* ]] || fail "systemd-analyze did not see a bad line: $output"
+}
+
+@test "env --docker: plain lines, exactly what run sets; a newline in a value is refused" {
+    local rep="$BATS_TEST_TMPDIR/a b\"c\\d=%p.json"
+    env_and_run dk --docker -p 'tcp://127.0.0.1:9?max_size=4' -r "$rep" -q
+    local lines="$BATS_TEST_TMPDIR/dk.lines"
+    grep -qxF "OBJPOOL_REPORT=$rep" "$lines" || fail "report line: $(grep REPORT "$lines")"
+    run "$PY" "$REPO_ROOT/tests/py/env_lines.py" docker "$lines" "$BATS_TEST_TMPDIR/dk.env0"
+    assert_success
+    assert_output --partial "ok: "
+    OBJPOOL_LOG_FILE=$'/tmp/a\nb' run_cmd env --docker -p tcp://127.0.0.1:9
+    assert_equal "$status" 2
+    [[ "$stderr" == *"OBJPOOL_LOG_FILE holds a newline"* ]] || fail "stderr: $stderr"
+}
+
+# --- man pages, completion, fuzz seeds ------------------------------------------------
+
+@test "man pages: render cleanly; objpool.1 names every command and variable, objpool.conf.5 every key and setting" {
+    require_cmd man groff
+    local page
+    for page in objpool.1 objpool.conf.5 objpool.3; do
+        run groff -man -Tutf8 -ww -z "$REPO_ROOT/build/man/$page"
+        assert_success
+        assert_equal "$output" ""
+    done
+    MANWIDTH=80 run man -l "$REPO_ROOT/build/man/objpool.1"
+    assert_success
+    local text=$output word words
+    words="$(cat "$REPO_ROOT"/preload/config/*.c | grep -o '"OBJPOOL_[A-Z_]*"' | tr -d '"' | sort -u)"
+    words+=" run env check report --prometheus --docker stderr json Environment="
+    words+=" stale_reuse_errors prewarmed setuid LD_PRELOAD unix:// tcp:// file:// objpool.conf(5)"
+    words+=" objpool_hits_total objpool_discarded_total objpool_idle /etc/objpool.conf ~/.config/objpool/objpool.conf"
+    for word in $words; do
+        [[ "$text" == *"$word"* ]] || fail "objpool(1) does not mention $word"
+    done
+    MANWIDTH=80 run man -l "$REPO_ROOT/build/man/objpool.conf.5"
+    assert_success
+    text=$output
+    words=$(sed -n '/opt_names\[OPT_COUNT\] = {/,/};/p' "$REPO_ROOT/preload/config/options.c" | grep -o '"[a-z_]*"' | tr -d '"')
+    words+=" report report_format log log_file max_size pool default set OBJPOOL_CONFIG OBJPOOL_POOLS"
+    for word in $words; do
+        [[ "$text" == *"$word"* ]] || fail "objpool.conf(5) does not mention $word"
+    done
+}
+
+# Read from the code's own tables (tests/py/man_tables.py), both ways. The
+# protocol layer's option (proto) and reasons (incomplete_response,
+# session_state, tls, unknown_protocol) are documented ahead of the code:
+# until it has them, this test names exactly those.
+@test "man pages list every pool option and every discard reason the code has, and no other" {
+    run "$PY" "$REPO_ROOT/tests/py/man_tables.py" "$REPO_ROOT"
+    assert_success
+    assert_output --partial "ok: "
+}
+
+@test "bash completion: commands, each command's options, files, a command line after run" {
+    local script="$BATS_TEST_TMPDIR/complete.sh"
+    mkdir -p "$BATS_TEST_TMPDIR/dir"
+    touch "$BATS_TEST_TMPDIR/dir/redis.conf" "$BATS_TEST_TMPDIR/dir/report.json"
+    cat >"$script" <<'EOF'
+source "$1"
+cd "$2"
+complete -p objpool
+# c WORDS...: the completions of the last word, sorted, on one line
+c() {
+    COMP_WORDS=("$@")
+    COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+    COMPREPLY=()
+    _objpool
+    printf '%s\n' "${COMPREPLY[@]}" | LC_ALL=C sort -u | tr '\n' ' '
+    echo
+}
+c objpool ''
+c objpool r
+c objpool run --j
+c objpool run -p ''
+c objpool run -f dir/red
+c objpool env --d
+c objpool check -
+c objpool report --p
+c objpool report dir/rep
+c objpool run -p tcp://h:1 -- objpool-no-such-prefi
+c objpool run -p tcp://h:1 -- bas
+c objpool run -r ''
+EOF
+    run bash "$script" "$REPO_ROOT/completion/objpool.bash" "$BATS_TEST_TMPDIR"
+    assert_success
+    assert_equal "${lines[0]}" "complete -F _objpool objpool"
+    assert_equal "${lines[1]}" "--help --version check env report run "
+    assert_equal "${lines[2]}" "report run "
+    assert_equal "${lines[3]}" "--json "
+    assert_equal "${lines[4]}" "file:// tcp:// unix:// "
+    assert_equal "${lines[5]}" "dir/redis.conf "
+    assert_equal "${lines[6]}" "--docker "
+    assert_equal "${lines[7]}" "--file --help --pool -f -h -p "
+    assert_equal "${lines[8]}" "--prometheus "
+    assert_equal "${lines[9]}" "dir/report.json "
+    assert_equal "${lines[10]}" " "
+    [[ " ${lines[11]} " == *" bash "* ]] || fail "no command completed after run --: ${lines[11]}"
+    [[ "${lines[12]}" == *"dir "*"none "*"stderr "* ]] || fail "-r: ${lines[12]}"
 }
 
 @test "fuzz seeds: the parser survives every seed (no crash, errors counted)" {
