@@ -380,7 +380,7 @@ bad_line() {
     assert_output --partial "ok: 2 pools (1 skipped"
     # the library: the other pool still pools
     start_tagserver
-    printf 'pool tcp://no-such-host.invalid:6379\npool tcp://127.0.0.1:%s\n' "$PORT" >"$CONF"
+    printf 'pool tcp://no-such-host.invalid:6379\npool tcp://127.0.0.1:%s proto=line\n' "$PORT" >"$CONF"
     run_cmd run -f "$CONF" -r none -- "$TOOLS/tagclient" --port "$PORT" --cycles 50
     assert_client_clean 50
     expect_num "$(accepts)" -le 2 "server accepts"
@@ -494,7 +494,7 @@ EOF
 @test "prewarm: the first request is a hit" {
     start_tagserver
     local rep="$BATS_TEST_TMPDIR/rep.json" t="tcp://127.0.0.1:$PORT"
-    run_cmd run -p "$t?prewarm=2" -r "$rep" --json -- "$TOOLS/tagclient" --port "$PORT" --cycles 1
+    run_cmd run -p "$t?proto=line&prewarm=2" -r "$rep" --json -- "$TOOLS/tagclient" --port "$PORT" --cycles 1
     assert_client_clean 1
     assert_equal "$(json_field "$rep" "$t" hits)" 1
     assert_equal "$(json_field "$rep" "$t" misses)" 0
@@ -604,7 +604,7 @@ EOF
     assert_equal "$(json_field "$rep" "$t" hits)" 2
     # without the probe the old connection is reused (the test above matters)
     rm -f "$GEN_SOCK.next"
-    run_cmd run -p "$t" -r none -- "$PY" "$client" "$GEN_SOCK" 1
+    run_cmd run -p "$t?proto=line" -r none -- "$PY" "$client" "$GEN_SOCK" 1
     assert_output "+gen1 +gen1 +gen1 +gen1"
 }
 
@@ -662,7 +662,7 @@ pool_json() {
     start_tagserver
     local rep="$BATS_TEST_TMPDIR/all.json" t="tcp://127.0.0.1:$PORT" cycles
     for cycles in 50 100 150; do
-        run_cmd run -p "$t" -r "$rep" --json -- "$TOOLS/tagclient" --port "$PORT" --cycles "$cycles"
+        run_cmd run -p "$t?proto=line" -r "$rep" --json -- "$TOOLS/tagclient" --port "$PORT" --cycles "$cycles"
         assert_client_clean "$cycles"
     done
     assert_equal "$(wc -l <"$rep")" 3
@@ -728,10 +728,10 @@ prom_reports() {
     local t="tcp://127.0.0.1:$PORT" odd="$BATS_TEST_TMPDIR/tag\"cli\\ent" cycles
     cp "$TOOLS/tagclient" "$odd"
     for cycles in 40 60; do
-        run_cmd run -p "$t" -r "$1" --json -- "$TOOLS/tagclient" --port "$PORT" --cycles "$cycles"
+        run_cmd run -p "$t?proto=line" -r "$1" --json -- "$TOOLS/tagclient" --port "$PORT" --cycles "$cycles"
         assert_client_clean "$cycles"
     done
-    run_cmd run -p "$t?max_size=0" -r "$1" --json -- "$odd" --port "$PORT" --cycles 30
+    run_cmd run -p "$t?proto=line&max_size=0" -r "$1" --json -- "$odd" --port "$PORT" --cycles 30
     assert_client_clean 30
     printf '{"pid":7,"program":"x\xffy","event":"exit","wall_s":1.0,"pools":[%s]}\n' \
         "$(pool_json 'tcp://a\"b\\c\nd:1' 10 9 1 2 1 0.75)" >>"$1"
@@ -836,7 +836,7 @@ install_cmd() {
 
     # the system's file: run passes it on, and the library pools with it
     start_tagserver
-    printf 'pool tcp://127.0.0.1:%s\n' "$PORT" >"$sys"
+    printf 'pool tcp://127.0.0.1:%s proto=line\n' "$PORT" >"$sys"
     local rep="$BATS_TEST_TMPDIR/rep.json"
     HOME=$home run --separate-stderr timeout "$OBJPOOL_TEST_TIMEOUT" "$cmd" run -r "$rep" --json -- \
         "$TOOLS/tagclient" --port "$PORT" --cycles 50

@@ -181,7 +181,7 @@ teardown() {
     [[ -f /usr/share/bash-completion/completions/objpool ]] || fail "no bash completion"
     start_tagserver
     local rep="$BATS_TEST_TMPDIR/rep.json" lib="/usr/lib/$MA/objpool/libobjpool.so"
-    run --separate-stderr timeout "$OBJPOOL_TEST_TIMEOUT" /usr/bin/objpool run -p "tcp://127.0.0.1:$PORT" \
+    run --separate-stderr timeout "$OBJPOOL_TEST_TIMEOUT" /usr/bin/objpool run -p "tcp://127.0.0.1:$PORT?proto=line" \
         -r "$rep" --json -- sh -c 'echo "$LD_PRELOAD" >"$0.env"; exec "$@"' "$rep" \
         "$TOOLS/tagclient" --port "$PORT" --cycles 100
     show_run
