@@ -47,6 +47,15 @@ $(CMD_TOOL): scripts/objpool-tool.c $(CONFIG_OBJ) $(PRELOAD_HDR)
 	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(JSON_CFLAGS) $(LDFLAGS) -o $@ \
 	    scripts/objpool-tool.c $(CONFIG_OBJ) $(JSON_LIBS)
 
+# The pages in man/ name their source "objpool" on the .TH line; the built
+# ones say "objpool VERSION". A page whose .TH line lacks it fails the build.
+$(BUILD)/man/%: man/% VERSION
+	@mkdir -p $(dir $@)
+	sed '1s/ "objpool" / "objpool $(OBJPOOL_VERSION)" /' $< >$@.tmp
+	@grep -q '^\.TH .* "objpool $(OBJPOOL_VERSION)" ' $@.tmp || \
+	    { echo "$<: line 1 must be .TH ... \"objpool\" ..." >&2; rm -f $@.tmp; exit 1; }
+	mv -f $@.tmp $@
+
 install: install-command
 uninstall: uninstall-command
 
