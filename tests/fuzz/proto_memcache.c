@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proto.h"
+#include "../../preload/conn/proto/proto.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -113,7 +113,7 @@ static int checked_verdict(const struct proto_state *st)
     int v = ops->verdict(st);
     if (v < PV_CLEAN || v > PV_CONFUSED || v == PV_SESSION)
         abort();
-    if (ops->verdict(st) != v || memcmp(&copy, st, sizeof copy))
+    if (ops->verdict(st) != v || memcmp(copy.u.bytes, st->u.bytes, sizeof copy.u.bytes))
         abort();
     return v;
 }
