@@ -19,7 +19,7 @@ setup() {
     done
 }
 
-pool_for() { echo "tcp://127.0.0.1:$1"; }
+pool_for() { echo "tcp://127.0.0.1:$1?proto=line"; } # the tag server speaks a line protocol
 
 # out_field NAME: NAME=value from the last run's stdout (the last one).
 out_field() {
@@ -56,7 +56,7 @@ around_case() {
         where=(--unix "$sock")
     else
         start_tagserver || fail "tagserver did not start"
-        target=$(pool_for "$PORT")
+        target="tcp://127.0.0.1:$PORT"
         where=(--port "$PORT")
     fi
     for method in sendfile dprintf syswrite syswritev; do
@@ -222,7 +222,7 @@ assert_unpooled_client() {
 @test "max_lifetime=1s: a client looping for 3 s gets a new connection after each second, reuse in between" {
     start_tagserver
     # 300 cycles, 10 ms apart: at least 3 s
-    run_pooled "$(pool_for "$PORT")?max_lifetime=1s" "$TOOLS/tagclient" --port "$PORT" \
+    run_pooled "$(pool_for "$PORT")&max_lifetime=1s" "$TOOLS/tagclient" --port "$PORT" \
         --cycles 300 --sleep-ms 10
     assert_client_clean 300
     local n
