@@ -26,7 +26,7 @@ teardown() {
     stop_all_tagservers
 }
 
-pool_for() { echo "tcp://127.0.0.1:$1"; }
+pool_for() { echo "tcp://127.0.0.1:$1?proto=line"; } # the tag server speaks a line protocol
 
 # require_py MODULE...: skip unless Debian's python3 can import them.
 require_py() {

@@ -6,49 +6,58 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-static char *slurp(const char *path, size_t *len_out, int *err)
+/* What a configuration file that is not a plain file is, for the error. */
+static const char *not_regular(mode_t m)
 {
-    int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+    if (S_ISFIFO(m))
+        return "not a regular file (a FIFO or pipe): not read";
+    if (S_ISDIR(m))
+        return "not a regular file (a directory)";
+    if (S_ISCHR(m) || S_ISBLK(m))
+        return "not a regular file (a device): not read";
+    return "not a regular file: not read";
+}
+
+/* The whole file, NUL-terminated, or NULL with *why. Only a regular file of
+ * at most CONFIG_MAX_BYTES is read: the open is non-blocking (a FIFO must
+ * not hang the program's start-up) and nothing is read before fstat says
+ * the file is regular, so /dev/stdin or a pipe keeps the program's input. */
+#define CONFIG_MAX_BYTES (1u << 20)
+static char *slurp(const char *path, size_t *len_out, const char **why)
+{
+    int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) {
-        *err = errno;
+        *why = strerror(errno);
         return NULL;
     }
-    size_t cap = 4096, len = 0;
-    char *buf = malloc(cap + 1);
-    for (;;) {
-        if (!buf)
-            break;
-        if (len == cap) {
-            if (cap >= (1u << 20)) {
-                free(buf);
-                buf = NULL;
-                *err = EFBIG;
-                break;
-            }
-            char *nb = realloc(buf, cap * 2 + 1);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        long n = syscall(SYS_read, fd, buf + len, cap - len);
+    struct stat st;
+    char *buf = NULL;
+    size_t len = 0;
+    if (syscall(SYS_fstat, fd, &st) < 0)
+        *why = strerror(errno);
+    else if (!S_ISREG(st.st_mode))
+        *why = not_regular(st.st_mode);
+    else if (st.st_size > (off_t)CONFIG_MAX_BYTES)
+        *why = "larger than 1 MiB: not read";
+    else if (!(buf = malloc(CONFIG_MAX_BYTES + 1)))
+        *why = "out of memory";
+    while (buf) {
+        long n = syscall(SYS_read, fd, buf + len, CONFIG_MAX_BYTES + 1 - len);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n < 0) {
-            *err = errno;
+        if (n < 0 || len + (size_t)n > CONFIG_MAX_BYTES) {
+            *why = n < 0 ? strerror(errno) : "larger than 1 MiB: not read"; /* grew meanwhile */
             free(buf);
             buf = NULL;
+        } else if (n == 0) {
             break;
+        } else {
+            len += (size_t)n;
         }
-        if (n == 0)
-            break;
-        len += (size_t)n;
     }
     syscall(SYS_close, fd);
     if (buf) {
@@ -65,12 +74,12 @@ void parse_file(struct config *cfg, const char *path, int max_size_from_env)
     struct pool_opts file_defaults, *defaults = &file_defaults;
     default_opts(defaults, cfg->default_max_size);
     size_t len = 0;
-    int err = 0;
-    char *text = slurp(path, &len, &err);
+    const char *why = "cannot read";
+    char *text = slurp(path, &len, &why);
     if (!text) {
         char src[MAX_URL + 16];
         fmt_buf(src, sizeof src, "%s", path);
-        config_error(cfg, src, path, err ? strerror(err) : "cannot read");
+        config_error(cfg, src, path, why);
         return;
     }
     int lineno = 0;

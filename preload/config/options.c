@@ -128,6 +128,11 @@ void default_opts(struct pool_opts *o, unsigned max_size)
     memset(o, 0, sizeof *o);
     o->max_size = max_size;
     o->connect_timeout_ms = 1000;
+    /* A server drained for a rolling deploy keeps its established
+     * connections: a lifetime bounds how long pooled clients stay there
+     * (HikariCP: 30 min; transparent pooling retires sooner, and a new
+     * connection a minute costs nothing). max_lifetime=0 turns it off. */
+    o->max_lifetime_ms = 60000;
     o->order = OBJPOOL_LIFO;
     o->validate = 1;
     o->modes = MODE_READ;

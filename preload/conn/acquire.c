@@ -51,6 +51,8 @@ int conn_swap(void *user, void *obj, void *arg)
     if (mask && sockopt_copy(c->fd, idle_fd, mask) < 0)
         goto fail;
     l->optmask |= c->optmask & OPT_COPYABLE;
+    if (l->target->family != AF_UNIX && sockopt_nodelay_default(idle_fd, c->optmask, mask, &l->optmask) < 0)
+        goto fail;
     /* recycle only a socket objpool saw made, since the last fork or spawn,
      * never copied, with no option set and no O_ASYNC */
     if (c->optmask == sockopt_birth_now() && !(c->status & O_ASYNC) && l->target->family != AF_UNIX)
@@ -117,12 +119,38 @@ struct record *conn_record(int fd, struct target *t, int status, uint32_t optmas
     return l;
 }
 
+/* A lease record at fd whose object is gone: the number was closed behind
+ * objpool (a raw close) and now names another socket, which the kernel just
+ * gave out (socket()) or which fstat shows (st is NULL: look). Forget it,
+ * so counts stay right and the new socket pools. 1 if one was forgotten or
+ * none was there. */
+int conn_forget_stale(int fd, const struct stat *st)
+{
+    struct record *r = reg_get(fd);
+    if (!r)
+        return 1;
+    if (record_is_ours(r))
+        return 0;
+    struct stat now;
+    if (!st) {
+        if (fstat(fd, &now) < 0)
+            return 0;
+        st = &now;
+    }
+    if (st->st_dev == r->dev && st->st_ino == r->ino)
+        return 0; /* still the object recorded */
+    lease_forget(fd, r, 0, 0);
+    return 1;
+}
+
 /* connect() to target t: a hit returns 0 at once (also on a non-blocking
  * socket, as POSIX allows); a miss is the real connect, adopted as a lease
  * when it succeeds or is in progress. */
 int conn_connect(int fd, struct target *t, const struct sockaddr *addr, socklen_t len)
 {
-    if (reg_get(fd) || in_vfork_child() || !poolable_socket(fd, t))
+    if (reg_get(fd) && !conn_forget_stale(fd, NULL))
+        return real.connect(fd, addr, len); /* a live record: not a fresh socket */
+    if (in_vfork_child() || !poolable_socket(fd, t))
         return real.connect(fd, addr, len);
     struct acquire_ctx c = {fd, 0, 0, 0};
     c.status = real.fcntl(fd, F_GETFL);

@@ -30,6 +30,8 @@ enum { KTCP_ESTABLISHED = 1, KTCP_CLOSE_WAIT = 8 };
  * socket was made in (+1; 0 = not seen made). */
 #define OPT_UNKNOWN (1u << 31)
 #define OPT_COPYABLE 0xffffu
+#define OPT_NODELAY_BIT 0x1u      /* TCP_NODELAY: sockopts[0] in sockopt.c */
+#define OPT_NODELAY_OURS (1u << 30) /* record: objpool turned TCP_NODELAY on */
 int sockopt_setup(void);
 uint32_t sockopt_birth_now(void);
 /* socket() made fd: forget what an earlier socket at this number had. */
@@ -38,8 +40,11 @@ void sockopt_born(int fd);
 uint32_t sockopt_take(int fd);
 /* Copy the options in mask from one socket to another; -1 on failure. */
 int sockopt_copy(int from, int to, uint32_t mask);
+int sockopt_nodelay_default(int fd, uint32_t program_set, uint32_t copied, uint32_t *rec);
 
 /* ---- acquire.c ---- */
+struct stat;
+int conn_forget_stale(int fd, const struct stat *st);
 struct record *conn_record(int fd, struct target *t, int status, uint32_t optmask);
 void conn_destroy(void *user, void *obj);
 int conn_swap(void *user, void *obj, void *arg);

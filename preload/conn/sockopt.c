@@ -115,3 +115,26 @@ uint32_t sockopt_take(int fd)
         return 0;
     return atomic_exchange_explicit(&opt_seen[fd], 0, memory_order_relaxed);
 }
+
+/* Nagle on a warm connection. A fresh connection's first small writes are
+ * answered at once by the server's quick-ACK mode; on a reused one the
+ * server delays its ACK (~40 ms) and Nagle holds a second small write until
+ * it comes: pymemcache's set-noreply-then-get took 200 times longer. So a
+ * reused connection whose program never set TCP_NODELAY gets it on: its
+ * latency is then a fresh connection's. The program's own setting, copied
+ * with the others, wins. `copied`: the options sockopt_copy just copied;
+ * *rec: the record's mask, whose OPT_NODELAY_OURS says it is on already. */
+int sockopt_nodelay_default(int fd, uint32_t program_set, uint32_t copied, uint32_t *rec)
+{
+    if (program_set & OPT_NODELAY_BIT) {
+        *rec &= ~OPT_NODELAY_OURS;
+        return 0;
+    }
+    if ((*rec & OPT_NODELAY_OURS) && !(copied & OPT_NODELAY_BIT))
+        return 0; /* on since an earlier reuse, and nothing turned it off */
+    int one = 1;
+    if (real.setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0)
+        return -1;
+    *rec |= OPT_NODELAY_OURS;
+    return 0;
+}

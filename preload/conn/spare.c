@@ -102,8 +102,10 @@ int conn_socket(int domain, int type, int protocol)
         errno = err;
     }
     /* a number's history must not follow it: options recorded for an
-     * earlier socket at this number are forgotten */
+     * earlier socket at this number are forgotten, and so is a lease whose
+     * close objpool never saw (libuv's syscall(SYS_close)) */
     sockopt_born(fd);
+    conn_forget_stale(fd, NULL);
     return fd;
 }
 

@@ -64,7 +64,10 @@ void objpool_before_vfork(void)
     int err = errno;
     if (!objpool_real_vfork)
         objpool_real_vfork = dlsym(RTLD_NEXT, "vfork");
-    inherit_before_spawn(0);
+    /* the child runs the program's code before it execs and may clear
+     * FD_CLOEXEC (Python's pass_fds, a child's own fcntl): every lease is
+     * shared, whatever its flags */
+    inherit_before_spawn(1);
     vfork_pending = 1;
     errno = err;
 }
