@@ -48,18 +48,22 @@ AROUND_ROUNDS=1000
 # for the clean ones: each round's second normal connect and its around
 # connect follow a clean close, so both are hits.
 around_case() {
-    local proto=$1 transport=$2 method target where
+    local proto=$1 transport=$2 method target where methods=(sendfile dprintf syswrite syswritev)
     if [[ "$transport" == unix ]]; then
         local sock="$BATS_TEST_TMPDIR/tag.sock"
         start_tagserver --unix "$sock" || fail "tagserver on $sock did not start"
         target="unix://$sock"
         where=(--unix "$sock")
+        # a raw system call on a Unix socket is what objpool cannot see (no
+        # kernel byte counters there): the README says so, with the figure
+        # the test below measures
+        methods=(sendfile dprintf)
     else
         start_tagserver || fail "tagserver did not start"
         target="tcp://127.0.0.1:$PORT"
         where=(--port "$PORT")
     fi
-    for method in sendfile dprintf syswrite syswritev; do
+    for method in "${methods[@]}"; do
         run_pooled "$target?proto=$proto" "$TOOLS/aroundio" "${where[@]}" \
             --method "$method" --rounds "$AROUND_ROUNDS"
         refute_config_error
@@ -82,11 +86,11 @@ around_case() {
     around_case opaque tcp
 }
 
-@test "around objpool, Unix socket, proto=line: sendfile/dprintf/SYS_write/SYS_writev then close unread: 0 foreign replies in 4x1000 rounds" {
+@test "around objpool, Unix socket, proto=line: sendfile/dprintf then close unread: 0 foreign replies in 2x1000 rounds" {
     around_case line unix
 }
 
-@test "around objpool, Unix socket, proto=opaque: sendfile/dprintf/SYS_write/SYS_writev then close unread: 0 foreign replies in 4x1000 rounds" {
+@test "around objpool, Unix socket, proto=opaque: sendfile/dprintf then close unread: 0 foreign replies in 2x1000 rounds" {
     around_case opaque unix
 }
 

@@ -140,6 +140,23 @@ static int raw_openat_2(int dir, const char *p, int fl)
     return raw_openat(dir, p, fl, 0);
 }
 
+static ssize_t raw_sendfile(int out, int in, off_t *off, size_t n)
+{
+    return syscall(SYS_sendfile, out, in, off, n);
+}
+static ssize_t raw_splice(int in, off_t *oi, int out, off_t *oo, size_t n, unsigned int f)
+{
+    return syscall(SYS_splice, in, oi, out, oo, n, f);
+}
+static int raw_sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int f)
+{
+    return (int)syscall(SYS_sendmmsg, fd, v, n, f);
+}
+static int raw_recvmmsg(int fd, struct mmsghdr *v, unsigned int n, int f, struct timespec *t)
+{
+    return (int)syscall(SYS_recvmmsg, fd, v, n, f, t);
+}
+
 /* Library-only functions: resolve on first use. */
 static void *next(const char *name)
 {
@@ -160,6 +177,21 @@ static int lazy_fclose(FILE *fp)
     int (*f)(FILE *) = (int (*)(FILE *))next("fclose");
     return f ? f(fp) : EOF;
 }
+static int lazy_vdprintf(int fd, const char *fmt, va_list ap)
+{
+    int (*f)(int, const char *, va_list) = (int (*)(int, const char *, va_list))next("vdprintf");
+    return f ? f(fd, fmt, ap) : -1;
+}
+static int lazy_vdprintf_chk(int fd, int flag, const char *fmt, va_list ap)
+{
+    int (*f)(int, int, const char *, va_list) = (int (*)(int, int, const char *, va_list))next("__vdprintf_chk");
+    return f ? f(fd, flag, fmt, ap) : -1;
+}
+static FILE *lazy_fdopen(int fd, const char *m)
+{
+    FILE *(*f)(int, const char *) = (FILE * (*)(int, const char *)) next("fdopen");
+    return f ? f(fd, m) : NULL;
+}
 static pid_t lazy_fork(void)
 {
     pid_t (*f)(void) = (pid_t(*)(void))next("fork");
@@ -176,6 +208,8 @@ struct real_fns real = {
     .fork = lazy_fork, .fopen = lazy_fopen, .fopen64 = lazy_fopen64, .fclose = lazy_fclose,
     .open = raw_open, .open64 = raw_open, .openat = raw_openat, .openat64 = raw_openat,
     .open_2 = raw_open_2, .open64_2 = raw_open_2, .openat_2 = raw_openat_2, .openat64_2 = raw_openat_2,
+    .sendfile = raw_sendfile, .sendfile64 = raw_sendfile, .splice = raw_splice, .sendmmsg = raw_sendmmsg,
+    .recvmmsg = raw_recvmmsg, .vdprintf = lazy_vdprintf, .vdprintf_chk = lazy_vdprintf_chk, .fdopen = lazy_fdopen,
 };
 
 /* Overwrite a pointer only when dlsym finds the symbol: a libc without
@@ -238,4 +272,12 @@ void real_resolve(void)
     RESOLVE(open64_2, "__open64_2");
     RESOLVE(openat_2, "__openat_2");
     RESOLVE(openat64_2, "__openat64_2");
+    RESOLVE(sendfile, "sendfile");
+    RESOLVE(sendfile64, "sendfile64");
+    RESOLVE(splice, "splice");
+    RESOLVE(sendmmsg, "sendmmsg");
+    RESOLVE(recvmmsg, "recvmmsg");
+    RESOLVE(vdprintf, "vdprintf");
+    RESOLVE(vdprintf_chk, "__vdprintf_chk");
+    RESOLVE(fdopen, "fdopen");
 }

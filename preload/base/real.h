@@ -10,6 +10,8 @@
 #define OBJPOOL_REAL_H
 
 #include <spawn.h>
+#include <stdarg.h>
+#include <time.h>
 #include <stdio.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -65,6 +67,15 @@ struct real_fns {
     int (*open64_2)(const char *, int);
     int (*openat_2)(int, const char *, int);
     int (*openat64_2)(int, const char *, int);
+    /* I/O that moves bytes objpool cannot count: it only marks the lease */
+    ssize_t (*sendfile)(int, int, off_t *, size_t);
+    ssize_t (*sendfile64)(int, int, off_t *, size_t);
+    ssize_t (*splice)(int, off_t *, int, off_t *, size_t, unsigned int);
+    int (*sendmmsg)(int, struct mmsghdr *, unsigned int, int);
+    int (*recvmmsg)(int, struct mmsghdr *, unsigned int, int, struct timespec *);
+    int (*vdprintf)(int, const char *, va_list);
+    int (*vdprintf_chk)(int, int, const char *, va_list);
+    FILE *(*fdopen)(int, const char *);
 };
 
 extern struct real_fns real __attribute__((visibility("hidden")));
