@@ -34,6 +34,10 @@ static int raw_setsockopt(int fd, int lv, int nm, const void *v, socklen_t l)
 {
     return (int)syscall(SYS_setsockopt, fd, lv, nm, v, l);
 }
+static int raw_epoll_ctl(int ep, int op, int fd, struct epoll_event *ev)
+{
+    return (int)syscall(SYS_epoll_ctl, ep, op, fd, ev);
+}
 static ssize_t raw_read(int fd, void *b, size_t n)
 {
     return syscall(SYS_read, fd, b, n);
@@ -200,7 +204,7 @@ static pid_t lazy_fork(void)
 
 struct real_fns real = {
     .close = raw_close, .socket = raw_socket, .connect = raw_connect, .shutdown = raw_shutdown,
-    .setsockopt = raw_setsockopt, .read = raw_read, .write = raw_write, .readv = raw_readv,
+    .setsockopt = raw_setsockopt, .epoll_ctl = raw_epoll_ctl, .read = raw_read, .write = raw_write, .readv = raw_readv,
     .writev = raw_writev, .recv = raw_recv, .recvfrom = raw_recvfrom, .recvmsg = raw_recvmsg,
     .send = raw_send, .sendto = raw_sendto, .sendmsg = raw_sendmsg, .read_chk = raw_read_chk,
     .recv_chk = raw_recv_chk, .recvfrom_chk = raw_recvfrom_chk, .dup = raw_dup, .dup2 = raw_dup2,
@@ -232,6 +236,7 @@ void real_resolve(void)
     RESOLVE(connect, "connect");
     RESOLVE(shutdown, "shutdown");
     RESOLVE(setsockopt, "setsockopt");
+    RESOLVE(epoll_ctl, "epoll_ctl");
     RESOLVE(readv, "readv");
     RESOLVE(writev, "writev");
     RESOLVE(recv, "recv");

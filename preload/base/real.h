@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <time.h>
 #include <stdio.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -23,6 +24,7 @@ struct real_fns {
     int (*connect)(int, const struct sockaddr *, socklen_t);
     int (*shutdown)(int, int);
     int (*setsockopt)(int, int, int, const void *, socklen_t);
+    int (*epoll_ctl)(int, int, int, struct epoll_event *);
     ssize_t (*read)(int, void *, size_t);
     ssize_t (*write)(int, const void *, size_t);
     ssize_t (*readv)(int, const struct iovec *, int);

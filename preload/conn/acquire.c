@@ -57,7 +57,16 @@ int conn_swap(void *user, void *obj, void *arg)
      * never copied, with no option set and no O_ASYNC */
     if (c->optmask == sockopt_birth_now() && !(c->status & O_ASYNC) && l->target->family != AF_UNIX)
         spare_put(c->fd, l->target->family, c->status);
-    if (real.dup3(idle_fd, c->fd, c->cloexec ? O_CLOEXEC : 0) < 0)
+    /* the program's epoll registrations go with its number (epoll.c) */
+    struct epreg_move m;
+    int dflags = c->cloexec ? O_CLOEXEC : 0;
+    if (epreg_move_begin(c->fd, &m) < 0)
+        goto fail;
+    if (real.dup3(idle_fd, c->fd, dflags) < 0) {
+        epreg_move_abort(c->fd, &m);
+        goto fail;
+    }
+    if (epreg_move_end(c->fd, &m, dflags) < 0)
         goto fail;
     reg_claim(idle_fd, l);
     real.close(idle_fd);
@@ -156,8 +165,8 @@ int conn_connect(int fd, struct target *t, const struct sockaddr *addr, socklen_
     c.status = real.fcntl(fd, F_GETFL);
     c.cloexec = real.fcntl(fd, F_GETFD) & FD_CLOEXEC;
     c.optmask = sockopt_take(fd);
-    if (c.status < 0 || (c.optmask & OPT_UNKNOWN))
-        return real.connect(fd, addr, len); /* copied, or an option we cannot carry */
+    if (c.status < 0 || (c.optmask & OPT_UNKNOWN) || epreg_unmovable(fd))
+        return real.connect(fd, addr, len); /* copied, an option or epoll registration we cannot carry */
 
     unsigned gen;
     struct record *l = lease_reuse(t->pool, &c, &gen);

@@ -1,6 +1,6 @@
 /* conn.c - the connection kind: its table of operations for the lease
  * layer, and its set-up (a generic pool per target, the address table,
- * option tracking, spare sockets). */
+ * option tracking, epoll records, spare sockets). */
 #include "internal.h"
 
 #include <fcntl.h>
@@ -54,7 +54,7 @@ int conn_setup(struct config *c)
             n++;
     if (!n)
         return 0;
-    if (match_setup(c, n) < 0 || sockopt_setup() < 0)
+    if (match_setup(c, n) < 0 || sockopt_setup() < 0 || epreg_setup() < 0)
         return -1;
     for (int i = 0; i < c->ntargets; i++) {
         struct target *t = &c->targets[i];

@@ -42,6 +42,12 @@ void conn_note_copy(int fd);
 /* A socket option the program set on fd (any fd). */
 void conn_note_option(int fd, int level, int optname);
 void conn_prewarm(void);
+/* epoll_ctl while connection pools exist: the real call, recorded for the
+ * swap and the park (conn/epoll.c). */
+struct epoll_event;
+int conn_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev);
+/* fd names a new object now: forget its epoll records. */
+void conn_epoll_forget(int fd);
 /* socket() while TCP pools exist: hand out a recycled spare socket when one
  * fits, else the real call. */
 int conn_socket(int domain, int type, int protocol);

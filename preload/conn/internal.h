@@ -3,11 +3,13 @@
  * match.c the target table, sockopt.c option tracking and copying,
  * acquire.c the swap, probe.c idle validation, release.c the park rules,
  * io.c I/O accounting and the deferred shutdown, spare.c spare sockets,
- * prewarm.c start-up connections, conn.c the kind's table and set-up. */
+ * epoll.c the program's epoll registrations, prewarm.c start-up
+ * connections, conn.c the kind's table and set-up. */
 #ifndef OBJPOOL_CONN_INTERNAL_H
 #define OBJPOOL_CONN_INTERNAL_H
 
 #include <stdint.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 
 #include "../lease/lease.h"
@@ -26,16 +28,20 @@ enum { KTCP_ESTABLISHED = 1, KTCP_CLOSE_WAIT = 8 };
 
 /* ---- sockopt.c: what the program did to a socket before connect ---------
  * OPT_UNKNOWN: an option objpool cannot copy was set, or the fd was copied.
- * Bits 0-15: copyable options set. Bits 16-30: the fork generation the
+ * OPT_EPOLL: the program registered it with epoll (never a spare then).
+ * Bits 0-14: copyable options set. Bits 16-30: the fork generation the
  * socket was made in (+1; 0 = not seen made). */
 #define OPT_UNKNOWN (1u << 31)
-#define OPT_COPYABLE 0xffffu
-#define OPT_NODELAY_BIT 0x1u      /* TCP_NODELAY: sockopts[0] in sockopt.c */
-#define OPT_NODELAY_OURS (1u << 30) /* record: objpool turned TCP_NODELAY on */
+#define OPT_EPOLL (1u << 15)
+#define OPT_COPYABLE 0x7fffu
+#define OPT_NODELAY_BIT 0x1u        /* TCP_NODELAY: sockopts[0] in sockopt.c */
+#define OPT_NODELAY_OURS (1u << 30) /* in a record's optmask: objpool turned TCP_NODELAY on */
 int sockopt_setup(void);
 uint32_t sockopt_birth_now(void);
 /* socket() made fd: forget what an earlier socket at this number had. */
 void sockopt_born(int fd);
+/* The program registered fd with epoll (conn/epoll.c). */
+void sockopt_note_epoll(int fd);
 /* connect(): what was recorded for fd, which is forgotten. */
 uint32_t sockopt_take(int fd);
 /* Copy the options in mask from one socket to another; -1 on failure. */
@@ -75,6 +81,31 @@ int conn_proto_send_reset(struct record *r, int fd);
 /* Reuse time: read and check the reset's reply; 0, or a discard reason. */
 int conn_proto_finish_reset(struct record *r);
 size_t conn_read_exact(struct record *r, char *buf, size_t len, uint64_t timeout_ms);
+
+/* ---- epoll.c: the program's epoll registrations, by fd number ----
+ * A hit moves them from the fresh socket to the connection: begin (before
+ * the dup3) takes them off the fresh socket, keeping it open at a high
+ * number; end (after it) makes them on the connection, or puts the fresh
+ * socket back with them and fails; abort (the dup3 failed) puts them back. */
+#define EPREG_PER_FD 2
+struct epreg {
+    int epfd;
+    uint32_t events;
+    uint64_t data;
+};
+struct epreg_move {
+    int n, keep;
+    struct epreg reg[EPREG_PER_FD];
+};
+int epreg_setup(void);
+/* Registered in a way objpool could not record: connect must be real. */
+int epreg_unmovable(int fd);
+int epreg_move_begin(int fd, struct epreg_move *m);
+int epreg_move_end(int fd, struct epreg_move *m, int dup_flags);
+void epreg_move_abort(int fd, struct epreg_move *m);
+/* Park time: delete the program's registrations of fd; 0, or the reason
+ * the lease cannot be parked. */
+int epreg_park(int fd);
 
 /* ---- spare.c ---- */
 void spare_put(int fd, int family, int status);

@@ -129,6 +129,9 @@ int conn_release(struct record *l, int fd, FILE *fp)
     int reason = release_reason(fd, l, &reset);
     if (!reason && reset && conn_proto_send_reset(l, fd) < 0)
         reason = OBJPOOL_DISCARD_RESET_FAILED;
+    if (!reason) /* the program's epoll registrations end with its close */
+        reason = epreg_park(fd);
+    conn_epoll_forget(fd);
     if (!reason) {
         int hi = reg_move_high(fd);
         if (hi < 0) {

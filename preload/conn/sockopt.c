@@ -28,11 +28,14 @@ static const struct sockopt_def sockopts[] = {
     {IPPROTO_IPV6, IPV6_TCLASS}, {IPPROTO_TCP, TCP_USER_TIMEOUT}, {IPPROTO_TCP, TCP_QUICKACK},
 };
 #define NSOCKOPTS (int)(sizeof sockopts / sizeof *sockopts)
+_Static_assert(NSOCKOPTS <= 15, "copyable options fit in OPT_COPYABLE");
 /* opt_seen[fd] also says where the socket at fd came from:
  * OPT_UNKNOWN: an option objpool cannot copy was set on it, or the fd was
  *   copied (dup family, F_DUPFD, SCM_RIGHTS): another reference may exist,
  *   so it is never swapped out (the copy would still name the old socket)
  *   nor recycled (the copy's holder would share the next user's socket).
+ * OPT_EPOLL: the program registered it with epoll; it is never recycled
+ *   as a spare (a registration objpool did not see would follow it).
  * birth (bits 16-30): socket() made it in this process in fork generation
  *   birth - 1. A fork or spawn since then may have handed a copy to a
  *   child: such a socket is never recycled. 0 means objpool did not see it
@@ -65,6 +68,12 @@ void conn_note_option(int fd, int level, int optname)
     struct record *l = reg_get(fd);
     if (l && l->kind == KIND_SOCKET)
         l->optmask |= bit;
+}
+
+void sockopt_note_epoll(int fd)
+{
+    if (opt_seen && (unsigned)fd < reg_nslots)
+        atomic_fetch_or_explicit(&opt_seen[fd], OPT_EPOLL, memory_order_relaxed);
 }
 
 int sockopt_copy(int from, int to, uint32_t mask)
@@ -107,6 +116,7 @@ void sockopt_born(int fd)
 {
     if (opt_seen && (unsigned)fd < reg_nslots)
         atomic_store_explicit(&opt_seen[fd], sockopt_birth_now(), memory_order_relaxed);
+    conn_epoll_forget(fd);
 }
 
 uint32_t sockopt_take(int fd)

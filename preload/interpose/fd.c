@@ -91,6 +91,17 @@ static void note_plain_copy(int fd)
         conn_note_copy(fd);
 }
 
+/* dup2/dup3 put a new object at newfd: a copy, and the epoll records of
+ * the object that was there are forgotten. */
+static void note_replaced(int oldfd, int newfd)
+{
+    note_plain_copy(oldfd);
+    if (conn_ntargets && oldfd != newfd) {
+        conn_note_copy(newfd);
+        conn_epoll_forget(newfd);
+    }
+}
+
 OBJPOOL_EXPORT int dup(int fd)
 {
     if (likely(!reg_get(fd))) {
@@ -104,8 +115,7 @@ OBJPOOL_EXPORT int dup(int fd)
 
 OBJPOOL_EXPORT int dup2(int oldfd, int newfd)
 {
-    note_plain_copy(oldfd);
-    note_plain_copy(newfd);
+    note_replaced(oldfd, newfd);
     if (likely(!reg_get(oldfd) && !reg_get(newfd)))
         return real.dup2(oldfd, newfd);
     if (note_copy(oldfd) < 0)
@@ -117,8 +127,7 @@ OBJPOOL_EXPORT int dup2(int oldfd, int newfd)
 
 OBJPOOL_EXPORT int dup3(int oldfd, int newfd, int flags)
 {
-    note_plain_copy(oldfd);
-    note_plain_copy(newfd);
+    note_replaced(oldfd, newfd);
     if (likely(!reg_get(oldfd) && !reg_get(newfd)))
         return real.dup3(oldfd, newfd, flags);
     if (note_copy(oldfd) < 0)
