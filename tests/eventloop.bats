@@ -116,7 +116,7 @@ http {
 }
 CONF
     _start PROXY "$PROXY_DIR" "$port" "$PROXY_DIR/nginx.out" \
-        env LD_PRELOAD="$LIB" OBJPOOL_POOLS="$(pool_for "$backend")" \
+        env LD_PRELOAD="$LIB" OBJPOOL_POOLS="tcp://127.0.0.1:$backend" \
         OBJPOOL_REPORT_FORMAT=json OBJPOOL_REPORT="$REPORT" \
         "$(sbin nginx)" -p "$PROXY_DIR" -c "$PROXY_DIR/nginx.conf" -e "$PROXY_DIR/error.log"
 }
