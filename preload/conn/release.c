@@ -133,14 +133,13 @@ int conn_release(struct record *l, int fd, FILE *fp)
         reason = epreg_park(fd);
     conn_epoll_forget(fd);
     if (!reason) {
-        int hi = reg_move_high(fd);
+        l->parked_ns = now_ns();
+        atomic_store(&l->state, STATE_IDLE);
+        int hi = reg_place_high(fd, l);
         if (hi < 0) {
+            atomic_store(&l->state, STATE_LEASED);
             reason = REASON_ERROR;
         } else {
-            l->fd = hi;
-            l->parked_ns = now_ns();
-            atomic_store(&l->state, STATE_IDLE);
-            reg_set(hi, l);
             real.close(fd);
             int r = objpool_release(t->pool, l); /* may still destroy: full, lifetime */
             log_debug("close fd %d of %s: %s", fd, t->label, r == OBJPOOL_PARKED ? "parked" : "pool full or too old, closed");

@@ -37,17 +37,15 @@ void spare_put(int fd, int family, int status)
     struct record *l = record_alloc();
     if (!l)
         return;
-    int hi = reg_move_high(fd);
-    if (hi < 0) {
-        record_free(l);
-        return;
-    }
-    l->fd = hi;
     l->kind = KIND_SOCKET;
     l->status_flags = status;
     atomic_store(&l->flags, LF_SPARE);
     atomic_store(&l->state, STATE_IDLE);
-    reg_set(hi, l);
+    int hi = reg_place_high(fd, l);
+    if (hi < 0) {
+        record_free(l);
+        return;
+    }
     for (int i = 0; i < SPARES; i++) {
         struct record *none = NULL;
         if (atomic_compare_exchange_strong(&row[i], &none, l))

@@ -64,16 +64,77 @@ int reg_move_high(int fd)
     return real.fcntl(fd, F_DUPFD_CLOEXEC, reg_floor);
 }
 
-void record_make_busy(struct record *l)
+int record_make_busy(struct record *l)
 {
     for (;;) {
         uint8_t want = STATE_IDLE;
         if (atomic_compare_exchange_weak(&l->state, &want, STATE_BUSY))
-            return;
+            return 1;
         if (want != STATE_IDLE && want != STATE_BUSY)
-            return; /* not idle at all: nothing to exclude */
+            return 0; /* not idle at all (leased, or freed): nothing to exclude */
         sched_yield();
     }
+}
+
+int record_try_busy(struct record *l)
+{
+    uint8_t want = STATE_IDLE;
+    if (atomic_compare_exchange_strong(&l->state, &want, STATE_BUSY))
+        return 1;
+    return want == STATE_BUSY ? -1 : 0;
+}
+
+static _Atomic int high_readers, high_writer;
+
+void reg_high_enter(void)
+{
+    for (;;) {
+        while (atomic_load(&high_writer))
+            sched_yield();
+        atomic_fetch_add(&high_readers, 1);
+        if (!atomic_load(&high_writer))
+            return;
+        atomic_fetch_sub(&high_readers, 1); /* a writer came first: let it go */
+    }
+}
+
+void reg_high_leave(void)
+{
+    atomic_fetch_sub(&high_readers, 1);
+}
+
+void reg_high_lock(void)
+{
+    int free_ = 0;
+    while (!atomic_compare_exchange_weak(&high_writer, &free_, 1)) {
+        free_ = 0;
+        sched_yield();
+    }
+    while (atomic_load(&high_readers))
+        sched_yield();
+}
+
+void reg_high_unlock(void)
+{
+    atomic_store(&high_writer, 0);
+}
+
+void reg_high_reinit(void)
+{
+    atomic_store(&high_readers, 0);
+    atomic_store(&high_writer, 0);
+}
+
+int reg_place_high(int fd, struct record *l)
+{
+    reg_high_enter();
+    int hi = reg_move_high(fd);
+    if (hi >= 0) {
+        l->fd = hi;
+        reg_set(hi, l);
+    }
+    reg_high_leave();
+    return hi;
 }
 
 void reg_foreach(void (*fn)(int fd, struct record *l, void *ctx), void *ctx)
@@ -149,6 +210,8 @@ void arena_reinit(void)
 
 void record_free(struct record *l)
 {
+    /* no longer IDLE or BUSY: a thread waiting to take it stops waiting */
+    atomic_store(&l->state, 0);
     push(&free_list, l);
 }
 

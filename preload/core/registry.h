@@ -87,6 +87,12 @@ static inline struct record *reg_get(int fd)
     return atomic_load_explicit(&reg_slots[fd], memory_order_acquire);
 }
 
+/* Is fd in the band of high numbers where objpool keeps its objects? */
+static inline int reg_in_band(int fd)
+{
+    return fd >= reg_floor && (unsigned)fd < reg_nslots;
+}
+
 /* Is the object at this record objpool's own (idle, busy, a spare, a
  * guard, the log)? The program's calls on its number see EBADF. */
 static inline int record_is_ours(const struct record *r)
@@ -106,13 +112,32 @@ void arena_unlock(void);
 void arena_reinit(void);
 void record_free(struct record *r);
 
-/* Take an idle record for exclusive work on it: IDLE -> BUSY, waiting out
- * another thread's short BUSY spell. A record that is not idle (leased) is
- * left as it is. */
-void record_make_busy(struct record *r);
+/* Take an idle record for exclusive work on it: IDLE -> BUSY by CAS,
+ * waiting out another thread's short BUSY spell. 1 if this thread took it;
+ * 0 if it is not idle (leased, or freed): then it is left as it is, and the
+ * caller must not put it back to IDLE. */
+int record_make_busy(struct record *r);
+/* The same without waiting: 1 taken, 0 not idle, -1 busy with another thread. */
+int record_try_busy(struct record *r);
 
-/* Move fd to a free number >= reg_floor with FD_CLOEXEC; -1 on failure. */
+/* Move fd to a free number >= reg_floor with FD_CLOEXEC; -1 on failure.
+ * The caller registers the new number inside reg_high_enter/leave. */
 int reg_move_high(int fd);
+/* The high band's lock. objpool takes it shared around making a number in
+ * the band and registering it (reg_move_high + reg_set), so that no
+ * program dup2/dup3/close_range onto the band, which takes it exclusive,
+ * can land between the two and clobber an object objpool believes it
+ * holds. Spin locks of atomics: the program's side only ever waits for an
+ * allocation in progress (one system call). */
+void reg_high_enter(void);
+void reg_high_leave(void);
+void reg_high_lock(void);
+void reg_high_unlock(void);
+/* fork: the child has no other thread; it starts unlocked. */
+void reg_high_reinit(void);
+/* reg_move_high and reg_set of the new number to r (r->fd = it), as one
+ * step with respect to the program's replacing calls. */
+int reg_place_high(int fd, struct record *r);
 
 /* Records closed on a lock-free path wait here for the next locked moment. */
 void graveyard_push(struct record *r);

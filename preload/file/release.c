@@ -66,25 +66,37 @@ static int park(struct record *l, int fd)
         g = record_alloc();
         if (!g)
             return -1;
-        home = reg_move_high(fd);
-        if (home < 0) {
-            record_free(g);
-            return -1;
-        }
         g->kind = KIND_FILE;
         g->target = l->target;
         home_dormant(g);
+        /* the object's first home: made and registered as one step (a
+         * program dup2 onto the band waits for it) */
+        atomic_store_explicit(&l->state, STATE_IDLE, memory_order_release);
+        reg_high_enter();
+        home = reg_move_high(fd);
+        if (home >= 0) {
+            if (l->fp)
+                stream_set_fileno(l->fp, home);
+            l->fd = home;
+            reg_set(home, l);
+        }
+        reg_high_leave();
+        if (home < 0) {
+            atomic_store(&l->state, STATE_LEASED);
+            record_free(g);
+            return -1;
+        }
         l->home = g;
     } else {
         record_make_busy(g); /* a dup2 onto home may be moving it right now */
         home = g->fd;
+        if (l->fp)
+            stream_set_fileno(l->fp, home);
+        l->fd = home;
+        atomic_store_explicit(&l->state, STATE_IDLE, memory_order_release);
+        reg_set(home, l); /* replaces the guard */
+        home_dormant(g);
     }
-    if (l->fp)
-        stream_set_fileno(l->fp, home);
-    l->fd = home;
-    atomic_store_explicit(&l->state, STATE_IDLE, memory_order_release);
-    reg_set(home, l); /* replaces the guard */
-    home_dormant(g);
     real.close(fd);
     int r = objpool_release(k->t.pool, l); /* may still destroy: full, max_lifetime */
     log_debug("close fd %d of %s: %s", fd, k->path, r == OBJPOOL_PARKED ? "parked" : "pool full or too old, closed");

@@ -11,6 +11,7 @@
  *   close_range/closefrom        skip idle fds, close leases as close() would
  */
 #include <fcntl.h>
+#include <sched.h>
 #include <linux/close_range.h>
 #include <stdarg.h>
 #include <unistd.h>
@@ -25,10 +26,35 @@ static int not_open(void)
     return -1;
 }
 
+/* close of a band number with no record: objpool may be making that very
+ * number (between its dup and its registration). Under the band's lock the
+ * answer is settled: objpool's (EBADF, as for a number never opened) or
+ * the program's (the real close). 1 and *rc set when settled here. */
+static __attribute__((noinline)) int close_in_band(int fd, int *rc)
+{
+    if (in_objpool || in_vfork_child())
+        return 0;
+    reg_high_lock();
+    int ours = reg_get(fd) != NULL;
+    *rc = ours ? -1 : real.close(fd);
+    int err = ours ? EBADF : errno;
+    reg_high_unlock();
+    if (ours && !record_is_ours(reg_get(fd)))
+        return 0; /* a lease appeared: the program's close of it, below */
+    errno = err;
+    return 1;
+}
+
 OBJPOOL_EXPORT int close(int fd)
 {
     struct record *l = reg_get(fd);
-    if (likely(!l) || in_vfork_child())
+    if (likely(!l)) {
+        int rc;
+        if (likely(!reg_in_band(fd)) || !close_in_band(fd, &rc))
+            return real.close(fd);
+        return rc;
+    }
+    if (in_vfork_child())
         return real.close(fd); /* a vfork child's fd table is its own */
     if (record_is_ours(l))
         return not_open();
@@ -37,12 +63,14 @@ OBJPOOL_EXPORT int close(int fd)
 
 /* The number `fd` is about to be replaced by the program (dup2/dup3 onto
  * it). Move an idle object there out of the way; a lease there is closed
- * by the kernel, so it is forgotten and counted. */
-static void clear_target_number(int fd)
+ * by the kernel, so it is forgotten and counted. The caller holds the high
+ * band's lock when fd is in the band, so no number objpool is making there
+ * can land here meanwhile (docs/design.md, "A record's states"). */
+static int clear_target_number(int fd)
 {
     struct record *l = reg_get(fd);
     if (!l || in_vfork_child())
-        return;
+        return 0;
     if (l->kind == KIND_INTERNAL) {
         int hi = reg_move_high(fd);
         if (hi >= 0 && reg_claim(fd, l)) {
@@ -50,15 +78,18 @@ static void clear_target_number(int fd)
             log_fd = hi;
             reg_set(hi, l);
         }
-        return;
+        return 0;
     }
-    uint8_t st = atomic_load(&l->state);
-    if (st == STATE_LEASED) {
+    if (atomic_load(&l->state) == STATE_LEASED) {
         lease_forget(fd, l, 0, 0); /* the kernel closes it */
-        return;
+        return 0;
     }
-    record_make_busy(l);
-    if (l->fd == fd) {
+    int took = record_try_busy(l);
+    if (took < 0)
+        return -1; /* another thread is working on it: let it finish first */
+    if (!took)
+        return 0; /* leased meanwhile (a hit moved it to the program's number) or freed */
+    if (reg_get(fd) == l && l->fd == fd) {
         int hi = reg_move_high(fd);
         if (hi >= 0) {
             l->fd = hi;
@@ -68,7 +99,8 @@ static void clear_target_number(int fd)
         }
         reg_claim(fd, l);
     }
-    atomic_store(&l->state, STATE_IDLE);
+    atomic_store(&l->state, STATE_IDLE); /* this thread took it IDLE -> BUSY */
+    return 0;
 }
 
 /* A copy of a lease exists now: it may never be parked. */
@@ -82,6 +114,41 @@ static int note_copy(int fd)
     atomic_fetch_or(&l->flags, LF_SHARED);
     return 0;
 }
+
+/* Is fd in the band of high numbers where objpool keeps its objects? */
+static int in_band(int fd)
+{
+    return reg_in_band(fd);
+}
+
+/* dup2 or dup3 (is3) onto newfd, with objpool's objects out of the way.
+ * Onto the band, under its lock: objpool may be making a number there. A
+ * signal handler inside objpool on this thread takes no lock (it would wait
+ * for itself). */
+static int dup_onto(int oldfd, int newfd, int flags, int is3)
+{
+    if (note_copy(oldfd) < 0)
+        return not_open();
+    int band = in_band(newfd) && !in_objpool;
+    for (;;) {
+        if (band)
+            reg_high_lock();
+        if (oldfd == newfd || clear_target_number(newfd) == 0)
+            break;
+        /* an object there is busy (a hit, a park): it may need the band's
+         * lock to finish, so wait for it without holding the lock */
+        if (band)
+            reg_high_unlock();
+        sched_yield();
+    }
+    int rc = is3 ? real.dup3(oldfd, newfd, flags) : real.dup2(oldfd, newfd);
+    int err = errno;
+    if (band)
+        reg_high_unlock();
+    errno = err;
+    return rc;
+}
+
 
 /* A copy of an fd the program holds, when connection pools exist: see
  * conn_note_copy. The dup family is rare enough for this store. */
@@ -116,25 +183,17 @@ OBJPOOL_EXPORT int dup(int fd)
 OBJPOOL_EXPORT int dup2(int oldfd, int newfd)
 {
     note_replaced(oldfd, newfd);
-    if (likely(!reg_get(oldfd) && !reg_get(newfd)))
+    if (likely(!reg_get(oldfd) && !reg_get(newfd) && !in_band(newfd)))
         return real.dup2(oldfd, newfd);
-    if (note_copy(oldfd) < 0)
-        return not_open();
-    if (oldfd != newfd)
-        clear_target_number(newfd);
-    return real.dup2(oldfd, newfd);
+    return dup_onto(oldfd, newfd, 0, 0);
 }
 
 OBJPOOL_EXPORT int dup3(int oldfd, int newfd, int flags)
 {
     note_replaced(oldfd, newfd);
-    if (likely(!reg_get(oldfd) && !reg_get(newfd)))
+    if (likely(!reg_get(oldfd) && !reg_get(newfd) && !in_band(newfd)))
         return real.dup3(oldfd, newfd, flags);
-    if (note_copy(oldfd) < 0)
-        return not_open();
-    if (oldfd != newfd)
-        clear_target_number(newfd);
-    return real.dup3(oldfd, newfd, flags);
+    return dup_onto(oldfd, newfd, flags, 1);
 }
 
 /* fcntl's third argument is an int or a pointer depending on cmd; like
@@ -158,11 +217,30 @@ static int fcntl_owned(int (*fn)(int, int, ...), int fd, int cmd, void *arg)
 }
 
 /* fcntl and fcntl64 differ only in the libc function they end in. */
+/* fcntl of a band number with no record: settled under the band's lock,
+ * as close_in_band. */
+static __attribute__((noinline)) int fcntl_in_band(int (*fn)(int, int, ...), int fd, int cmd, void *arg)
+{
+    if (in_objpool || in_vfork_child())
+        return fn(fd, cmd, arg);
+    reg_high_lock();
+    int ours = reg_get(fd) != NULL;
+    int rc = ours ? 0 : fn(fd, cmd, arg);
+    int err = errno;
+    reg_high_unlock();
+    if (ours)
+        return fcntl_owned(fn, fd, cmd, arg);
+    errno = err;
+    return rc;
+}
+
 static int fcntl_via(int (*fn)(int, int, ...), int fd, int cmd, void *arg)
 {
     if (likely(!reg_get(fd))) {
         if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
             note_plain_copy(fd);
+        if (unlikely(reg_in_band(fd)))
+            return fcntl_in_band(fn, fd, cmd, arg);
         return fn(fd, cmd, arg);
     }
     return fcntl_owned(fn, fd, cmd, arg);
@@ -186,6 +264,16 @@ OBJPOOL_EXPORT int fcntl64(int fd, int cmd, ...)
     return fcntl_via(real.fcntl64, fd, cmd, arg);
 }
 
+/* A lease inside a close_range: closed as close() would, or given
+ * FD_CLOEXEC as CLOSE_RANGE_CLOEXEC asks. */
+static void close_lease_in_range(int fd, struct record *l, int flags)
+{
+    if (flags & CLOSE_RANGE_CLOEXEC)
+        real.fcntl(fd, F_SETFD, FD_CLOEXEC);
+    else
+        lease_close(fd, l, NULL);
+}
+
 /* close_range over a span holding objpool's fds: close the program's own
  * numbers as asked (in gaps, so one call per run), leave idle and internal
  * fds alone, and close leases the way close() would. Flags such as
@@ -199,16 +287,31 @@ static int close_range_owned(unsigned first, unsigned last, int flags)
     unsigned gap = first;
     int rc = 0;
     for (unsigned fd = first; fd <= top; fd++) {
-        struct record *l = reg_get((int)fd);
-        if (!l)
-            continue;
-        if (fd > gap && real.close_range(gap, fd - 1, flags) < 0)
-            rc = -1;
-        gap = fd + 1;
-        if (!record_is_ours(l) && !(flags & CLOSE_RANGE_CLOEXEC))
-            lease_close((int)fd, l, NULL);
-        else if (!record_is_ours(l))
-            real.fcntl((int)fd, F_SETFD, FD_CLOEXEC);
+        if (in_band((int)fd) && !in_objpool) {
+            /* the band: number by number, each under the band's lock, so a
+             * number objpool is making is never closed with the program's */
+            if (fd > gap && real.close_range(gap, fd - 1, flags) < 0)
+                rc = -1;
+            gap = fd + 1;
+            reg_high_lock();
+            struct record *b = reg_get((int)fd);
+            if (!b && (flags & CLOSE_RANGE_CLOEXEC))
+                real.fcntl((int)fd, F_SETFD, FD_CLOEXEC);
+            else if (!b)
+                real.close((int)fd);
+            reg_high_unlock();
+            if (b && !record_is_ours(b))
+                close_lease_in_range((int)fd, b, flags);
+        } else {
+            struct record *l = reg_get((int)fd);
+            if (!l)
+                continue;
+            if (fd > gap && real.close_range(gap, fd - 1, flags) < 0)
+                rc = -1;
+            gap = fd + 1;
+            if (!record_is_ours(l))
+                close_lease_in_range((int)fd, l, flags);
+        }
         if (fd == top)
             break;
     }

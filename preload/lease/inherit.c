@@ -112,6 +112,7 @@ static void child_after_fork(void)
     objpool_pid = getpid();
     vfork_pending = 0;
     arena_reinit();
+    reg_high_reinit();
     pthread_mutex_init(&pools_lock, NULL);
     for (size_t i = 0; i < npools; i++)
         objpool_atfork_child(pools[i]);
