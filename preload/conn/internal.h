@@ -3,7 +3,8 @@
  * match.c the target table, sockopt.c option tracking and copying,
  * acquire.c the swap, probe.c idle validation, release.c the park rules,
  * io.c I/O accounting and the deferred shutdown, spare.c spare sockets,
- * prewarm.c start-up connections, conn.c the kind's table and set-up. */
+ * prewarm.c start-up connections, connecting.c connects adopted in
+ * progress, conn.c the kind's table and set-up. */
 #ifndef OBJPOOL_CONN_INTERNAL_H
 #define OBJPOOL_CONN_INTERNAL_H
 
@@ -43,6 +44,14 @@ int sockopt_copy(int from, int to, uint32_t mask);
 struct record *conn_record(int fd, struct target *t, int status, uint32_t optmask);
 void conn_destroy(void *user, void *obj);
 int conn_swap(void *user, void *obj, void *arg);
+
+/* ---- connecting.c: a connect adopted in progress, refused later ---- */
+/* The new lease's connect returned EINPROGRESS. */
+void conn_mark_connecting(struct record *l);
+/* At its close: 1 if it never connected, then fd is closed (*rc what close
+ * returned, errno as it left it) and the adoption is undone (a create
+ * failure); 0: release it as usual. */
+int conn_release_unconnected(struct record *l, int fd, int *rc);
 
 /* ---- probe.c ---- */
 /* Unread bytes, a hang-up, an error: the reason one poll names, or 0. */
