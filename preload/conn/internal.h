@@ -4,7 +4,8 @@
  * acquire.c the swap, probe.c idle validation, release.c the park rules,
  * io.c I/O accounting and the deferred shutdown, spare.c spare sockets,
  * prewarm.c start-up connections, connecting.c connects adopted in
- * progress, conn.c the kind's table and set-up. */
+ * progress, deepbind.c libraries whose calls bypass objpool (RTLD_DEEPBIND),
+ * conn.c the kind's table and set-up. */
 #ifndef OBJPOOL_CONN_INTERNAL_H
 #define OBJPOOL_CONN_INTERNAL_H
 
