@@ -85,6 +85,10 @@ run_unit() {
     run_unit double_release
 }
 
+@test "core: objpool_adopt_failed turns an adoption into a create failure and destroys the object once" {
+    run_unit adopt_failed
+}
+
 # --- OBJPOOL_BORROW ------------------------------------------------------------
 
 @test "borrow: released on normal exit of the block" {

@@ -290,6 +290,50 @@ assert_child_conn_kept() {
     assert_equal "$lines" 1
 }
 
+# dlcheck ARGS...: tests/tools/dl/dlcheck.c (RUNPATH $ORIGIN/dl).
+require_dlcheck() {
+    [[ -x "$TOOLS/dlcheck" && -f "$TOOLS/dl/libdlplug.so" ]] || fail "dlcheck not built (run make tools)"
+}
+
+@test "dlopen and dlmopen through objpool, pools or not: a bare name is found by the program's RUNPATH, \$ORIGIN is the program's" {
+    require_dlcheck
+    local how pools
+    # the real dlopen takes its caller from its return address: were objpool
+    # the caller, neither the RUNPATH nor $ORIGIN (build/tests) would find
+    # dl/libdlquiet.so, and the load would fail
+    for pools in "" "tcp://127.0.0.1:9"; do
+        for how in bare "bare deepbind" origin "origin deepbind" "dlmopen deepbind"; do
+            # shellcheck disable=SC2086
+            run --separate-stderr env LD_PRELOAD="$LIB" OBJPOOL_POOLS="$pools" "$TOOLS/dlcheck" $how
+            echo "# pools='$pools' $how: $output $stderr"
+            assert_equal "$status" 0
+            assert_equal "$output" "loaded=ok"
+        done
+    done
+}
+
+@test "RTLD_DEEPBIND library that calls connect: its connects bypass objpool and it says so once however often it is loaded; silent for one that makes no connection, and without pools" {
+    require_dlcheck
+    start_tagserver
+    run_pooled "$(pool_for "$PORT")" "$TOOLS/dlcheck" cycle "$TOOLS/dl/libdlplug.so" 3 "$PORT"
+    assert_equal "$status" 0
+    assert_equal "$output" "loaded=ok connects=3"
+    local lines
+    lines=$(printf '%s\n' "$stderr" | grep -cF "]: dlopen(libdlplug.so, RTLD_DEEPBIND): its calls bypass objpool") || true
+    assert_equal "$lines" 1
+    # what the line says is true: the server saw the connects, objpool none
+    # (a pool with nothing acquired is left out of the report)
+    assert_equal "$(accepts)" 3
+    [[ ! -s "$REPORT" ]] || fail "objpool saw the library's connects: $(cat "$REPORT")"
+    run_pooled "$(pool_for "$PORT")" "$TOOLS/dlcheck" cycle "$TOOLS/dl/libdlquiet.so" 2
+    assert_equal "$status" 0
+    assert_equal "$stderr" ""
+    run --separate-stderr env LD_PRELOAD="$LIB" "$TOOLS/dlcheck" cycle "$TOOLS/dl/libdlplug.so" 2 "$PORT"
+    assert_equal "$status" 0
+    assert_equal "$output" "loaded=ok connects=2"
+    assert_equal "$stderr" ""
+}
+
 # --- 6. smaller points ---------------------------------------------------------------------
 
 @test "non-blocking connect refused by a pooled target: create_failures 1, acquired 0, nothing discarded as stale" {

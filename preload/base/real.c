@@ -7,6 +7,8 @@
  * allocator initialising inside dlsym - still work. */
 #include "real.h"
 
+#include "export.h"
+
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -202,6 +204,49 @@ static pid_t lazy_fork(void)
     return f ? f() : -1;
 }
 
+/* dlopen and dlmopen: resolved with dlsym once, on first use (which may
+ * come before real_resolve(), from a constructor that ran before ours) or
+ * at start-up. dlsym may call the allocator, and an allocator that called
+ * dlopen meanwhile on this thread would come back here: that nested call
+ * fails (NULL) instead of recursing. */
+static __thread int dl_resolving __attribute__((tls_model("initial-exec")));
+
+static void *resolve_dl(void **slot, const char *name, void *shim)
+{
+    void *fn = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+    if (fn != shim || dl_resolving)
+        return fn != shim ? fn : NULL;
+    dl_resolving = 1;
+    fn = dlsym(RTLD_NEXT, name);
+    dl_resolving = 0;
+    if (fn)
+        __atomic_store_n(slot, fn, __ATOMIC_RELEASE);
+    return fn;
+}
+
+/* The shims jump on (TAIL_CALL): the real function must see the
+ * program's return address, not objpool's. */
+static void *lazy_dlopen(const char *file, int mode);
+static void *lazy_dlmopen(Lmid_t ns, const char *file, int mode);
+
+TAIL_CALLER static void *lazy_dlopen(const char *file, int mode)
+{
+    void *(*fn)(const char *, int) =
+        (void *(*)(const char *, int))resolve_dl((void **)&real.dlopen, "dlopen", (void *)lazy_dlopen);
+    if (!fn)
+        return NULL;
+    TAIL_CALL return fn(file, mode);
+}
+
+TAIL_CALLER static void *lazy_dlmopen(Lmid_t ns, const char *file, int mode)
+{
+    void *(*fn)(Lmid_t, const char *, int) = (void *(*)(Lmid_t, const char *, int))resolve_dl(
+        (void **)&real.dlmopen, "dlmopen", (void *)lazy_dlmopen);
+    if (!fn)
+        return NULL;
+    TAIL_CALL return fn(ns, file, mode);
+}
+
 struct real_fns real = {
     .close = raw_close, .socket = raw_socket, .connect = raw_connect, .shutdown = raw_shutdown,
     .setsockopt = raw_setsockopt, .epoll_ctl = raw_epoll_ctl, .read = raw_read, .write = raw_write, .readv = raw_readv,
@@ -214,6 +259,7 @@ struct real_fns real = {
     .open_2 = raw_open_2, .open64_2 = raw_open_2, .openat_2 = raw_openat_2, .openat64_2 = raw_openat_2,
     .sendfile = raw_sendfile, .sendfile64 = raw_sendfile, .splice = raw_splice, .sendmmsg = raw_sendmmsg,
     .recvmmsg = raw_recvmmsg, .vdprintf = lazy_vdprintf, .vdprintf_chk = lazy_vdprintf_chk, .fdopen = lazy_fdopen,
+    .dlopen = lazy_dlopen, .dlmopen = lazy_dlmopen,
 };
 
 /* Overwrite a pointer only when dlsym finds the symbol: a libc without
@@ -285,4 +331,6 @@ void real_resolve(void)
     RESOLVE(vdprintf, "vdprintf");
     RESOLVE(vdprintf_chk, "__vdprintf_chk");
     RESOLVE(fdopen, "fdopen");
+    resolve_dl((void **)&real.dlopen, "dlopen", (void *)lazy_dlopen);
+    resolve_dl((void **)&real.dlmopen, "dlmopen", (void *)lazy_dlmopen);
 }

@@ -5,10 +5,12 @@
  * calls, or a lookup on first use), so they are never NULL; closefrom,
  * vfork, posix_spawn[p], system, popen and the exec family have no shim
  * and are NULL until real_resolve() ran (the exec and spawn interposers
- * run after start-up; system, popen and closefrom test). */
+ * run after start-up; system, popen and closefrom test). dlopen and
+ * dlmopen start at shims that resolve them on first use. */
 #ifndef OBJPOOL_REAL_H
 #define OBJPOOL_REAL_H
 
+#include <dlfcn.h>
 #include <spawn.h>
 #include <stdarg.h>
 #include <time.h>
@@ -78,6 +80,8 @@ struct real_fns {
     int (*vdprintf)(int, const char *, va_list);
     int (*vdprintf_chk)(int, int, const char *, va_list);
     FILE *(*fdopen)(int, const char *);
+    void *(*dlopen)(const char *, int);
+    void *(*dlmopen)(Lmid_t, const char *, int);
 };
 
 extern struct real_fns real __attribute__((visibility("hidden")));

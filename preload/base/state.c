@@ -8,6 +8,7 @@ _Atomic int init_state;
 struct config cfg;
 int pooling_on;
 pid_t objpool_pid;
+char objpool_program[OBJPOOL_PROGRAM_MAX];
 _Atomic unsigned fork_gen;
 __thread int in_objpool __attribute__((tls_model("initial-exec")));
 __thread int vfork_pending __attribute__((tls_model("initial-exec")));

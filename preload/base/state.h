@@ -24,6 +24,12 @@ extern int pooling_on; /* there are pools, the config was good, not disabled */
 /* The process objpool's state belongs to (set at init and in a fork child). */
 extern pid_t objpool_pid;
 
+/* The program's name as it started (program_invocation_short_name, copied
+ * at init): programs such as nginx overwrite their argv[0] with a title,
+ * and glibc's name points into it. A fork child keeps the copy. */
+#define OBJPOOL_PROGRAM_MAX 256
+extern char objpool_program[OBJPOOL_PROGRAM_MAX];
+
 /* Bumped before every fork and spawn: a socket made before it may be held
  * by a child, and an acquire that overlaps it marks its lease shared. */
 extern _Atomic unsigned fork_gen;

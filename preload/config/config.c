@@ -44,10 +44,25 @@ void config_warn(const char *source, const char *token, const char *why)
 
 /* ---- URLs ------------------------------------------------------------- */
 
+/* "tcp://a:1,tcp://b:2": pools listed with ',' (as in many other tools)
+ * would otherwise be taken for one target and blamed on whatever part
+ * fails first (the host's ':' looks like an unbracketed IPv6 address).
+ * A second scheme after a ',' or, in a tcp:// target, any ',' (no host
+ * name or port has one) says what went wrong. */
+static int looks_like_comma_list(const char *url)
+{
+    for (const char *c = strchr(url, ','); c; c = strchr(c + 1, ','))
+        if (strstr(c, "://"))
+            return 1;
+    return !strncmp(url, "tcp://", 6) && strchr(url, ',');
+}
+
 static const char *parse_url(struct pool_spec *sp, const char *url)
 {
     if (strlen(url) > MAX_URL)
         return "target too long";
+    if (looks_like_comma_list(url))
+        return "pools are separated by ';', not ','";
     strcpy(sp->url, url);
     if (!strncmp(url, "tcp://", 6)) {
         const char *h = url + 6, *colon;

@@ -179,6 +179,8 @@ int conn_connect(int fd, struct target *t, const struct sockaddr *addr, socklen_
     int err = errno;
     if (rc == 0 || err == EINPROGRESS) {
         l = conn_record(fd, t, c.status, c.optmask & OPT_COPYABLE);
+        if (l && rc)
+            conn_mark_connecting(l);
         if (l) /* only a blocking connect's time is the connection's cost */
             lease_adopt(l, gen, rc == 0 ? now_ns() - t0 : 0, t);
         log_debug("connect fd %d to %s: new connection%s", fd, t->label, rc ? " (in progress)" : "");

@@ -51,4 +51,11 @@ void conn_epoll_forget(int fd);
 /* socket() while TCP pools exist: hand out a recycled spare socket when one
  * fits, else the real call. */
 int conn_socket(int domain, int type, int protocol);
+/* dlopen/dlmopen with RTLD_DEEPBIND while connection pools exist
+ * (deepbind.c): the loader's count of objects loaded, taken before the
+ * call; after it, warn (once for each library) if the load added an
+ * object that may connect, since its calls bypass objpool. `call` names
+ * the function, `file` what the program asked for, `handle` its result. */
+unsigned long long conn_dl_adds(void);
+void conn_dl_loaded(const char *call, const char *file, void *handle, unsigned long long before);
 #endif

@@ -4,7 +4,9 @@
  * acquire.c the swap, probe.c idle validation, release.c the park rules,
  * io.c I/O accounting and the deferred shutdown, spare.c spare sockets,
  * epoll.c the program's epoll registrations, prewarm.c start-up
- * connections, conn.c the kind's table and set-up. */
+ * connections, connecting.c connects adopted in progress, deepbind.c
+ * libraries whose calls bypass objpool (RTLD_DEEPBIND), conn.c the kind's
+ * table and set-up. */
 #ifndef OBJPOOL_CONN_INTERNAL_H
 #define OBJPOOL_CONN_INTERNAL_H
 
@@ -54,6 +56,14 @@ int conn_forget_stale(int fd, const struct stat *st);
 struct record *conn_record(int fd, struct target *t, int status, uint32_t optmask);
 void conn_destroy(void *user, void *obj);
 int conn_swap(void *user, void *obj, void *arg);
+
+/* ---- connecting.c: a connect adopted in progress, refused later ---- */
+/* The new lease's connect returned EINPROGRESS. */
+void conn_mark_connecting(struct record *l);
+/* At its close: 1 if it never connected, then fd is closed (*rc what close
+ * returned, errno as it left it) and the adoption is undone (a create
+ * failure); 0: release it as usual. */
+int conn_release_unconnected(struct record *l, int fd, int *rc);
 
 /* ---- probe.c ---- */
 /* Unread bytes, a hang-up, an error: the reason one poll names, or 0. */

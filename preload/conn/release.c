@@ -124,6 +124,9 @@ static int release_reason(int fd, struct record *l, int *reset)
 int conn_release(struct record *l, int fd, FILE *fp)
 {
     (void)fp;
+    int unconnected_rc;
+    if (conn_release_unconnected(l, fd, &unconnected_rc))
+        return unconnected_rc; /* refused after EINPROGRESS: a failed create */
     struct target *t = l->target;
     int reset = 0;
     int reason = release_reason(fd, l, &reset);

@@ -93,6 +93,13 @@ OBJPOOL_API int objpool_release(objpool_t *pool, void *obj);
 OBJPOOL_API int objpool_discard(objpool_t *pool, void *obj, int reason);
 /* Adopt an object made elsewhere as a lease (counted as a miss). */
 OBJPOOL_API int objpool_adopt(objpool_t *pool, void *obj, uint64_t create_ns);
+/* Take back the adoption of obj, whose creation turned out to have failed
+ * (a non-blocking connect refused after it was adopted): the lease is
+ * removed, its acquire and miss become a create failure, and obj is
+ * destroyed. The create time given to objpool_adopt stays counted: adopt
+ * with 0 what may still fail. OBJPOOL_DESTROYED, or OBJPOOL_ENOTLEASED
+ * (counted as a bad release) if obj is not out on loan. */
+OBJPOOL_API int objpool_adopt_failed(objpool_t *pool, void *obj);
 /* Count a create made elsewhere that failed. */
 OBJPOOL_API void objpool_note_create_failure(objpool_t *pool);
 /* Park an object made elsewhere straight into the idle list (pre-warming). */

@@ -248,6 +248,39 @@ int objpool_adopt(objpool_t *p, void *obj, uint64_t create_ns)
     return rc;
 }
 
+/* A create made elsewhere can fail after its object was adopted: a
+ * non-blocking connect is adopted when it is in progress, and refused
+ * later. Counted as a miss it would say an object was made and handed out;
+ * it was not, so the adoption is taken back and counted as the failure it
+ * was. Only for an object objpool_adopt made a lease (the core cannot tell
+ * a hit from a miss once it is out). */
+int objpool_adopt_failed(objpool_t *p, void *obj)
+{
+    int saved = errno;
+    pthread_mutex_lock(&p->lock);
+    struct entry *le = lease_find(p, obj);
+    if (!le) {
+        p->st.bad_releases++;
+        objpool_bad_release_fn hook = p->bad_release;
+        pthread_mutex_unlock(&p->lock);
+        if (hook)
+            hook(p->user, obj);
+        errno = saved;
+        return OBJPOOL_ENOTLEASED;
+    }
+    lease_remove(p, le);
+    /* counters reset since the adoption (a fork child) have nothing to undo */
+    if (p->st.acquired && p->st.misses) {
+        p->st.acquired--;
+        p->st.misses--;
+    }
+    p->st.create_failures++;
+    pthread_mutex_unlock(&p->lock);
+    p->destroy(p->user, obj);
+    errno = saved;
+    return OBJPOOL_DESTROYED;
+}
+
 void objpool_note_create_failure(objpool_t *p)
 {
     pthread_mutex_lock(&p->lock);

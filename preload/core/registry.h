@@ -45,6 +45,7 @@ enum record_state { STATE_LEASED = 1, STATE_IDLE, STATE_BUSY };
 #define LF_GONE 0x40          /* the object is already closed; destroy only frees */
 #define LF_UNBUFFERED 0x80    /* FILE: program changed buffering/orientation */
 #define LF_SPARE 0x100        /* a pristine unconnected socket kept for socket() */
+#define LF_CONNECTING 0x200   /* adopted while its connect was in progress (conn/connecting.c) */
 
 /* the last I/O objpool observed on a lease */
 enum last_io { IO_NONE = 0, IO_WRITE, IO_READ_DATA, IO_READ_EOF, IO_ERROR };

@@ -5,6 +5,7 @@
  * call arriving meanwhile passes straight through. */
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -54,9 +55,20 @@ static unsigned idle_band(void)
     return band;
 }
 
+/* The name the report gives the program, taken before main can rewrite
+ * its argv[0] (see objpool_program in base/state.h). */
+static void copy_program_name(void)
+{
+    const char *name = program_invocation_short_name;
+    size_t n = name ? strnlen(name, OBJPOOL_PROGRAM_MAX - 1) : 0;
+    memcpy(objpool_program, name ? name : "", n);
+    objpool_program[n] = '\0';
+}
+
 static void init_run(void)
 {
     real_resolve();
+    copy_program_name();
     config_load(&cfg, NULL, NULL);
     if (cfg.disabled || cfg.errors || !cfg.nspecs)
         return; /* the error lines are printed; the program runs unpooled */

@@ -89,6 +89,15 @@ void lease_create_failed(objpool_t *pool)
     objpool_note_create_failure(pool);
 }
 
+/* The pool's objpool_adopt_failed, for a record whose object the kind has
+ * closed already: LF_GONE first, so the destroy callback only frees it. */
+void lease_adopt_failed(struct record *r)
+{
+    atomic_fetch_or(&r->flags, LF_GONE);
+    log_debug("fd %d of %s: never connected: a failed create", r->fd, r->target->label);
+    objpool_adopt_failed(r->target->pool, r);
+}
+
 /* The real close of what the program holds: its FILE, or its fd. */
 static int close_object(int fd, FILE *fp)
 {

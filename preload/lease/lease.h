@@ -68,6 +68,10 @@ struct record *lease_reuse(objpool_t *pool, void *ctx, unsigned *gen);
  * create_ns > 0: it was timed, and counts for `timing`'s create time. */
 void lease_adopt(struct record *r, unsigned gen, uint64_t create_ns, struct target *timing);
 void lease_create_failed(objpool_t *pool);
+/* The object of a lease made by lease_adopt, closed already, never came to
+ * be (a connect refused after it was adopted): its miss becomes a create
+ * failure and the record is freed. */
+void lease_adopt_failed(struct record *r);
 /* A record for a new lease of target t at fd. NULL if the arena is spent. */
 struct record *lease_new(int fd, int kind, struct target *t);
 

@@ -143,7 +143,7 @@ static double hit_ratio(const struct row *r)
 static void write_json(struct out *o, struct row *rows, int n, double wall_s, int when)
 {
     out_printf(o, "{\"pid\":%d,\"program\":", (int)getpid());
-    out_json_str(o, program_invocation_short_name);
+    out_json_str(o, objpool_program);
     out_printf(o, ",\"event\":\"%s\",\"wall_s\":%.3f,\"pools\":[", when == REPORT_AT_EXEC ? "exec" : "exit", wall_s);
     for (int i = 0; i < n; i++) {
         struct row *r = &rows[i];
@@ -236,7 +236,7 @@ static void write_text(struct out *o, struct row *rows, int n, double wall_s, in
                 cw[k] = (int)strlen(num[k]);
     }
     out_printf(o, "objpool[%d]: reuse report for %s (%.3f s%s)\n", (int)getpid(),
-               program_invocation_short_name, wall_s, when == REPORT_AT_EXEC ? ", before exec" : "");
+               objpool_program, wall_s, when == REPORT_AT_EXEC ? ", before exec" : "");
     out_printf(o, "  ");
     pad(o, "target", w);
     for (int k = 0; k < TEXT_COLS; k++)

@@ -531,6 +531,42 @@ static void t_double_release(void)
     CHECK_EQ(destroyed, created);
 }
 
+/* An adoption taken back (a create that failed after it was adopted): the
+ * lease is gone, its acquire and miss are a create failure, the object is
+ * destroyed once; a second take-back, or one of an object never adopted,
+ * is a bad release that changes nothing. */
+static void t_adopt_failed(void)
+{
+    objpool_t *p = new_pool(10);
+    objpool_set_bad_release_hook(p, on_bad_release);
+    void *kept = objpool_acquire(p); /* a real miss, to see only one undone */
+    struct obj *o = calloc(1, sizeof *o);
+    CHECK(o != NULL);
+    CHECK_EQ(objpool_adopt(p, o, 0), 0);
+    CHECK_EQ(stats(p).misses, 2);
+    errno = 4321;
+    CHECK_EQ(objpool_adopt_failed(p, o), OBJPOOL_DESTROYED);
+    CHECK_EQ(errno, 4321);
+    objpool_stats_t s = stats(p);
+    CHECK_EQ(s.acquired, 1);
+    CHECK_EQ(s.misses, 1);
+    CHECK_EQ(s.create_failures, 1);
+    CHECK_EQ(s.released, 0);
+    CHECK_EQ(s.leased, 1);
+    CHECK_EQ(s.idle, 0);
+    CHECK_EQ(destroyed, 1);
+    CHECK(!objpool_is_leased(p, o));
+    int local;
+    CHECK_EQ(objpool_adopt_failed(p, &local), OBJPOOL_ENOTLEASED);
+    CHECK_EQ(stats(p).bad_releases, 1);
+    CHECK_EQ(stats(p).create_failures, 1);
+    CHECK_EQ(hook_calls, 1);
+    CHECK(objpool_is_leased(p, kept));
+    objpool_release(p, kept);
+    objpool_free(p);
+    CHECK_EQ(destroyed, created + 1); /* the adopted object was not made by create */
+}
+
 /* ---- the scoped borrow ------------------------------------------------------ */
 
 static int leased_now(objpool_t *p)
@@ -788,6 +824,7 @@ static const struct {
     {"shrink", t_shrink},
     {"foreign_release", t_foreign_release},
     {"double_release", t_double_release},
+    {"adopt_failed", t_adopt_failed},
     {"borrow_normal", t_borrow_normal},
     {"borrow_break", t_borrow_break},
     {"borrow_return", t_borrow_return},

@@ -1,0 +1,72 @@
+/* dlcheck.c - dlopen as the programs objpool meets do it, for
+ * tests/eventloop.bats. Linked with RUNPATH $ORIGIN/dl (mk/dl.mk).
+ *
+ *   dlcheck bare [deepbind]        dlopen("libdlquiet.so"): found only through
+ *                                  this program's RUNPATH
+ *   dlcheck origin [deepbind]      dlopen("$ORIGIN/dl/libdlquiet.so")
+ *   dlcheck dlmopen [deepbind]     dlmopen(LM_ID_BASE, "libdlquiet.so")
+ *   dlcheck cycle PATH N [PORT]    N times: dlopen(PATH, RTLD_NOW|RTLD_DEEPBIND),
+ *                                  dlplug_connect(PORT) if PORT, dlclose
+ *
+ * Prints "loaded=ok" (and "connects=N"), or "loaded=fail: <dlerror>" and
+ * exits 1. A name found, or not, through the caller's RUNPATH or $ORIGIN
+ * shows whether the real dlopen saw this program as its caller. */
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int fail(const char *what)
+{
+    const char *e = dlerror();
+    printf("loaded=fail: %s: %s\n", what, e ? e : "(no dlerror)");
+    return 1;
+}
+
+/* One load of the quiet library by a name the caller decides. */
+static int load_quiet(const char *how, int deep)
+{
+    int mode = RTLD_NOW | (deep ? RTLD_DEEPBIND : 0);
+    void *h;
+    if (!strcmp(how, "bare"))
+        h = dlopen("libdlquiet.so", mode);
+    else if (!strcmp(how, "origin"))
+        h = dlopen("$ORIGIN/dl/libdlquiet.so", mode);
+    else
+        h = dlmopen(LM_ID_BASE, "libdlquiet.so", mode);
+    if (!h)
+        return fail(how);
+    int (*answer)(void) = (int (*)(void))dlsym(h, "dlquiet_answer");
+    if (!answer || answer() != 42)
+        return fail("dlquiet_answer");
+    dlclose(h);
+    printf("loaded=ok\n");
+    return 0;
+}
+
+/* Load, use and unload a library n times, as a PHP worker might. */
+static int cycle(const char *path, int n, int port)
+{
+    int connects = 0;
+    for (int i = 0; i < n; i++) {
+        void *h = dlopen(path, RTLD_NOW | RTLD_DEEPBIND);
+        if (!h)
+            return fail(path);
+        int (*conn)(int) = (int (*)(int))dlsym(h, "dlplug_connect");
+        if (port && conn && conn(port) == 0)
+            connects++;
+        dlclose(h);
+    }
+    printf("loaded=ok connects=%d\n", connects);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc >= 2 && (!strcmp(argv[1], "bare") || !strcmp(argv[1], "origin") || !strcmp(argv[1], "dlmopen")))
+        return load_quiet(argv[1], argc > 2 && !strcmp(argv[2], "deepbind"));
+    if (argc >= 4 && !strcmp(argv[1], "cycle"))
+        return cycle(argv[2], atoi(argv[3]), argc > 4 ? atoi(argv[4]) : 0);
+    fprintf(stderr, "usage: dlcheck bare|origin|dlmopen [deepbind] | cycle PATH N [PORT]\n");
+    return 2;
+}
