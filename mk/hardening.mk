@@ -47,7 +47,7 @@ cppcheck:
 	$(CPPCHECK) --quiet --error-exitcode=1 --std=c11 --platform=unix64 \
 	    --enable=warning,style,performance,portability \
 	    --suppressions-list=.cppcheck-suppressions \
-	    -D_GNU_SOURCE -D__x86_64__ -D__linux__ -Ipreload/core \
+	    -D_GNU_SOURCE -D__x86_64__ -D__linux__ "-DElfW(type)=Elf64_##type" -Ipreload/core \
 	    $(STATIC_SRC)
 
 # The checks and the reasons for each one left out are in .clang-tidy.

@@ -165,11 +165,14 @@ start_httpd() {
     run_pooled "$t" "$OBJPOOL_PY" "$HPROTO" headers-only --port "$HTTPD_PORT" --count 1000
     assert_loop_clean 1000
     # the 500 half-read responses: destroyed (their rest still coming, or
-    # already there)
+    # already there). A client's read can take in the whole streamed body
+    # when its chunks all arrived before it: that response was read whole
+    # and its connection is rightly parked, so "about 500", never more.
     local incomplete unread
     incomplete=$(json_field "$REPORT" "$t" discarded.incomplete_response)
     unread=$(json_field "$REPORT" "$t" discarded.unread_data)
-    assert_equal "$((incomplete + unread))" 500
+    expect_num "$((incomplete + unread))" -le 500 "half-read responses destroyed"
+    expect_num "$((incomplete + unread))" -ge 480 "half-read responses destroyed"
     expect_num "$incomplete" -ge 1 "discarded.incomplete_response"
     # each one reused the connection the whole-read response before it left
     expect_num "$(json_field "$REPORT" "$t" hits)" -ge 490 "report hits"
