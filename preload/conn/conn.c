@@ -5,6 +5,8 @@
 
 #include <fcntl.h>
 
+#include "../base/log.h"
+#include "../base/proto_id.h"
 #include "../core/reasons.h"
 
 int conn_ntargets;
@@ -64,6 +66,8 @@ int conn_setup(struct config *c)
         t->pool = lease_pool_new(t, conn_destroy, conn_validate, conn_swap, t);
         if (!t->pool)
             return -1;
+        log_debug("pool %s: protocol %s%s", t->label, proto_name(t->spec->opts.proto),
+                  t->spec->opts.proto == PROTO_AUTO ? " (detected per connection)" : "");
     }
     spare_setup();
     conn_ntargets = n; /* last: from here the interposers look */
