@@ -248,6 +248,23 @@ int objpool_adopt(objpool_t *p, void *obj, uint64_t create_ns)
     return rc;
 }
 
+/* Lock the pool and find obj's lease entry. A release of an object that
+ * is not a live lease (double or foreign) is counted, told to the hook and
+ * is a no-op: NULL, with the lock released. */
+static struct entry *lock_lease(objpool_t *p, void *obj)
+{
+    pthread_mutex_lock(&p->lock);
+    struct entry *le = lease_find(p, obj);
+    if (le)
+        return le;
+    p->st.bad_releases++;
+    objpool_bad_release_fn hook = p->bad_release;
+    pthread_mutex_unlock(&p->lock);
+    if (hook)
+        hook(p->user, obj);
+    return NULL;
+}
+
 /* A create made elsewhere can fail after its object was adopted: a
  * non-blocking connect is adopted when it is in progress, and refused
  * later. Counted as a miss it would say an object was made and handed out;
@@ -257,14 +274,8 @@ int objpool_adopt(objpool_t *p, void *obj, uint64_t create_ns)
 int objpool_adopt_failed(objpool_t *p, void *obj)
 {
     int saved = errno;
-    pthread_mutex_lock(&p->lock);
-    struct entry *le = lease_find(p, obj);
+    struct entry *le = lock_lease(p, obj);
     if (!le) {
-        p->st.bad_releases++;
-        objpool_bad_release_fn hook = p->bad_release;
-        pthread_mutex_unlock(&p->lock);
-        if (hook)
-            hook(p->user, obj);
         errno = saved;
         return OBJPOOL_ENOTLEASED;
     }
@@ -309,14 +320,8 @@ int objpool_add_idle(objpool_t *p, void *obj)
 static int give_back(objpool_t *p, void *obj, int reason)
 {
     int saved = errno;
-    pthread_mutex_lock(&p->lock);
-    struct entry *le = lease_find(p, obj);
+    struct entry *le = lock_lease(p, obj);
     if (!le) {
-        p->st.bad_releases++;
-        objpool_bad_release_fn hook = p->bad_release;
-        pthread_mutex_unlock(&p->lock);
-        if (hook)
-            hook(p->user, obj);
         errno = saved;
         return OBJPOOL_ENOTLEASED;
     }
