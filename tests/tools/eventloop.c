@@ -335,7 +335,7 @@ static void case_argv0(int argc, char **argv)
     const char *title = "renamed: worker process is shutting down";
     size_t room = (size_t)(end - start);
     memset(start, 0, room);
-    memcpy(start, title, strlen(title) < room ? strlen(title) : room);
+    snprintf(start, room, "%s", title); /* cut to the room argv had */
     printf("argv0=%s\n", argv[0]);
 }
 
