@@ -25,7 +25,8 @@ memcache  pymemcache with its default options (no_delay=False, noreply=True
           perop   Client(server) per operation, closed after it
           reused  one Client throughout (the limit)
           The get of a noreply set on another connection may come back
-          empty (memcached may run the get first); counted as "late", not an
+          empty (memcached may run the get first: the keys are unique to the
+          run, so it is empty, not an older value); counted as "late", not an
           error. A wrong value is an error.
 
 --max-seconds S stops early once S seconds have passed (a Nagle stall costs
@@ -111,7 +112,7 @@ def memcache_loop(a, deadline):
     reused = Client(server) if a.how == "reused" else None
     done = errors = late = 0
     for i in range(a.count):
-        key, val = "loops_%d" % i, ("%s-%d" % (run, i)).encode()
+        key, val = "loops_%s_%d" % (run, i), ("%s-%d" % (run, i)).encode()
         if reused:
             reused.set(key, val)
             got = reused.get(key)
