@@ -55,7 +55,9 @@ else
     NGINX_PORT=
 fi
 if start_redis "$DIR/redis"; then
-    start_nutcracker "$DIR/nutcracker" "$REDIS_PORT" || NUTCRACKER_PORT=
+    if command -v nutcracker >/dev/null 2>&1 || [[ -x /usr/sbin/nutcracker ]]; then
+        start_nutcracker "$DIR/nutcracker" "$REDIS_PORT" || NUTCRACKER_PORT=
+    fi
 else
     REDIS_PORT=
 fi
