@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # objpool benchmarks: `make bench` runs this.  Starts the servers (echod,
-# nginx, HAProxy, redis-server, nutcracker) on free loopback ports in a temp
-# dir, runs bench/bench.py (tables 1-6, build/bench/results.json, chart),
-# then `make bench-files` (table 7) when that target exists.  Stops every
-# server on exit.  BENCH_RUNS=N (default 5) runs per contender.
+# nginx, HAProxy, redis-server, nutcracker, memcached) on free loopback
+# ports in a temp dir, runs bench/bench.py (tables 1-9, among them `make
+# bench-files` as table 7 and bench/ports.sh's network namespaces in table
+# 8; build/bench/results.json, chart).  Stops every server on exit.
+# BENCH_RUNS=N (default 5) runs per contender.
 set -u
 cd "$(dirname "$0")/.." || exit 2
 ROOT=$PWD
@@ -23,7 +24,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-need=(nginx redis-server haproxy nutcracker valgrind taskset)
+need=(nginx redis-server haproxy nutcracker memcached valgrind taskset strace php)
 for c in "${need[@]}"; do
     if ! command -v "$c" >/dev/null 2>&1 && [[ ! -x /usr/sbin/$c ]]; then
         echo "bench: $c is not installed; tables needing it will say so" >&2
@@ -43,31 +44,26 @@ for ((i = 0; i < 100; i++)); do
 done
 ECHOD_PORT=$(<"$DIR/echod/port") || { echo "bench: echod did not start" >&2; exit 1; }
 
-NGINX_PORT= HAPROXY_PORT= REDIS_PORT= NUTCRACKER_PORT=
-NGINX_PID= HAPROXY_PID= REDIS_PID= NUTCRACKER_PID=
-if start_nginx "$DIR/nginx"; then
+NGINX_PORT= HAPROXY_PORT= REDIS_PORT= NUTCRACKER_PORT= MEMCACHED_PORT=
+NGINX_PID= HAPROXY_PID= REDIS_PID= NUTCRACKER_PID= MEMCACHED_PID=
+# keepalive_requests: the ideal pool of table 8 keeps one connection for
+# every request of every run
+if start_nginx "$DIR/nginx" "keepalive_requests 1000000;"; then
     "$SYS_PY" tests/py/http_loop.py --gen-files "$DIR/nginx/www" --files 1
     start_haproxy "$DIR/haproxy" "$NGINX_PORT" || HAPROXY_PORT=
 else
     NGINX_PORT=
 fi
 if start_redis "$DIR/redis"; then
-    start_nutcracker "$DIR/nutcracker" "$REDIS_PORT" || NUTCRACKER_PORT=
+    if command -v nutcracker >/dev/null 2>&1 || [[ -x /usr/sbin/nutcracker ]]; then
+        start_nutcracker "$DIR/nutcracker" "$REDIS_PORT" || NUTCRACKER_PORT=
+    fi
 else
     REDIS_PORT=
 fi
+start_memcached "$DIR/memcached" || MEMCACHED_PORT=
 
 export ROOT BUILD LIB="$ROOT/$BUILD/libobjpool.so" BENCH_OUT="$OUT" BENCH_DIR="$DIR" \
     ECHOD_PORT ECHOD_PID NGINX_PORT NGINX_PID HAPROXY_PORT HAPROXY_PID \
-    REDIS_PORT REDIS_PID NUTCRACKER_PORT NUTCRACKER_PID
+    REDIS_PORT REDIS_PID NUTCRACKER_PORT NUTCRACKER_PID MEMCACHED_PORT MEMCACHED_PID MAKE
 "$SYS_PY" bench/bench.py
-status=$?
-
-echo
-echo "== Table 7: files (make bench-files) =="
-if $MAKE -q bench-files >/dev/null 2>&1; [[ $? -ne 2 ]]; then
-    $MAKE --no-print-directory bench-files || status=1
-else
-    echo "no bench-files target in this tree: skipped"
-fi
-exit $status
