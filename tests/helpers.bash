@@ -79,6 +79,16 @@ require_cmd() {
     done
 }
 
+# sanitizer_cannot WHY: under a sanitizer stage (tests/sanitizers/run sets
+# OBJPOOL_SANITIZER_RUNTIME), skip a test the sanitizer runtime itself
+# cannot host, with the reason; the unsanitized suite runs it. tests/run
+# does not count such a skip as a CI failure.
+sanitizer_cannot() {
+    if [[ -n "${OBJPOOL_SANITIZER_RUNTIME:-}" ]]; then
+        skip "sanitizer stage: $*"
+    fi
+}
+
 # require_lib: the preload library and the test tools must be built.
 # (Fails rather than skips: a missing library is a broken build.)
 require_lib() {
