@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -167,6 +168,28 @@ static void push(_Atomic(struct record *) *head, struct record *l)
     while (!atomic_compare_exchange_weak(head, &old, l));
 }
 
+/* A reused record starts afresh. A thread may still hold a stale pointer
+ * to it from a slot it read before the record was freed (records are never
+ * unmapped): it only looks at the atomic fields, and acts only after a CAS
+ * of the state and a second look at the slot, so those fields are reset
+ * with atomic stores and only the rest is zeroed in bulk. */
+static void record_clear(struct record *l)
+{
+    atomic_store_explicit(&l->state, 0, memory_order_relaxed);
+    atomic_store_explicit(&l->flags, 0, memory_order_relaxed);
+    atomic_store_explicit(&l->inflight, 0, memory_order_relaxed);
+    atomic_store_explicit(&l->last_io, 0, memory_order_relaxed);
+    atomic_store_explicit(&l->bytes_out, 0, memory_order_relaxed);
+    atomic_store_explicit(&l->bytes_in, 0, memory_order_relaxed);
+    l->fd = -1;
+    atomic_store_explicit(&l->kind, 0, memory_order_relaxed);
+    l->ops = NULL;
+    l->target = NULL;
+    l->dev = 0;
+    l->ino = 0;
+    memset(&l->parked_ns, 0, sizeof *l - offsetof(struct record, parked_ns));
+}
+
 struct record *record_alloc(void)
 {
     pthread_mutex_lock(&arena_lock_);
@@ -186,10 +209,8 @@ struct record *record_alloc(void)
             l = chunk_next++;
     }
     pthread_mutex_unlock(&arena_lock_);
-    if (l) {
-        memset(l, 0, sizeof *l);
-        l->fd = -1;
-    }
+    if (l)
+        record_clear(l);
     return l;
 }
 

@@ -52,7 +52,7 @@ enum last_io { IO_NONE = 0, IO_WRITE, IO_READ_DATA, IO_READ_EOF, IO_ERROR };
 
 struct record {
     int fd; /* where the object lives now */
-    uint8_t kind;
+    _Atomic uint8_t kind; /* atomic: a stale reader of a reused record may look at it */
     _Atomic uint8_t state;
     const struct kind_ops *ops; /* what its kind does on close and I/O (lease/lease.h) */
     struct target *target;
