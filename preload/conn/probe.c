@@ -69,6 +69,12 @@ int conn_validate(void *user, void *obj, void *arg)
     struct record *l = obj;
     (void)arg;
     record_make_busy(l);
+    /* a dup2 onto its number that could not move it away (the band was
+     * full): the kernel closed it, and the number is the program's now */
+    if (atomic_load(&l->flags) & LF_GONE) {
+        atomic_store(&l->state, STATE_IDLE);
+        return REASON_NOT_SAME_SOCKET;
+    }
     int reason = conn_proto_finish_reset(l); /* its reply first: poll would see it as data */
     if (!reason)
         reason = idle_reason(user, l);

@@ -82,6 +82,15 @@ int conn_socket(int domain, int type, int protocol)
     if (l) {
         record_make_busy(l); /* wait out a dup2 moving it */
         int spare = l->fd;
+        if ((atomic_load(&l->flags) & LF_GONE) || reg_get(spare) != l) {
+            /* a dup2 onto it could not move it away: the kernel closed it,
+             * and the number is the program's now: touch nothing there */
+            record_free(l);
+            l = NULL;
+        }
+    }
+    if (l) {
+        int spare = l->fd;
         fd = real.fcntl(spare, (type & SOCK_CLOEXEC) ? F_DUPFD_CLOEXEC : F_DUPFD, 0);
         int want = (l->status_flags & ~O_NONBLOCK) | ((type & SOCK_NONBLOCK) ? O_NONBLOCK : 0);
         if (fd >= 0 && want != l->status_flags && real.fcntl(fd, F_SETFL, want) < 0) {

@@ -48,6 +48,11 @@ int file_validate(void *user, void *obj, void *arg)
     struct record *l = obj;
     (void)arg;
     record_make_busy(l);
+    if (atomic_load(&l->flags) & LF_GONE) {
+        /* replaced by a dup2 that could not move it away: not ours now */
+        atomic_store(&l->state, STATE_IDLE);
+        return REASON_NOT_SAME_FILE;
+    }
     if (k->t.spec->opts.validate) {
         /* a rename or delete+create gives the path a new inode: the parked
          * object holds the old file, which a fresh open would not see */
