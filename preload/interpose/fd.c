@@ -28,31 +28,39 @@ static int not_open(void)
 
 /* close of a band number with no record: objpool may be making that very
  * number (between its dup and its registration). Under the band's lock the
- * answer is settled: objpool's (EBADF, as for a number never opened) or
- * the program's (the real close). 1 and *rc set when settled here. */
-static __attribute__((noinline)) int close_in_band(int fd, int *rc)
+ * answer is settled: still no record, so the number is the program's (the
+ * real close, *rc), or the record that appeared meanwhile, returned for
+ * the ordinary path. NULL with *settled 0: not settled here (inside
+ * objpool, or a vfork child): the caller makes the real close. */
+static __attribute__((noinline)) struct record *close_in_band(int fd, int *rc, int *settled)
 {
+    *settled = 0;
     if (in_objpool || in_vfork_child())
-        return 0;
+        return NULL;
     reg_high_lock();
-    int ours = reg_get(fd) != NULL;
-    *rc = ours ? -1 : real.close(fd);
-    int err = ours ? EBADF : errno;
+    struct record *r = reg_get(fd);
+    int err = 0;
+    if (!r) {
+        *rc = real.close(fd);
+        err = errno;
+        *settled = 1;
+    }
     reg_high_unlock();
-    if (ours && !record_is_ours(reg_get(fd)))
-        return 0; /* a lease appeared: the program's close of it, below */
-    errno = err;
-    return 1;
+    if (!r)
+        errno = err;
+    return r;
 }
 
 OBJPOOL_EXPORT int close(int fd)
 {
     struct record *l = reg_get(fd);
     if (likely(!l)) {
-        int rc;
-        if (likely(!reg_in_band(fd)) || !close_in_band(fd, &rc))
+        int rc = 0, settled;
+        if (likely(!reg_in_band(fd)))
             return real.close(fd);
-        return rc;
+        l = close_in_band(fd, &rc, &settled);
+        if (!l)
+            return settled ? rc : real.close(fd);
     }
     if (in_vfork_child())
         return real.close(fd); /* a vfork child's fd table is its own */
@@ -201,8 +209,8 @@ OBJPOOL_EXPORT int dup3(int oldfd, int newfd, int flags)
 static int fcntl_owned(int (*fn)(int, int, ...), int fd, int cmd, void *arg)
 {
     struct record *l = reg_get(fd);
-    if (in_vfork_child())
-        return fn(fd, cmd, arg);
+    if (!l || in_vfork_child())
+        return fn(fd, cmd, arg); /* gone since the caller looked: not ours */
     if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) {
         if (note_copy(fd) < 0)
             return not_open();
