@@ -31,3 +31,9 @@ stress: $(BUILD)/libobjpool.so $(BUILD)/tests/stress $(BUILD)/tests/tagserver
 	cat $$dir/report.json 2>/dev/null; \
 	if [ $$rc -ne 0 ]; then echo "stress: FAILED (exit $$rc)"; exit 1; fi; \
 	echo "stress: passed"
+
+# The dup2/dup3/close_range race program (tests/fdrace.race), out of
+# `make test` while its one residual race is open (see that file).
+.PHONY: race
+race: all
+	tests/run tests/fdrace.race
