@@ -32,8 +32,7 @@ stress: $(BUILD)/libobjpool.so $(BUILD)/tests/stress $(BUILD)/tests/tagserver
 	if [ $$rc -ne 0 ]; then echo "stress: FAILED (exit $$rc)"; exit 1; fi; \
 	echo "stress: passed"
 
-# The dup2/dup3/close_range race program (tests/fdrace.race), out of
-# `make test` while its one residual race is open (see that file).
+# The dup2/dup3/close_range race test alone (it is part of make test too).
 .PHONY: race
 race: all
-	tests/run tests/fdrace.race
+	bats --filter 'close_range race' tests/faults.bats

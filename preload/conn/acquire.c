@@ -24,8 +24,7 @@ void conn_destroy(void *user, void *obj)
     struct record *l = obj;
     record_make_busy(l);
     if (!(atomic_load(&l->flags) & LF_GONE) && l->fd >= 0) {
-        reg_claim(l->fd, l);
-        real.close(l->fd);
+        reg_close_high(l->fd, l);
     }
     log_debug("discard fd %d of %s", l->fd, l->target->label);
     record_free(l);
@@ -68,8 +67,7 @@ int conn_swap(void *user, void *obj, void *arg)
     }
     if (epreg_move_end(c->fd, &m, dflags) < 0)
         goto fail;
-    reg_claim(idle_fd, l);
-    real.close(idle_fd);
+    reg_close_high(idle_fd, l);
     l->fd = c->fd;
     l->uses++;
     atomic_store(&l->flags, LF_REUSED);

@@ -244,10 +244,15 @@ int epreg_move_begin(int fd, struct epreg_move *m)
     if (!n)
         return 0;
     /* the fresh socket stays open at a high number until the move is done:
-     * if the connection cannot take its registrations, it goes back */
+     * if the connection cannot take its registrations, it goes back. That
+     * number is objpool's without a record, so the band stays shared-held
+     * until it is closed (no dup2 of the program's may land on it). */
+    reg_high_enter();
     m->keep = reg_move_high(fd);
-    if (m->keep < 0)
+    if (m->keep < 0) {
+        reg_high_leave();
         return -1;
+    }
     for (int i = 0; i < n; i++) {
         struct epoll_event ev = {0};
         if (real.epoll_ctl(all[i].epfd, EPOLL_CTL_DEL, fd, &ev) == 0) {
@@ -265,8 +270,10 @@ void epreg_move_abort(int fd, struct epreg_move *m)
 {
     if (m->n && add_all(fd, m->reg, m->n) < 0)
         log_msg(LOG_ERROR, "epoll: fd %d: %s", fd, "cannot restore the program's registrations");
-    if (m->keep >= 0)
+    if (m->keep >= 0) {
         real.close(m->keep);
+        reg_high_leave();
+    }
     m->keep = -1;
 }
 
@@ -279,6 +286,8 @@ int epreg_move_end(int fd, struct epreg_move *m, int dup_flags)
     if (add_all(fd, m->reg, m->n) == 0) {
         store(fd, m->reg, m->n);
         real.close(m->keep);
+        m->keep = -1;
+        reg_high_leave();
         return 0;
     }
     /* the fresh socket back at the program's number, as it was */

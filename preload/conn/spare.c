@@ -51,8 +51,7 @@ void spare_put(int fd, int family, int status)
         if (atomic_compare_exchange_strong(&row[i], &none, l))
             return;
     }
-    reg_claim(hi, l); /* filled meanwhile */
-    real.close(hi);
+    reg_close_high(hi, l); /* filled meanwhile */
     record_free(l);
 }
 
@@ -97,8 +96,7 @@ int conn_socket(int domain, int type, int protocol)
             real.close(fd);
             fd = -1;
         }
-        reg_claim(spare, l);
-        real.close(spare);
+        reg_close_high(spare, l);
         record_free(l);
     }
     if (fd < 0) {

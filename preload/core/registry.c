@@ -86,9 +86,18 @@ int record_try_busy(struct record *l)
 }
 
 static _Atomic int high_readers, high_writer;
+/* This thread holds the band exclusive: its own objpool work under it (a
+ * discard that closes an idle number) must not wait for itself. */
+static __thread int high_writer_here __attribute__((tls_model("initial-exec")));
+/* Shared holds nest (a swap closing its idle number while it keeps the
+ * program's fresh socket high): only the outermost one counts, since an
+ * inner one would wait for a writer that waits for the outer one. */
+static __thread int high_read_depth __attribute__((tls_model("initial-exec")));
 
 void reg_high_enter(void)
 {
+    if (high_writer_here || high_read_depth++ > 0)
+        return;
     for (;;) {
         while (atomic_load(&high_writer))
             sched_yield();
@@ -101,7 +110,8 @@ void reg_high_enter(void)
 
 void reg_high_leave(void)
 {
-    atomic_fetch_sub(&high_readers, 1);
+    if (!high_writer_here && --high_read_depth == 0)
+        atomic_fetch_sub(&high_readers, 1);
 }
 
 void reg_high_lock(void)
@@ -113,15 +123,19 @@ void reg_high_lock(void)
     }
     while (atomic_load(&high_readers))
         sched_yield();
+    high_writer_here = 1;
 }
 
 void reg_high_unlock(void)
 {
+    high_writer_here = 0;
     atomic_store(&high_writer, 0);
 }
 
 void reg_high_reinit(void)
 {
+    high_writer_here = 0;
+    high_read_depth = 0;
     atomic_store(&high_readers, 0);
     atomic_store(&high_writer, 0);
 }
@@ -136,6 +150,21 @@ int reg_place_high(int fd, struct record *l)
     }
     reg_high_leave();
     return hi;
+}
+
+/* The number leaves the registry and its object closes as one step, for
+ * the same reason: between a bare reg_claim and real.close the number
+ * looks free to the program's dup2 onto the band, which would put its
+ * object there just in time for objpool's close to destroy it. */
+int reg_close_high(int fd, struct record *l)
+{
+    reg_high_enter();
+    reg_claim(fd, l);
+    int rc = real.close(fd);
+    int err = errno;
+    reg_high_leave();
+    errno = err;
+    return rc;
 }
 
 void reg_foreach(void (*fn)(int fd, struct record *l, void *ctx), void *ctx)

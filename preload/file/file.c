@@ -21,17 +21,21 @@ void file_destroy(void *user, void *obj)
     struct record *g = l->home;
     record_make_busy(l);
     if (!(atomic_load(&l->flags) & LF_GONE) && l->fd >= 0) {
-        /* idle, at home: the FILE or fd we hold */
-        reg_claim(l->fd, l);
-        if (l->fp)
+        /* idle, at home: the FILE or fd we hold; the number is given up
+         * and closed as one step (reg_close_high) */
+        if (l->fp) {
+            reg_high_enter();
+            reg_claim(l->fd, l);
             real.fclose(l->fp); /* closes l->fd (its _fileno) inside glibc */
-        else
-            real.close(l->fd);
+            reg_high_leave();
+        } else {
+            reg_close_high(l->fd, l);
+        }
     } else if (g) {
         /* a lease the program closed (or glibc did): only home is left */
         record_make_busy(g);
-        if (g->fd >= 0 && reg_claim(g->fd, g))
-            real.close(g->fd);
+        if (g->fd >= 0 && reg_get(g->fd) == g)
+            reg_close_high(g->fd, g);
     }
     log_debug("discard fd %d of %s", l->fd, ((struct fkey *)l->target)->path);
     if (g)
