@@ -51,7 +51,10 @@ void spare_put(int fd, int family, int status)
         if (atomic_compare_exchange_strong(&row[i], &none, l))
             return;
     }
-    reg_close_high(hi, l); /* filled meanwhile */
+    /* filled meanwhile: a dup2 may have moved it off hi since (it was
+     * IDLE), so close where it is now */
+    if (record_make_busy(l))
+        reg_close_high(l->fd, l);
     record_free(l);
 }
 

@@ -159,8 +159,8 @@ int reg_place_high(int fd, struct record *l)
 int reg_close_high(int fd, struct record *l)
 {
     reg_high_enter();
-    reg_claim(fd, l);
-    int rc = real.close(fd);
+    /* a slot that no longer holds l: the number is not ours to close */
+    int rc = reg_claim(fd, l) ? real.close(fd) : (errno = EBADF, -1);
     int err = errno;
     reg_high_leave();
     errno = err;

@@ -139,8 +139,8 @@ void reg_high_reinit(void);
 /* reg_move_high and reg_set of the new number to r (r->fd = it), as one
  * step with respect to the program's replacing calls. */
 int reg_place_high(int fd, struct record *r);
-/* reg_claim of fd (if it still holds r) and the real close of the number,
- * as one step with respect to the program's replacing calls: every number
+/* reg_claim of fd and, if it still held r, the real close of the number
+ * (else -1, EBADF: the number is not objpool's), as one step with respect to the program's replacing calls: every number
  * objpool gives up in the band goes this way. */
 int reg_close_high(int fd, struct record *r);
 

@@ -34,7 +34,7 @@ void file_destroy(void *user, void *obj)
     } else if (g) {
         /* a lease the program closed (or glibc did): only home is left */
         record_make_busy(g);
-        if (g->fd >= 0 && reg_get(g->fd) == g)
+        if (g->fd >= 0)
             reg_close_high(g->fd, g);
     }
     log_debug("discard fd %d of %s", l->fd, ((struct fkey *)l->target)->path);
