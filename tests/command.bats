@@ -1019,7 +1019,7 @@ EOF
     run bash "$script" "$REPO_ROOT/completion/objpool.bash" "$BATS_TEST_TMPDIR"
     assert_success
     assert_equal "${lines[0]}" "complete -F _objpool objpool"
-    assert_equal "${lines[1]}" "--help --version check env report run "
+    assert_equal "${lines[1]}" "--help --version check env report run stats "
     assert_equal "${lines[2]}" "report run "
     assert_equal "${lines[3]}" "--json "
     assert_equal "${lines[4]}" "file:// tcp:// unix:// "
