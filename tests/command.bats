@@ -65,7 +65,7 @@ assert_one_config_line() {
 
 @test "--help of the command and of each subcommand: exit 0, fits 80 columns" {
     local args
-    for args in "--help" "run --help" "env --help" "check --help" "report --help" "help"; do
+    for args in "--help" "run --help" "env --help" "check --help" "report --help" "stats --help" "help"; do
         # shellcheck disable=SC2086
         run_cmd $args
         assert_success
