@@ -765,7 +765,8 @@ static void read_slot_stats(const struct live_slot *s, objpool_stats_t *out)
     }
 }
 
-/* One target of a process: its slots summed (a file target: all paths). */
+/* One target (and address: a host name may give several) of a process:
+ * its slots summed (a file target: all its paths). */
 struct live_row {
     const struct live_slot *first;
     objpool_stats_t st;
@@ -809,6 +810,13 @@ static const char *live_kind(uint32_t k)
     return k == POOL_TCP ? "tcp" : k == POOL_UNIX ? "unix" : "file";
 }
 
+/* Add the members of a new object to o, and drop it. */
+static void update_new(json_t *o, json_t *add)
+{
+    json_object_update(o, add);
+    json_decref(add);
+}
+
 /* A mapped, validated file as a report object (the schema of
  * preload/report/report.c), NULL if the header is not one. */
 static json_t *live_object(const unsigned char *m, int pid)
@@ -825,11 +833,11 @@ static json_t *live_object(const unsigned char *m, int pid)
     for (uint32_t i = 0; i < used; i++) {
         const struct live_slot *s = (const struct live_slot *)(m + LIVE_HEADER_SIZE) + i;
         uint32_t fl = __atomic_load_n(&s->flags, __ATOMIC_ACQUIRE);
-        if (!fl || !memchr(s->target, '\0', sizeof s->target))
+        if (!fl || !memchr(s->target, '\0', sizeof s->target) || !memchr(s->address, '\0', sizeof s->address))
             continue; /* not filled in yet, or not a name */
         struct live_row *r = NULL;
         for (int k = 0; k < n; k++)
-            if (!strcmp(rows[k].first->target, s->target))
+            if (!strcmp(rows[k].first->target, s->target) && !strcmp(rows[k].first->address, s->address))
                 r = &rows[k];
         if (!r) {
             r = &rows[n++];
@@ -842,12 +850,12 @@ static json_t *live_object(const unsigned char *m, int pid)
             sum_stats(&r->st, &st);
         }
         if (fl & LIVE_SLOT_TARGET) {
-            r->tc.stale_reuse_errors = s->tc.stale_reuse_errors;
-            r->tc.prewarmed = s->tc.prewarmed;
-            r->tc.prewarm_failed = s->tc.prewarm_failed;
-            r->tc.create_ns = s->tc.create_ns;
-            r->tc.create_timed = s->tc.create_timed;
-            r->tc.proto_seen = s->tc.proto_seen;
+            r->tc.stale_reuse_errors += s->tc.stale_reuse_errors;
+            r->tc.prewarmed += s->tc.prewarmed;
+            r->tc.prewarm_failed += s->tc.prewarm_failed;
+            r->tc.create_ns += s->tc.create_ns;
+            r->tc.create_timed += s->tc.create_timed;
+            r->tc.proto_seen |= s->tc.proto_seen;
             if (s->family)
                 r->first = s; /* the connection target's own slot names it */
         }
@@ -880,12 +888,12 @@ static json_t *live_object(const unsigned char *m, int pid)
             json_object_set_new(p, "proto", json_string(pb));
         }
         json_object_set_new(p, "kind", json_string(live_kind(r->first->kind)));
-        json_object_update(p, json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "acquired", (json_int_t)r->st.acquired,
+        update_new(p, json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "acquired", (json_int_t)r->st.acquired,
                                         "hits", (json_int_t)r->st.hits, "misses", (json_int_t)r->st.misses,
                                         "create_failures", (json_int_t)r->st.create_failures,
                                         "released", (json_int_t)r->st.released, "parked", (json_int_t)r->st.parked));
         json_object_set_new(p, "discarded", d);
-        json_object_update(p, json_pack("{s:I,s:I,s:I,s:I,s:f,s:f,s:f,s:I,s:I,s:I}",
+        update_new(p, json_pack("{s:I,s:I,s:I,s:I,s:f,s:f,s:f,s:I,s:I,s:I}",
                                         "discarded_total", (json_int_t)disc, "idle", (json_int_t)r->st.idle,
                                         "peak_idle", (json_int_t)r->st.peak_idle,
                                         "peak_leased", (json_int_t)r->st.peak_leased, "hit_ratio",

@@ -226,3 +226,34 @@ calls() {
     run "$CMD" stats --bogus
     assert_equal "$status" 2
 }
+
+@test "stats: a file target's paths (a pool each) are summed into one row, as the report does" {
+    mkdir -p "$BATS_TEST_TMPDIR/data"
+    echo a >"$BATS_TEST_TMPDIR/data/a.txt"
+    echo b >"$BATS_TEST_TMPDIR/data/b.txt"
+    cat >"$BATS_TEST_TMPDIR/reader.py" <<'PY'
+import os, sys, time
+d = sys.argv[1]
+for i in range(40):
+    with open(os.path.join(d, "a.txt" if i % 2 else "b.txt")) as f:
+        f.read()
+print("done", flush=True)
+time.sleep(30)
+PY
+    env LD_PRELOAD="$LIB" OBJPOOL_POOLS="file://$BATS_TEST_TMPDIR/data/*.txt" OBJPOOL_REPORT=none \
+        OBJPOOL_STATS="$SD" "$OBJPOOL_PY" "$BATS_TEST_TMPDIR/reader.py" "$BATS_TEST_TMPDIR/data" \
+        >"$BATS_TEST_TMPDIR/reader.out" &
+    local pid=$! i
+    CLIENTS+=("$pid")
+    for ((i = 0; i < 200; i++)); do
+        grep -q done "$BATS_TEST_TMPDIR/reader.out" && break
+        sleep 0.05
+    done
+    "$CMD" stats --dir "$SD" --json "$pid" >"$BATS_TEST_TMPDIR/live.json"
+    cat "$BATS_TEST_TMPDIR/live.json"
+    assert_equal "$(json_field "$BATS_TEST_TMPDIR/live.json" "file://$BATS_TEST_TMPDIR/data/*.txt" acquired)" 40
+    assert_equal "$(json_field "$BATS_TEST_TMPDIR/live.json" "file://$BATS_TEST_TMPDIR/data/*.txt" hits)" 38
+    run "$OBJPOOL_PY" -c 'import json,sys; o=json.loads(open(sys.argv[1]).read()); assert len(o["pools"]) == 1, o; print("ok")' \
+        "$BATS_TEST_TMPDIR/live.json"
+    assert_output "ok"
+}
