@@ -1015,6 +1015,8 @@ c objpool report dir/rep
 c objpool run -p tcp://h:1 -- objpool-no-such-prefi
 c objpool run -p tcp://h:1 -- bas
 c objpool run -r ''
+c objpool stats --w
+c objpool run --st
 EOF
     run bash "$script" "$REPO_ROOT/completion/objpool.bash" "$BATS_TEST_TMPDIR"
     assert_success
@@ -1031,6 +1033,8 @@ EOF
     assert_equal "${lines[10]}" " "
     [[ " ${lines[11]} " == *" bash "* ]] || fail "no command completed after run --: ${lines[11]}"
     [[ "${lines[12]}" == *"dir "*"none "*"stderr "* ]] || fail "-r: ${lines[12]}"
+    assert_equal "${lines[13]}" "--watch --watch= "
+    assert_equal "${lines[14]}" "--stats --stats= "
 }
 
 @test "fuzz seeds: the parser survives every seed (no crash, errors counted)" {
