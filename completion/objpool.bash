@@ -71,7 +71,7 @@ _objpool() {
         esac
     done
     if [[ -z "$cmd" ]]; then
-        _objpool_reply run env check report --help --version
+        _objpool_reply run env check report stats --help --version
         return
     fi
 
@@ -96,14 +96,21 @@ _objpool() {
     ((cword > at + 1)) && _objpool_arg "$prev" && return
 
     case $cmd in
-    run) _objpool_reply -f --file -p --pool -r --report --json -v --verbose -q --quiet -h --help -- ;;
-    env) _objpool_reply -f --file -p --pool -r --report --json -v --verbose -q --quiet --docker -h --help ;;
+    run) _objpool_reply -f --file -p --pool -r --report --json --stats --stats= -v --verbose -q --quiet -h --help -- ;;
+    env) _objpool_reply -f --file -p --pool -r --report --json --stats --stats= -v --verbose -q --quiet --docker -h --help ;;
     check) _objpool_reply -f --file -p --pool -h --help ;;
     report)
         if [[ "$cur" == -* ]]; then
             _objpool_reply --prometheus -h --help
         else
             _objpool_files
+        fi
+        ;;
+    stats)
+        if [[ "$prev" == --dir ]]; then
+            _objpool_files
+        else
+            _objpool_reply --dir --json --prometheus --watch --watch= -h --help
         fi
         ;;
     esac

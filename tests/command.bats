@@ -65,7 +65,7 @@ assert_one_config_line() {
 
 @test "--help of the command and of each subcommand: exit 0, fits 80 columns" {
     local args
-    for args in "--help" "run --help" "env --help" "check --help" "report --help" "help"; do
+    for args in "--help" "run --help" "env --help" "check --help" "report --help" "stats --help" "help"; do
         # shellcheck disable=SC2086
         run_cmd $args
         assert_success
@@ -1015,11 +1015,13 @@ c objpool report dir/rep
 c objpool run -p tcp://h:1 -- objpool-no-such-prefi
 c objpool run -p tcp://h:1 -- bas
 c objpool run -r ''
+c objpool stats --w
+c objpool run --st
 EOF
     run bash "$script" "$REPO_ROOT/completion/objpool.bash" "$BATS_TEST_TMPDIR"
     assert_success
     assert_equal "${lines[0]}" "complete -F _objpool objpool"
-    assert_equal "${lines[1]}" "--help --version check env report run "
+    assert_equal "${lines[1]}" "--help --version check env report run stats "
     assert_equal "${lines[2]}" "report run "
     assert_equal "${lines[3]}" "--json "
     assert_equal "${lines[4]}" "file:// tcp:// unix:// "
@@ -1031,6 +1033,8 @@ EOF
     assert_equal "${lines[10]}" " "
     [[ " ${lines[11]} " == *" bash "* ]] || fail "no command completed after run --: ${lines[11]}"
     [[ "${lines[12]}" == *"dir "*"none "*"stderr "* ]] || fail "-r: ${lines[12]}"
+    assert_equal "${lines[13]}" "--watch --watch= "
+    assert_equal "${lines[14]}" "--stats --stats= "
 }
 
 @test "fuzz seeds: the parser survives every seed (no crash, errors counted)" {

@@ -67,6 +67,18 @@ struct pool_spec {
     char source[128];           /* "OBJPOOL_POOLS:2" or "/etc/objpool.conf:7" */
 };
 
+/* What the report counts per target besides its pool's own counters. */
+struct target_counters {
+    _Atomic uint64_t stale_reuse_errors;
+    _Atomic uint64_t check_failed;
+    _Atomic uint64_t prewarm_failed;
+    _Atomic uint64_t prewarmed;
+    _Atomic uint64_t create_ns;     /* total time of timed creates (blocking connects, opens) */
+    _Atomic uint64_t create_timed;  /* how many were timed */
+    _Atomic unsigned proto_seen;    /* bit per protocol id its connections turned out to speak */
+    unsigned pad;
+};
+
 /* One pool: a resolved address, a unix path or a file pattern. */
 struct target {
     struct pool_spec *spec;
@@ -81,14 +93,11 @@ struct target {
     char label[MAX_URL + 64];   /* for the report */
     char addr_text[64];         /* the numeric address, for the report */
     int has_glob;               /* file pattern with wildcards */
-    _Atomic uint64_t stale_reuse_errors;
-    _Atomic uint64_t check_failed;
-    _Atomic uint64_t prewarm_failed;
-    _Atomic uint64_t prewarmed;
-    _Atomic unsigned proto_seen;    /* bit per protocol id its connections turned out to speak */
     _Atomic int reset_refused;      /* the server answered the session reset with an error */
-    _Atomic uint64_t create_ns;     /* total time of timed creates (blocking connects, opens) */
-    _Atomic uint64_t create_timed;  /* how many were timed */
+    /* The report's per-target counters: ctr_local, or a slot of the
+     * live-stats mapping (lease/live.c); init sets it before any pool. */
+    struct target_counters *ctr;
+    struct target_counters ctr_local;
     struct target *hash_next;
 };
 

@@ -63,7 +63,7 @@ void conn_io_end(struct record *l, int is_write, int flags, ssize_t n, int err, 
     if ((f & (LF_REUSED | LF_FIRST_IO_DONE)) == LF_REUSED && (!is_write || n < 0)) {
         atomic_fetch_or(&l->flags, LF_FIRST_IO_DONE);
         if (n == 0 || (n < 0 && (err == ECONNRESET || err == EPIPE)))
-            atomic_fetch_add(&l->target->stale_reuse_errors, 1);
+            atomic_fetch_add(&l->target->ctr->stale_reuse_errors, 1);
     }
 }
 

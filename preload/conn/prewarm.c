@@ -39,14 +39,14 @@ static void prewarm_park(struct target *t, int fd)
     struct record *l = conn_record(fd, t, real.fcntl(fd, F_GETFL), 0);
     if (!l) {
         real.close(fd);
-        atomic_fetch_add(&t->prewarm_failed, 1);
+        atomic_fetch_add(&t->ctr->prewarm_failed, 1);
         return;
     }
     l->parked_ns = now_ns();
     l->uses = 0; /* nothing served on it yet */
     atomic_store(&l->state, STATE_IDLE);
     reg_set(fd, l);
-    atomic_fetch_add(&t->prewarmed, 1);
+    atomic_fetch_add(&t->ctr->prewarmed, 1);
     objpool_add_idle(t->pool, l);
 }
 
@@ -79,7 +79,7 @@ void conn_prewarm(void)
         for (unsigned k = 0; k < t->spec->opts.prewarm; k++) {
             int fd = prewarm_open(t);
             if (fd < 0) {
-                atomic_fetch_add(&t->prewarm_failed, 1);
+                atomic_fetch_add(&t->ctr->prewarm_failed, 1);
                 continue;
             }
             w[n].t = t;
@@ -110,7 +110,7 @@ void conn_prewarm(void)
                 prewarm_park(w[i].t, w[i].fd);
             } else {
                 real.close(w[i].fd);
-                atomic_fetch_add(&w[i].t->prewarm_failed, 1);
+                atomic_fetch_add(&w[i].t->ctr->prewarm_failed, 1);
             }
             w[i].fd = -1;
             pending--;
@@ -119,7 +119,7 @@ void conn_prewarm(void)
     for (unsigned i = 0; i < n; i++) {
         if (w[i].fd >= 0) {
             real.close(w[i].fd); /* not connected within connect_timeout */
-            atomic_fetch_add(&w[i].t->prewarm_failed, 1);
+            atomic_fetch_add(&w[i].t->ctr->prewarm_failed, 1);
         }
     }
     munmap(w, total * sizeof *w);

@@ -54,7 +54,7 @@ static int idle_reason(struct target *t, struct record *l)
     const struct pool_opts *o = &t->spec->opts;
     if (o->check_len && now_ns() - l->parked_ns >= o->check_delay_ms * 1000000ull) {
         if (run_check(l) < 0) {
-            atomic_fetch_add(&t->check_failed, 1);
+            atomic_fetch_add(&t->ctr->check_failed, 1);
             return REASON_CHECK_FAILED;
         }
     }

@@ -42,7 +42,7 @@ static struct conn_proto *cp(struct record *r)
 static void decided(struct record *r, struct conn_proto *p, int id)
 {
     p->id = (uint8_t)id;
-    atomic_fetch_or_explicit(&r->target->proto_seen, 1u << id, memory_order_relaxed);
+    atomic_fetch_or_explicit(&r->target->ctr->proto_seen, 1u << id, memory_order_relaxed);
     log_debug("fd %d of %s: protocol %s (detected)", r->fd, r->target->label, proto_name(id));
     const struct proto_ops *ops = proto_ops_for(id);
     if (ops) {
@@ -60,7 +60,7 @@ void conn_proto_start(struct record *r)
     if (ops)
         ops->init(&p->st);
     if (p->id != PROTO_AUTO)
-        atomic_fetch_or_explicit(&r->target->proto_seen, 1u << p->id, memory_order_relaxed);
+        atomic_fetch_or_explicit(&r->target->ctr->proto_seen, 1u << p->id, memory_order_relaxed);
 }
 
 /* Detection: the program's writes until the detector decides. A read

@@ -130,6 +130,12 @@ OBJPOOL_API void objpool_foreach_leased(objpool_t *pool, void (*fn)(void *obj, v
 /* Visit every idle object and forget it without destroy() (after fork, the
  * child's copies are handled by the caller). */
 OBJPOOL_API void objpool_forget_all(objpool_t *pool, void (*fn)(void *obj, void *ctx), void *ctx);
+/* Keep the counters in memory the caller gives (e.g. a MAP_SHARED file
+ * another process reads): the current values are copied there, and every
+ * later change is made there while *seq is odd (a seqlock: a reader takes
+ * *seq, copies, takes *seq again, and retries if it was odd or changed).
+ * The memory must stay valid for the pool's life. */
+OBJPOOL_API void objpool_set_stats_area(objpool_t *pool, objpool_stats_t *st, uint64_t *seq);
 /* Reset the counters (a forked child starts its own account). */
 OBJPOOL_API void objpool_reset_stats(objpool_t *pool);
 /* Reinitialise the lock in a forked child (the parent's holder is gone). */

@@ -76,6 +76,8 @@ objpool_t *objpool_new(objpool_create_fn create, objpool_destroy_fn destroy,
     if (!p)
         return NULL;
     pthread_mutex_init(&p->lock, NULL);
+    p->st = &p->st_local;
+    p->seq = &p->seq_local;
     p->create = create;
     p->destroy = destroy;
     p->validate = validate;
@@ -98,13 +100,13 @@ static int idle_pop_oldest(objpool_t *p, struct entry *out)
     *out = p->idle[p->idle_head];
     p->idle_head = (p->idle_head + 1) % p->idle_cap;
     p->idle_count--;
-    p->st.idle = p->idle_count;
+    p->st->idle = p->idle_count;
     return 1;
 }
 
 void objpool_set_max_size(objpool_t *p, size_t max_size)
 {
-    pthread_mutex_lock(&p->lock);
+    pool_lock(p);
     p->max_size = max_size;
     /* Shrinking: the oldest idle objects that no longer fit are destroyed.
      * The ring itself is kept (it only ever holds max_size entries). The
@@ -114,32 +116,32 @@ void objpool_set_max_size(objpool_t *p, size_t max_size)
         if (!idle_pop_oldest(p, &e))
             break; /* cannot happen (idle_count > 0); tells gcc -O1 e is set */
         count_discard(p, OBJPOOL_DISCARD_FULL);
-        pthread_mutex_unlock(&p->lock);
+        pool_unlock(p);
         p->destroy(p->user, e.obj);
-        pthread_mutex_lock(&p->lock);
+        pool_lock(p);
     }
-    pthread_mutex_unlock(&p->lock);
+    pool_unlock(p);
 }
 
 void objpool_set_idle_timeout_ms(objpool_t *p, uint64_t ms)
 {
-    pthread_mutex_lock(&p->lock);
+    pool_lock(p);
     p->idle_timeout_ns = ms_to_ns(ms);
-    pthread_mutex_unlock(&p->lock);
+    pool_unlock(p);
 }
 
 void objpool_set_max_lifetime_ms(objpool_t *p, uint64_t ms)
 {
-    pthread_mutex_lock(&p->lock);
+    pool_lock(p);
     p->max_lifetime_ns = ms_to_ns(ms);
-    pthread_mutex_unlock(&p->lock);
+    pool_unlock(p);
 }
 
 void objpool_set_order(objpool_t *p, enum objpool_order order)
 {
-    pthread_mutex_lock(&p->lock);
+    pool_lock(p);
     p->order = order;
-    pthread_mutex_unlock(&p->lock);
+    pool_unlock(p);
 }
 
 /* Pop idle objects until one passes expiry, validate and reset. The lock is
@@ -156,7 +158,7 @@ static void *take_idle(objpool_t *p, void *arg, struct entry *got)
             return NULL;
         /* the settings are read under the lock; the callbacks run without it */
         int reason = expiry_reason(p, got, now_ns());
-        pthread_mutex_unlock(&p->lock);
+        pool_unlock(p);
         if (!reason && p->validate) {
             reason = p->validate(p->user, got->obj, arg);
             if (reason < 0) /* a C-style -1 is a refusal too, and must be counted */
@@ -169,7 +171,7 @@ static void *take_idle(objpool_t *p, void *arg, struct entry *got)
         }
         if (reason)
             p->destroy(p->user, got->obj);
-        pthread_mutex_lock(&p->lock);
+        pool_lock(p);
         if (!reason)
             return got->obj;
         pending = reason;
@@ -180,7 +182,7 @@ static int lease_in(objpool_t *p, const struct entry *e)
 {
     if (lease_add(p, e) < 0)
         return -1;
-    p->st.acquired++;
+    p->st->acquired++;
     return 0;
 }
 
@@ -188,18 +190,18 @@ void *objpool_try_acquire(objpool_t *p, void *arg)
 {
     int saved = errno;
     struct entry e;
-    pthread_mutex_lock(&p->lock);
+    pool_lock(p);
     void *obj = take_idle(p, arg, &e);
     if (obj) {
         if (lease_in(p, &e) < 0) {
-            pthread_mutex_unlock(&p->lock);
+            pool_unlock(p);
             p->destroy(p->user, obj);
             errno = ENOMEM;
             return NULL;
         }
-        p->st.hits++;
+        p->st->hits++;
     }
-    pthread_mutex_unlock(&p->lock);
+    pool_unlock(p);
     errno = saved;
     return obj;
 }
@@ -214,9 +216,9 @@ void *objpool_acquire_arg(objpool_t *p, void *arg)
     int saved = errno;
     uint64_t t1 = now_ns();
     if (!obj) {
-        pthread_mutex_lock(&p->lock);
-        p->st.create_failures++;
-        pthread_mutex_unlock(&p->lock);
+        pool_lock(p);
+        p->st->create_failures++;
+        pool_unlock(p);
         errno = saved;
         return NULL;
     }
@@ -237,14 +239,14 @@ void *objpool_acquire(objpool_t *p)
 int objpool_adopt(objpool_t *p, void *obj, uint64_t create_ns)
 {
     uint64_t now = now_ns();
-    pthread_mutex_lock(&p->lock);
+    pool_lock(p);
     struct entry e = {obj, now, new_jitter(p), 0};
     int rc = lease_in(p, &e);
     if (rc == 0) {
-        p->st.misses++;
-        p->st.create_ns_total += create_ns;
+        p->st->misses++;
+        p->st->create_ns_total += create_ns;
     }
-    pthread_mutex_unlock(&p->lock);
+    pool_unlock(p);
     return rc;
 }
 
@@ -253,13 +255,13 @@ int objpool_adopt(objpool_t *p, void *obj, uint64_t create_ns)
  * is a no-op: NULL, with the lock released. */
 static struct entry *lock_lease(objpool_t *p, void *obj)
 {
-    pthread_mutex_lock(&p->lock);
+    pool_lock(p);
     struct entry *le = lease_find(p, obj);
     if (le)
         return le;
-    p->st.bad_releases++;
+    p->st->bad_releases++;
     objpool_bad_release_fn hook = p->bad_release;
-    pthread_mutex_unlock(&p->lock);
+    pool_unlock(p);
     if (hook)
         hook(p->user, obj);
     return NULL;
@@ -281,12 +283,12 @@ int objpool_adopt_failed(objpool_t *p, void *obj)
     }
     lease_remove(p, le);
     /* counters reset since the adoption (a fork child) have nothing to undo */
-    if (p->st.acquired && p->st.misses) {
-        p->st.acquired--;
-        p->st.misses--;
+    if (p->st->acquired && p->st->misses) {
+        p->st->acquired--;
+        p->st->misses--;
     }
-    p->st.create_failures++;
-    pthread_mutex_unlock(&p->lock);
+    p->st->create_failures++;
+    pool_unlock(p);
     p->destroy(p->user, obj);
     errno = saved;
     return OBJPOOL_DESTROYED;
@@ -294,15 +296,15 @@ int objpool_adopt_failed(objpool_t *p, void *obj)
 
 void objpool_note_create_failure(objpool_t *p)
 {
-    pthread_mutex_lock(&p->lock);
-    p->st.create_failures++;
-    pthread_mutex_unlock(&p->lock);
+    pool_lock(p);
+    p->st->create_failures++;
+    pool_unlock(p);
 }
 
 int objpool_add_idle(objpool_t *p, void *obj)
 {
     uint64_t now = now_ns();
-    pthread_mutex_lock(&p->lock);
+    pool_lock(p);
     int room = p->idle_count < p->max_size && idle_reserve(p) == 0;
     if (room) {
         struct entry e = {obj, now, new_jitter(p), now};
@@ -310,7 +312,7 @@ int objpool_add_idle(objpool_t *p, void *obj)
     } else {
         count_discard(p, OBJPOOL_DISCARD_FULL);
     }
-    pthread_mutex_unlock(&p->lock);
+    pool_unlock(p);
     if (!room)
         p->destroy(p->user, obj);
     return room ? OBJPOOL_PARKED : OBJPOOL_DESTROYED;
@@ -327,7 +329,7 @@ static int give_back(objpool_t *p, void *obj, int reason)
     }
     struct entry e = *le;
     lease_remove(p, le);
-    p->st.released++;
+    p->st->released++;
     uint64_t now = now_ns();
     if (reason < 0 && past_lifetime(p, &e, now))
         reason = OBJPOOL_DISCARD_LIFETIME;
@@ -336,11 +338,11 @@ static int give_back(objpool_t *p, void *obj, int reason)
     if (reason < 0) {
         e.parked_ns = now;
         idle_push(p, &e);
-        p->st.parked++;
+        p->st->parked++;
     } else {
         count_discard(p, reason);
     }
-    pthread_mutex_unlock(&p->lock);
+    pool_unlock(p);
     if (reason >= 0)
         p->destroy(p->user, obj);
     errno = saved;
@@ -361,16 +363,16 @@ int objpool_discard(objpool_t *p, void *obj, int reason)
 
 void objpool_set_bad_release_hook(objpool_t *p, objpool_bad_release_fn fn)
 {
-    pthread_mutex_lock(&p->lock);
+    pool_lock(p);
     p->bad_release = fn;
-    pthread_mutex_unlock(&p->lock);
+    pool_unlock(p);
 }
 
 int objpool_is_leased(objpool_t *p, void *obj)
 {
-    pthread_mutex_lock(&p->lock);
+    pool_lock(p);
     int yes = lease_find(p, obj) != NULL;
-    pthread_mutex_unlock(&p->lock);
+    pool_unlock(p);
     return yes;
 }
 
@@ -381,7 +383,7 @@ static void drain_idle(objpool_t *p, int only_expired)
     for (;;) {
         struct entry e;
         int reason = 0;
-        pthread_mutex_lock(&p->lock);
+        pool_lock(p);
         uint64_t now = now_ns();
         size_t n = p->idle_count;
         int found = 0;
@@ -400,10 +402,10 @@ static void drain_idle(objpool_t *p, int only_expired)
                 p->idle_count++;
             }
         }
-        p->st.idle = p->idle_count;
+        p->st->idle = p->idle_count;
         if (found)
             count_discard(p, reason);
-        pthread_mutex_unlock(&p->lock);
+        pool_unlock(p);
         if (!found)
             return;
         p->destroy(p->user, e.obj);

@@ -38,7 +38,14 @@ struct objpool {
     struct entry *leases; /* open addressing, linear probing, cap is 2^k */
     size_t lease_cap, lease_count;
 
-    objpool_stats_t st;
+    /* The counters, and the sequence word a reader of them checks: in the
+     * pool itself (st_local, seq_local) unless objpool_set_stats_area put
+     * them elsewhere (the preload's live-stats mapping). Written only under
+     * `lock`; pool_lock makes seq odd, pool_unlock even again. */
+    objpool_stats_t *st;
+    uint64_t *seq;
+    objpool_stats_t st_local;
+    uint64_t seq_local;
 
     /* The first ring and lease table live inside the pool: with the rest of
      * the struct they fill one page, where three separate mappings would
@@ -46,6 +53,23 @@ struct objpool {
     struct entry idle0[16];
     struct entry leases0[64];
 };
+
+/* Every change to the counters happens between these two: the sequence
+ * word is odd while the lock is held (a seqlock for readers in another
+ * process, which cannot take the mutex), even once the changes are
+ * published. Two plain stores on x86: no system call, no extra atomic RMW. */
+static inline void pool_lock(objpool_t *p)
+{
+    pthread_mutex_lock(&p->lock);
+    __atomic_store_n(p->seq, *p->seq + 1, __ATOMIC_RELAXED);
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
+static inline void pool_unlock(objpool_t *p)
+{
+    __atomic_store_n(p->seq, *p->seq + 1, __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&p->lock);
+}
 
 /* pool_sets.c: the lease set (open addressing) and the idle ring; every
  * call under p->lock. */

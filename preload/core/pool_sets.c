@@ -71,9 +71,9 @@ int lease_add(objpool_t *p, const struct entry *e)
         return -1;
     lease_put_raw(p->leases, p->lease_cap, e);
     p->lease_count++;
-    p->st.leased = p->lease_count;
-    if (p->st.leased > p->st.peak_leased)
-        p->st.peak_leased = p->st.leased;
+    p->st->leased = p->lease_count;
+    if (p->st->leased > p->st->peak_leased)
+        p->st->peak_leased = p->st->leased;
     return 0;
 }
 
@@ -100,7 +100,7 @@ void lease_remove(objpool_t *p, struct entry *e)
     }
 done:
     p->lease_count--;
-    p->st.leased = p->lease_count;
+    p->st->leased = p->lease_count;
 }
 
 /* ---- the idle ring ---------------------------------------------------- */
@@ -136,9 +136,9 @@ void idle_push(objpool_t *p, const struct entry *e)
     size_t tail = (p->idle_head + p->idle_count) % p->idle_cap;
     p->idle[tail] = *e;
     p->idle_count++;
-    p->st.idle = p->idle_count;
-    if (p->st.idle > p->st.peak_idle)
-        p->st.peak_idle = p->st.idle;
+    p->st->idle = p->idle_count;
+    if (p->st->idle > p->st->peak_idle)
+        p->st->peak_idle = p->st->idle;
 }
 
 int idle_pop(objpool_t *p, struct entry *out)
@@ -152,7 +152,7 @@ int idle_pop(objpool_t *p, struct entry *out)
         *out = p->idle[(p->idle_head + p->idle_count - 1) % p->idle_cap];
     }
     p->idle_count--;
-    p->st.idle = p->idle_count;
+    p->st->idle = p->idle_count;
     return 1;
 }
 
@@ -170,6 +170,6 @@ void count_discard(objpool_t *p, int reason)
 {
     if (reason < 0 || reason >= OBJPOOL_DISCARD_MAX)
         reason = OBJPOOL_DISCARD_INVALID;
-    p->st.discarded[reason]++;
+    p->st->discarded[reason]++;
 }
 

@@ -160,6 +160,7 @@ static struct fkey *key_new(struct ftarget *ft, const char *abs, size_t len, int
     k->plen = len;
     memcpy(k->path, abs, len + 1);
     k->t.ops = &file_ops;
+    k->t.ctr = ft->t->ctr; /* the configured target's counters (and its slot) */
     k->t.pool = lease_pool_new(&k->t, file_destroy, file_validate, file_reset, k);
     if (!k->t.pool) {
         munmap(k, bytes);

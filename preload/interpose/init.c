@@ -18,6 +18,7 @@
 #include "../file/filepool.h"
 #include "../lease/inherit.h"
 #include "../lease/lease.h"
+#include "../lease/live.h"
 #include "../report/report.h"
 
 /* The log file lives at a high fd, owned by objpool like an idle object, so
@@ -75,6 +76,7 @@ static void init_run(void)
     config_resolve(&cfg);
     if (!cfg.ntargets)
         return;
+    live_setup(); /* before any pool and any fork handler */
     if (reg_init(idle_band()) < 0) {
         log_msg(LOG_ERROR, "init: cannot map the fd registry: pooling is off");
         return;

@@ -10,6 +10,7 @@
 #include "../base/state.h"
 #include "../core/reasons.h"
 #include "inherit.h"
+#include "live.h"
 
 /* The preload makes every object itself, through the real call, and only
  * ever asks the pool for an idle one (objpool_try_acquire). */
@@ -32,6 +33,7 @@ objpool_t *lease_pool_new(struct target *t, objpool_destroy_fn destroy, objpool_
     objpool_set_max_lifetime_ms(p, o->max_lifetime_ms);
     objpool_set_order(p, o->order);
     pools_register(p);
+    live_attach_pool(p, t);
     return p;
 }
 
@@ -71,8 +73,8 @@ struct record *lease_new(int fd, int kind, struct target *t)
  * that were timed (blocking connects, opens), per configured target. */
 static void note_create_time(struct target *t, uint64_t ns)
 {
-    atomic_fetch_add_explicit(&t->create_ns, ns, memory_order_relaxed);
-    atomic_fetch_add_explicit(&t->create_timed, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&t->ctr->create_ns, ns, memory_order_relaxed);
+    atomic_fetch_add_explicit(&t->ctr->create_timed, 1, memory_order_relaxed);
 }
 
 void lease_adopt(struct record *r, unsigned gen, uint64_t create_ns, struct target *timing)

@@ -99,8 +99,8 @@ static void gather(struct target *t, struct row *r)
     r->discarded = 0;
     for (int i = 0; i < OBJPOOL_DISCARD_MAX; i++)
         r->discarded += r->st.discarded[i];
-    uint64_t timed = atomic_load(&t->create_timed);
-    r->mean_create_us = timed ? (double)atomic_load(&t->create_ns) / (double)timed / 1000.0 : 0.0;
+    uint64_t timed = atomic_load(&t->ctr->create_timed);
+    r->mean_create_us = timed ? (double)atomic_load(&t->ctr->create_ns) / (double)timed / 1000.0 : 0.0;
     r->saved_ms = r->mean_create_us * (double)r->st.hits / 1000.0;
 }
 
@@ -109,7 +109,7 @@ static int active(const struct row *r)
     /* idle objects alone are no activity: they may be left from work
      * reported before a failed exec */
     return r->st.acquired || r->st.create_failures || r->st.discarded[OBJPOOL_DISCARD_EXPIRED] ||
-           atomic_load(&r->t->prewarmed) || atomic_load(&r->t->prewarm_failed);
+           atomic_load(&r->t->ctr->prewarmed) || atomic_load(&r->t->ctr->prewarm_failed);
 }
 
 static const char *const kind_names[] = {[POOL_TCP] = "tcp", [POOL_UNIX] = "unix", [POOL_FILE] = "file"};
@@ -126,7 +126,7 @@ static const char *pool_proto(const struct target *t, char *buf, size_t size)
 {
     if (t->spec->opts.proto != PROTO_AUTO)
         return proto_name(t->spec->opts.proto);
-    unsigned seen = atomic_load(&t->proto_seen);
+    unsigned seen = atomic_load(&t->ctr->proto_seen);
     size_t n = 0;
     buf[0] = '\0';
     for (int id = 0; id < PROTO_NIDS; id++)
@@ -168,9 +168,9 @@ static void write_json(struct out *o, struct row *rows, int n, double wall_s, in
                       "\"stale_reuse_errors\":%llu,\"prewarmed\":%llu,\"prewarm_failed\":%llu}",
                    (unsigned long long)r->discarded, r->st.idle, r->st.peak_idle, r->st.peak_leased,
                    hit_ratio(r), r->mean_create_us, r->saved_ms,
-                   (unsigned long long)atomic_load(&r->t->stale_reuse_errors),
-                   (unsigned long long)atomic_load(&r->t->prewarmed),
-                   (unsigned long long)atomic_load(&r->t->prewarm_failed));
+                   (unsigned long long)atomic_load(&r->t->ctr->stale_reuse_errors),
+                   (unsigned long long)atomic_load(&r->t->ctr->prewarmed),
+                   (unsigned long long)atomic_load(&r->t->ctr->prewarm_failed));
     }
     out_printf(o, "]}\n");
 }
@@ -265,8 +265,8 @@ static void write_text(struct out *o, struct row *rows, int n, double wall_s, in
         out_printf(o, "      peak idle %zu, peak leased %zu, create failures %llu, mean create %.1f us, "
                       "stale reuse errors %llu\n",
                    r->st.peak_idle, r->st.peak_leased, (unsigned long long)r->st.create_failures,
-                   r->mean_create_us, (unsigned long long)atomic_load(&r->t->stale_reuse_errors));
-        uint64_t warm = atomic_load(&r->t->prewarmed), cold = atomic_load(&r->t->prewarm_failed);
+                   r->mean_create_us, (unsigned long long)atomic_load(&r->t->ctr->stale_reuse_errors));
+        uint64_t warm = atomic_load(&r->t->ctr->prewarmed), cold = atomic_load(&r->t->ctr->prewarm_failed);
         if (warm || cold)
             out_printf(o, "      prewarmed %llu, prewarm failures %llu\n", (unsigned long long)warm,
                        (unsigned long long)cold);
@@ -361,12 +361,12 @@ static void zero_counters(int pools_too)
             continue;
         if (pools_too)
             t->ops->reset_stats(t);
-        atomic_store(&t->stale_reuse_errors, 0);
-        atomic_store(&t->check_failed, 0);
-        atomic_store(&t->create_ns, 0);
-        atomic_store(&t->create_timed, 0);
-        atomic_store(&t->prewarmed, 0);
-        atomic_store(&t->prewarm_failed, 0);
+        atomic_store(&t->ctr->stale_reuse_errors, 0);
+        atomic_store(&t->ctr->check_failed, 0);
+        atomic_store(&t->ctr->create_ns, 0);
+        atomic_store(&t->ctr->create_timed, 0);
+        atomic_store(&t->ctr->prewarmed, 0);
+        atomic_store(&t->ctr->prewarm_failed, 0);
     }
 }
 
