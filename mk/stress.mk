@@ -1,8 +1,19 @@
-# mk/stress.mk - the long run of the racing-threads hazard test (issue 3,
-# item 10). Not part of `make test`.
+# mk/stress.mk - the long runs (issue 3 item 10, issue 14 item 6). Not part
+# of `make test` (tests/stress.bats runs a short chaos mix there).
 #
 #   make stress [STRESS_REQUESTS=1000000] [STRESS_THREADS=8] [STRESS_SEED=1]
+#               [STRESS_CHAOS_THREADS=4]
 #
+# `make stress` is both runs below: stress-chaos and stress-threads.
+#
+# stress-chaos: tests/chaos-run, the chaos mix (build/tests/chaosd delays,
+# splits, closes and resets; build/tests/chaos abandons, reads partly, shuts
+# down, forks, and writes and reads with every I/O family) for line, redis,
+# http, memcache and opaque (with its probe), STRESS_REQUESTS split evenly
+# over the five, each run without and with objpool: fails on a foreign
+# reply, on no reuse, or on more errors with objpool than without.
+#
+# stress-threads:
 # Starts a tagserver that drops 5 % of requests (--random-close 5), runs
 # build/tests/stress under the preload until the threads together have sent
 # STRESS_REQUESTS requests (early closes, abandoned requests, partial reads,
@@ -13,8 +24,16 @@ STRESS_REQUESTS ?= 1000000
 STRESS_THREADS  ?= 8
 STRESS_SEED     ?= 1
 
-.PHONY: stress
-stress: $(BUILD)/libobjpool.so $(BUILD)/tests/stress $(BUILD)/tests/tagserver
+STRESS_CHAOS_THREADS ?= 4
+
+.PHONY: stress stress-chaos stress-threads
+stress: stress-chaos stress-threads
+
+stress-chaos: $(BUILD)/libobjpool.so $(BUILD)/tests/chaosd $(BUILD)/tests/chaos
+	BUILD=$(BUILD) tests/chaos-run --requests $$(($(STRESS_REQUESTS) / 5)) \
+	    --threads $(STRESS_CHAOS_THREADS) --seed $(STRESS_SEED)
+
+stress-threads: $(BUILD)/libobjpool.so $(BUILD)/tests/stress $(BUILD)/tests/tagserver
 	@set -u; dir=$$(mktemp -d); \
 	$(BUILD)/tests/tagserver --port-file $$dir/port --count-file $$dir/count \
 	    --random-close 5 --seed $(STRESS_SEED) >$$dir/server.log 2>&1 & spid=$$!; \
