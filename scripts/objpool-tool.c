@@ -1005,7 +1005,10 @@ static void stats_print(json_t *procs, int json, int prometheus)
         }
     } else if (prometheus) {
         reset_aggs();
-        json_array_foreach(procs, i, o) take_report(o, (int)i + 1, 1);
+        json_array_foreach(procs, i, o)
+        {
+            take_report(o, (int)i + 1, 1);
+        }
         print_prometheus();
     } else if (!json_array_size(procs)) {
         printf("no live process\n");

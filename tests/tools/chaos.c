@@ -211,9 +211,9 @@ static int want(struct conn *c, int fam, const char *exp, size_t n)
 static int http_rest(struct conn *c, int fam, const char *id)
 {
     char *end;
-    ssize_t r;
     while (!(c->buf[c->len] = 0, end = strstr(c->buf, "\r\n\r\n"))) {
-        if ((r = get(c, fam, sizeof c->buf)) <= 0)
+        ssize_t r = get(c, fam, sizeof c->buf);
+        if (r <= 0)
             return r == 0 ? E_EOF : err_class(0);
     }
     size_t hl = (size_t)(end - c->buf) + 4, idn = strlen(id);
