@@ -208,7 +208,8 @@ calls() {
         XDG_RUNTIME_DIR="$BATS_TEST_TMPDIR/xdg" strace -f -o "$BATS_TEST_TMPDIR/trace" \
         "$TOOLS/tagclient" --port "$PORT" --cycles 20 >/dev/null
     [[ ! -e "$BATS_TEST_TMPDIR/xdg" ]] || fail "a directory was made with OBJPOOL_STATS unset"
-    run grep -E "\.stats|xdg|mkdir|ftruncate" "$BATS_TEST_TMPDIR/trace"
+    # (a sanitizer runtime makes its own report directories: only objpool's count)
+    run grep -E '\.stats|xdg|mkdir\(.*objpool|ftruncate' "$BATS_TEST_TMPDIR/trace"
     assert_failure
     # the pass-through path (no pools): nothing at all
     env LD_PRELOAD="$LIB" OBJPOOL_STATS="$SD.none" strace -f -o "$BATS_TEST_TMPDIR/trace2" \
