@@ -26,43 +26,58 @@ static int not_open(void)
     return -1;
 }
 
-/* close of a band number with no record: objpool may be making that very
- * number (between its dup and its registration). Under the band's lock the
- * answer is settled: still no record, so the number is the program's (the
- * real close, *rc), or the record that appeared meanwhile, returned for
- * the ordinary path. NULL with *settled 0: not settled here (inside
- * objpool, or a vfork child): the caller makes the real close. */
-static __attribute__((noinline)) struct record *close_in_band(int fd, int *rc, int *settled)
+/* What a band number holds, for a program's call on it. The caller holds
+ * the band's lock exclusive, so the answer stays true until it lets go:
+ * objpool makes a number there and registers it, or claims one and closes
+ * it, only under the shared lock (reg_place_high, reg_close_high), and a
+ * record there does not become a lease meanwhile (a hit claims the idle
+ * number before it stores LEASED). Outside the lock a record seen a moment
+ * ago proves nothing: its number may be closed and made again by now. */
+enum band_view { BAND_FREE, BAND_OURS, BAND_LEASE };
+
+static enum band_view band_view(int fd, struct record **lp)
 {
-    *settled = 0;
-    if (in_objpool || in_vfork_child())
-        return NULL;
+    struct record *l = reg_get(fd);
+    *lp = l;
+    if (!l)
+        return BAND_FREE; /* the program's number, or nothing */
+    return record_is_ours(l) ? BAND_OURS : BAND_LEASE;
+}
+
+/* Is this a program's call on a band number, to be settled under the
+ * band's lock? Not inside objpool (a signal handler there would wait for
+ * itself), nor in a vfork child (its fd table is its own). */
+static inline int settle_in_band(int fd)
+{
+    return unlikely(reg_in_band(fd)) && !in_objpool && !in_vfork_child();
+}
+
+/* close of a band number: the real close of a number that is the
+ * program's, EBADF for objpool's, a lease's release after the lock. */
+static __attribute__((noinline)) int close_in_band(int fd)
+{
+    struct record *l;
     reg_high_lock();
-    struct record *r = reg_get(fd);
-    int err = 0;
-    if (!r) {
-        *rc = real.close(fd);
-        err = errno;
-        *settled = 1;
-    }
+    enum band_view v = band_view(fd, &l);
+    int rc = v == BAND_FREE ? real.close(fd) : -1;
+    int err = errno;
     reg_high_unlock();
-    if (!r)
-        errno = err;
-    return r;
+    if (v == BAND_OURS)
+        return not_open();
+    if (v == BAND_LEASE)
+        return lease_close(fd, l, NULL); /* the program's own: only it moves it */
+    errno = err;
+    return rc;
 }
 
 OBJPOOL_EXPORT int close(int fd)
 {
     struct record *l = reg_get(fd);
-    if (likely(!l)) {
-        int rc = 0, settled;
-        if (likely(!reg_in_band(fd)))
-            return real.close(fd);
-        l = close_in_band(fd, &rc, &settled);
-        if (!l)
-            return settled ? rc : real.close(fd);
-    }
-    if (in_vfork_child())
+    if (likely(!l) && likely(!reg_in_band(fd)))
+        return real.close(fd);
+    if (settle_in_band(fd))
+        return close_in_band(fd);
+    if (!l || in_vfork_child())
         return real.close(fd); /* a vfork child's fd table is its own */
     if (record_is_ours(l))
         return not_open();
@@ -80,11 +95,16 @@ static int clear_target_number(int fd)
     if (!l || in_vfork_child())
         return 0;
     if (l->kind == KIND_INTERNAL) {
+        /* the log file: moved, or (no number left) closed by the kernel,
+         * and the log goes to stderr rather than into the program's object */
         int hi = reg_move_high(fd);
-        if (hi >= 0 && reg_claim(fd, l)) {
+        if (reg_claim(fd, l)) {
             l->fd = hi;
-            log_fd = hi;
-            reg_set(hi, l);
+            log_fd = hi >= 0 ? hi : 2;
+            if (hi >= 0)
+                reg_set(hi, l);
+        } else if (hi >= 0) {
+            real.close(hi);
         }
         return 0;
     }
@@ -135,12 +155,17 @@ static int in_band(int fd)
  * for itself). */
 static int dup_onto(int oldfd, int newfd, int flags, int is3)
 {
-    if (note_copy(oldfd) < 0)
-        return not_open();
-    int band = in_band(newfd) && !in_objpool;
+    int band = (in_band(newfd) || in_band(oldfd)) && !in_objpool;
     for (;;) {
         if (band)
             reg_high_lock();
+        /* under the lock: an unheld band number being made by objpool
+         * right now is either registered (EBADF) or not there at all */
+        if (note_copy(oldfd) < 0) {
+            if (band)
+                reg_high_unlock();
+            return not_open();
+        }
         if (oldfd == newfd || clear_target_number(newfd) == 0)
             break;
         /* an object there is busy (a hit, a park): it may need the band's
@@ -177,9 +202,11 @@ static void note_replaced(int oldfd, int newfd)
     }
 }
 
-OBJPOOL_EXPORT int dup(int fd)
+/* dup of fd, as the program asked: its own number is copied (noted), a
+ * lease's copy makes it shared, objpool's number is EBADF. */
+static int dup_checked(int fd)
 {
-    if (likely(!reg_get(fd))) {
+    if (!reg_get(fd)) {
         note_plain_copy(fd);
         return real.dup(fd);
     }
@@ -188,10 +215,32 @@ OBJPOOL_EXPORT int dup(int fd)
     return real.dup(fd);
 }
 
+/* dup of a band number: decided and made under the band's lock. */
+static __attribute__((noinline)) int dup_in_band(int fd)
+{
+    reg_high_lock();
+    int rc = dup_checked(fd);
+    int err = errno;
+    reg_high_unlock();
+    errno = err;
+    return rc;
+}
+
+OBJPOOL_EXPORT int dup(int fd)
+{
+    if (likely(!reg_get(fd)) && likely(!reg_in_band(fd))) {
+        note_plain_copy(fd);
+        return real.dup(fd);
+    }
+    if (settle_in_band(fd))
+        return dup_in_band(fd);
+    return dup_checked(fd);
+}
+
 OBJPOOL_EXPORT int dup2(int oldfd, int newfd)
 {
     note_replaced(oldfd, newfd);
-    if (likely(!reg_get(oldfd) && !reg_get(newfd) && !in_band(newfd)))
+    if (likely(!reg_get(oldfd) && !reg_get(newfd) && !in_band(newfd) && !in_band(oldfd)))
         return real.dup2(oldfd, newfd);
     return dup_onto(oldfd, newfd, 0, 0);
 }
@@ -199,18 +248,22 @@ OBJPOOL_EXPORT int dup2(int oldfd, int newfd)
 OBJPOOL_EXPORT int dup3(int oldfd, int newfd, int flags)
 {
     note_replaced(oldfd, newfd);
-    if (likely(!reg_get(oldfd) && !reg_get(newfd) && !in_band(newfd)))
+    if (likely(!reg_get(oldfd) && !reg_get(newfd) && !in_band(newfd) && !in_band(oldfd)))
         return real.dup3(oldfd, newfd, flags);
     return dup_onto(oldfd, newfd, flags, 1);
 }
 
 /* fcntl's third argument is an int or a pointer depending on cmd; like
- * glibc, carry it as a pointer-sized value. */
+ * glibc, carry it as a pointer-sized value. fd holds a record, or held one
+ * when the caller looked. */
 static int fcntl_owned(int (*fn)(int, int, ...), int fd, int cmd, void *arg)
 {
     struct record *l = reg_get(fd);
-    if (!l || in_vfork_child())
+    if (!l || in_vfork_child()) {
+        if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
+            note_plain_copy(fd);
         return fn(fd, cmd, arg); /* gone since the caller looked: not ours */
+    }
     if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) {
         if (note_copy(fd) < 0)
             return not_open();
@@ -224,33 +277,28 @@ static int fcntl_owned(int (*fn)(int, int, ...), int fd, int cmd, void *arg)
     return rc;
 }
 
-/* fcntl and fcntl64 differ only in the libc function they end in. */
-/* fcntl of a band number with no record: settled under the band's lock,
- * as close_in_band. */
+/* fcntl of a band number: decided and made under the band's lock, so a
+ * number objpool makes or gives up there at this moment never answers. */
 static __attribute__((noinline)) int fcntl_in_band(int (*fn)(int, int, ...), int fd, int cmd, void *arg)
 {
-    if (in_objpool || in_vfork_child())
-        return fn(fd, cmd, arg);
     reg_high_lock();
-    int ours = reg_get(fd) != NULL;
-    int rc = ours ? 0 : fn(fd, cmd, arg);
+    int rc = fcntl_owned(fn, fd, cmd, arg);
     int err = errno;
     reg_high_unlock();
-    if (ours)
-        return fcntl_owned(fn, fd, cmd, arg);
     errno = err;
     return rc;
 }
 
+/* fcntl and fcntl64 differ only in the libc function they end in. */
 static int fcntl_via(int (*fn)(int, int, ...), int fd, int cmd, void *arg)
 {
-    if (likely(!reg_get(fd))) {
+    if (likely(!reg_get(fd)) && likely(!reg_in_band(fd))) {
         if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
             note_plain_copy(fd);
-        if (unlikely(reg_in_band(fd)))
-            return fcntl_in_band(fn, fd, cmd, arg);
         return fn(fd, cmd, arg);
     }
+    if (settle_in_band(fd))
+        return fcntl_in_band(fn, fd, cmd, arg);
     return fcntl_owned(fn, fd, cmd, arg);
 }
 
@@ -302,13 +350,14 @@ static int close_range_owned(unsigned first, unsigned last, int flags)
                 rc = -1;
             gap = fd + 1;
             reg_high_lock();
-            struct record *b = reg_get((int)fd);
-            if (!b && (flags & CLOSE_RANGE_CLOEXEC))
+            struct record *b;
+            enum band_view v = band_view((int)fd, &b);
+            if (v == BAND_FREE && (flags & CLOSE_RANGE_CLOEXEC))
                 real.fcntl((int)fd, F_SETFD, FD_CLOEXEC);
-            else if (!b)
+            else if (v == BAND_FREE)
                 real.close((int)fd);
             reg_high_unlock();
-            if (b && !record_is_ours(b))
+            if (v == BAND_LEASE)
                 close_lease_in_range((int)fd, b, flags);
         } else {
             struct record *l = reg_get((int)fd);
