@@ -144,7 +144,7 @@ FDRACE_ERRORS=(enotsock connerr nonsock ebadf wrong ioerr clobbered phantom)
 # number most, fcntl and close now and then: a record seen a moment before
 # was gone, its number closed and made again). The CI's ubsan stage caught
 # one through fdrace's fcntl probe.
-@test "calls on unheld band numbers (close, fcntl, dup, dup2/dup3 from, close_range) while connections cycle: all EBADF, as without objpool" {
+@test "calls on unheld band numbers (close, fcntl, dup, dup2/dup3 from, close_range) from 2 threads while 3 threads cycle connections: all EBADF, as without objpool" {
     local ops=${OBJPOOL_BANDPROBE_OPS:-20000}
     start_tagserver
     ulimit -n 1024
