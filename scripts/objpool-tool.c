@@ -589,7 +589,7 @@ struct metric {
     double scale; /* report unit to base unit */
 };
 static const struct metric metrics[] = {
-    {"objpool_reports_total", "counter", "Report lines (one per process, and per exec) that used the pool.", F_PROCS, 1},
+    {"objpool_reports_total", "counter", "Processes that used the pool: report lines (one per process, and per exec), or live processes for objpool stats.", F_PROCS, 1},
     {"objpool_acquired_total", "counter", "Objects handed to the program: connects and opens served.", F_ACQ, 1},
     {"objpool_hits_total", "counter", "Acquires served with an idle pooled object.", F_HITS, 1},
     {"objpool_misses_total", "counter", "Acquires that created a new object.", F_MISSES, 1},
@@ -727,8 +727,15 @@ static void stats_default_dir(char *buf, size_t size)
         snprintf(buf, size, "%s", v);
     else if (x && x[0] == '/')
         snprintf(buf, size, "%s/objpool", x);
-    else
-        snprintf(buf, size, "/run/user/%u/objpool", (unsigned)geteuid());
+    else {
+        /* as the library: /run/user/UID where it exists, else tmux's /tmp */
+        struct stat st;
+        snprintf(buf, size, "/run/user/%u", (unsigned)geteuid());
+        if (stat(buf, &st) == 0 && S_ISDIR(st.st_mode))
+            snprintf(buf, size, "/run/user/%u/objpool", (unsigned)geteuid());
+        else
+            snprintf(buf, size, "/tmp/objpool-%u", (unsigned)geteuid());
+    }
 }
 
 /* Field 22 of /proc/PID/stat (start time in ticks), 0 if unreadable. */

@@ -40,6 +40,22 @@ start_client() {
     fail "no $SD/$CLIENT.stats: $(cat "$BATS_TEST_TMPDIR/client.err")"
 }
 
+# start_client_default CYCLES: start_client with OBJPOOL_STATS set empty
+# (the library's default directory), waiting for the file in $SD.
+start_client_default() {
+    env LD_PRELOAD="$LIB" OBJPOOL_POOLS="tcp://127.0.0.1:$PORT?proto=line" OBJPOOL_REPORT=none \
+        OBJPOOL_STATS= "$TOOLS/tagclient" --port "$PORT" --cycles "$1" --sleep-ms 2 \
+        >"$BATS_TEST_TMPDIR/client.out" 2>"$BATS_TEST_TMPDIR/client.err" &
+    CLIENT=$!
+    CLIENTS+=("$CLIENT")
+    local i
+    for ((i = 0; i < 100; i++)); do
+        [[ -s "$SD/$CLIENT.stats" ]] && return 0
+        sleep 0.05
+    done
+    fail "no $SD/$CLIENT.stats: $(cat "$BATS_TEST_TMPDIR/client.err")"
+}
+
 # live_hits PID: the hits of the pool in `objpool stats --json PID`
 live_hits() {
     "$CMD" stats --dir "$SD" --json "$1" >"$BATS_TEST_TMPDIR/live.json" || return 1
@@ -257,4 +273,57 @@ PY
     run "$OBJPOOL_PY" -c 'import json,sys; o=json.loads(open(sys.argv[1]).read()); assert len(o["pools"]) == 1, o; print("ok")' \
         "$BATS_TEST_TMPDIR/live.json"
     assert_output "ok"
+}
+
+# The default directory (OBJPOOL_STATS set empty, objpool run --stats):
+# $XDG_RUNTIME_DIR/objpool; without it /run/user/UID/objpool when logind
+# made /run/user/UID; on a machine without either (a container, root on a
+# server) /tmp/objpool-UID, as tmux does. The command looks in the same
+# place. Before the fallback, such a machine got "cannot create it" and no
+# live stats at all.
+@test "stats: the default directory: XDG_RUNTIME_DIR, else /run/user/UID, else /tmp/objpool-UID; the command finds each" {
+    start_tagserver
+    local xdg="$BATS_TEST_TMPDIR/xdg"
+    mkdir -m 0700 "$xdg"
+    XDG_RUNTIME_DIR=$xdg SD="$xdg/objpool" start_client_default 100000
+    run env XDG_RUNTIME_DIR="$xdg" OBJPOOL_STATS= "$CMD" stats "$CLIENT"
+    assert_success
+    assert_output --partial "pid $CLIENT tagclient"
+    assert_equal "$(stat -c %a "$xdg/objpool")" 700
+    kill -KILL "$CLIENT"
+
+    # a user with no /run/user/UID: the tmux-like fallback under /tmp
+    [[ $(id -u) == 0 ]] || skip "needs root to run as another user (setpriv)"
+    require_cmd setpriv
+    local uid
+    uid=$(id -u nobody)
+    [[ ! -e /run/user/$uid ]] || skip "/run/user/$uid exists here"
+    local tmpd="/tmp/objpool-$uid" out="$BATS_TEST_TMPDIR/nobody"
+    rm -rf "$tmpd"
+    mkdir -m 0777 "$out"
+    setpriv --reuid="$uid" --regid="$(id -g nobody)" --clear-groups \
+        env -u XDG_RUNTIME_DIR LD_PRELOAD="$LIB" OBJPOOL_POOLS="tcp://127.0.0.1:$PORT?proto=line" \
+        OBJPOOL_REPORT=none OBJPOOL_STATS= "$TOOLS/tagclient" --port "$PORT" --cycles 100000 \
+        --sleep-ms 2 >"$out/client.out" 2>"$out/client.err" &
+    CLIENT=$!
+    CLIENTS+=("$CLIENT")
+    local i
+    for ((i = 0; i < 100; i++)); do
+        [[ -s "$tmpd/$CLIENT.stats" ]] && break
+        sleep 0.05
+    done
+    [[ -s "$tmpd/$CLIENT.stats" ]] || { rm -rf "$tmpd"; fail "no $tmpd/$CLIENT.stats: $(cat "$out/client.err")"; }
+    [[ ! -s "$out/client.err" ]] || { rm -rf "$tmpd"; fail "an error line: $(cat "$out/client.err")"; }
+    local mode owner
+    mode=$(stat -c %a "$tmpd")
+    owner=$(stat -c %u "$tmpd")
+    run setpriv --reuid="$uid" --regid="$(id -g nobody)" --clear-groups \
+        env -u XDG_RUNTIME_DIR OBJPOOL_STATS= "$CMD" stats "$CLIENT"
+    kill -KILL "$CLIENT"
+    wait "$CLIENT" 2>/dev/null || true
+    rm -rf "$tmpd"
+    assert_success
+    assert_output --partial "pid $CLIENT tagclient"
+    assert_equal "$mode" 700
+    assert_equal "$owner" "$uid"
 }

@@ -38,7 +38,21 @@ static struct live_slot *slot_at(uint32_t i)
 }
 
 /* OBJPOOL_STATS=DIR, or empty for the default: $XDG_RUNTIME_DIR/objpool,
- * else /run/user/UID/objpool. 0 if it is unset (no live stats). */
+ * else /run/user/UID/objpool where logind made /run/user/UID, else
+ * /tmp/objpool-UID (a container, root on a server: tmux's choice; the
+ * directory's owner and mode checks make a shared /tmp safe). 0 if it is
+ * unset (no live stats). scripts/objpool-tool.c looks in the same place. */
+/* The default without $XDG_RUNTIME_DIR (see stats_dir). */
+static size_t default_dir(char *buf, size_t size)
+{
+    unsigned uid = (unsigned)geteuid();
+    struct stat st;
+    fmt_buf(buf, size, "/run/user/%u", uid);
+    if (stat(buf, &st) == 0 && S_ISDIR(st.st_mode))
+        return fmt_buf(buf, size, "/run/user/%u/objpool", uid);
+    return fmt_buf(buf, size, "/tmp/objpool-%u", uid);
+}
+
 static int stats_dir(void)
 {
     const char *v = secure_getenv("OBJPOOL_STATS");
@@ -52,7 +66,7 @@ static int stats_dir(void)
         if (x && x[0] == '/')
             n = fmt_buf(dir_path, sizeof dir_path, "%s/objpool", x);
         else
-            n = fmt_buf(dir_path, sizeof dir_path, "/run/user/%u/objpool", (unsigned)geteuid());
+            n = default_dir(dir_path, sizeof dir_path);
     }
     if (n + 32 >= sizeof dir_path) {
         log_msg(LOG_ERROR, "stats: OBJPOOL_STATS: the directory name is too long; no live stats");
