@@ -327,3 +327,27 @@ PY
     assert_equal "$mode" 700
     assert_equal "$owner" "$uid"
 }
+
+# --watch redraws until interrupted; a process with more pools than the
+# file's 128 slots is shown, and said to be, partial.
+@test "stats: --watch=0.3 redraws the table; a process with 130 pools is marked partial in the table and the JSON" {
+    local pools="" i
+    for ((i = 1; i <= 130; i++)); do pools+="tcp://127.0.0.1:$((20000 + i));"; done
+    mkdir -m 0700 "$SD"
+    env LD_PRELOAD="$LIB" OBJPOOL_POOLS="$pools" OBJPOOL_REPORT=none OBJPOOL_STATS="$SD" \
+        sleep 30 2>"$BATS_TEST_TMPDIR/client.err" &
+    CLIENT=$!
+    CLIENTS+=("$CLIENT")
+    for ((i = 0; i < 100; i++)); do
+        [[ -s "$SD/$CLIENT.stats" ]] && break
+        sleep 0.05
+    done
+    run timeout 2 "$CMD" stats --dir "$SD" --watch=0.3 "$CLIENT"
+    local draws
+    draws=$(grep -c "pid $CLIENT sleep" <<<"$output")
+    expect_num "$draws" -ge 3 "tables drawn in 2 s at 0.3 s"
+    assert_output --partial "partial: the file's slots ran out"
+    "$CMD" stats --dir "$SD" --json "$CLIENT" >"$BATS_TEST_TMPDIR/live.json"
+    run "$OBJPOOL_PY" -c 'import json,sys; o=json.loads(open(sys.argv[1]).readline()); print(len(o["pools"]), o["partial"])' "$BATS_TEST_TMPDIR/live.json"
+    assert_output "128 True"
+}
