@@ -39,10 +39,12 @@ int reg_init(unsigned reserve)
         reserve = n / 4;
     if (reserve < 8)
         reserve = 8;
-    reg_floor = (int)(n - reserve);
     reg_slots = p;
     atomic_thread_fence(memory_order_release);
     reg_nslots = n;
+    /* last: reg_passes reads the table once the floor is above 0 */
+    atomic_thread_fence(memory_order_release);
+    reg_floor = (int)(n - reserve);
     return 0;
 }
 

@@ -94,6 +94,17 @@ static inline int reg_in_band(int fd)
     return fd >= reg_floor && (unsigned)fd < reg_nslots;
 }
 
+/* Does a program's call on fd need nothing from objpool: below the band
+ * with no record, or beyond the table? The pass-through test of close,
+ * dup and fcntl, one compare fewer than !reg_get && !reg_in_band: the
+ * band's floor is 0 until the table exists, so every number then passes. */
+static inline int reg_passes(int fd)
+{
+    if ((unsigned)fd < (unsigned)reg_floor)
+        return atomic_load_explicit(&reg_slots[fd], memory_order_acquire) == NULL;
+    return (unsigned)fd >= reg_nslots;
+}
+
 /* Is the object at this record objpool's own (idle, busy, a spare, a
  * guard, the log)? The program's calls on its number see EBADF. */
 static inline int record_is_ours(const struct record *r)

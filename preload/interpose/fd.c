@@ -70,11 +70,10 @@ static __attribute__((noinline)) int close_in_band(int fd)
     return rc;
 }
 
-OBJPOOL_EXPORT int close(int fd)
+/* close of a number that holds a record or lies in the band: out of line,
+ * so the pass-through close sets up no stack frame. */
+static __attribute__((noinline)) int close_owned(int fd, struct record *l)
 {
-    struct record *l = reg_get(fd);
-    if (likely(!l) && likely(!reg_in_band(fd)))
-        return real.close(fd);
     if (settle_in_band(fd))
         return close_in_band(fd);
     if (!l || in_vfork_child())
@@ -82,6 +81,13 @@ OBJPOOL_EXPORT int close(int fd)
     if (record_is_ours(l))
         return not_open();
     return lease_close(fd, l, NULL);
+}
+
+OBJPOOL_EXPORT int close(int fd)
+{
+    if (likely(reg_passes(fd)))
+        return real.close(fd);
+    return close_owned(fd, reg_get(fd));
 }
 
 /* The number `fd` is about to be replaced by the program (dup2/dup3 onto
@@ -228,7 +234,7 @@ static __attribute__((noinline)) int dup_in_band(int fd)
 
 OBJPOOL_EXPORT int dup(int fd)
 {
-    if (likely(!reg_get(fd)) && likely(!reg_in_band(fd))) {
+    if (likely(reg_passes(fd))) {
         note_plain_copy(fd);
         return real.dup(fd);
     }
@@ -292,7 +298,7 @@ static __attribute__((noinline)) int fcntl_in_band(int (*fn)(int, int, ...), int
 /* fcntl and fcntl64 differ only in the libc function they end in. */
 static int fcntl_via(int (*fn)(int, int, ...), int fd, int cmd, void *arg)
 {
-    if (likely(!reg_get(fd)) && likely(!reg_in_band(fd))) {
+    if (likely(reg_passes(fd))) {
         if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
             note_plain_copy(fd);
         return fn(fd, cmd, arg);
