@@ -26,26 +26,12 @@ teardown() {
 
 # start_client CYCLES [SLEEP_MS]: a pooled tagclient in the background with
 # live stats in $SD; CLIENT is its pid (the preload's process: env execs).
+# OBJPOOL_STATS is $STATS_VALUE when that is set (empty: the library's
+# default directory, which the caller points $SD at), else $SD.
 start_client() {
     env LD_PRELOAD="$LIB" OBJPOOL_POOLS="tcp://127.0.0.1:$PORT?proto=line" OBJPOOL_REPORT=none \
-        OBJPOOL_STATS="$SD" "$TOOLS/tagclient" --port "$PORT" --cycles "$1" --sleep-ms "${2:-2}" \
-        >"$BATS_TEST_TMPDIR/client.out" 2>"$BATS_TEST_TMPDIR/client.err" &
-    CLIENT=$!
-    CLIENTS+=("$CLIENT")
-    local i
-    for ((i = 0; i < 100; i++)); do
-        [[ -s "$SD/$CLIENT.stats" ]] && return 0
-        sleep 0.05
-    done
-    fail "no $SD/$CLIENT.stats: $(cat "$BATS_TEST_TMPDIR/client.err")"
-}
-
-# start_client_default CYCLES: start_client with OBJPOOL_STATS set empty
-# (the library's default directory), waiting for the file in $SD.
-start_client_default() {
-    env LD_PRELOAD="$LIB" OBJPOOL_POOLS="tcp://127.0.0.1:$PORT?proto=line" OBJPOOL_REPORT=none \
-        OBJPOOL_STATS= "$TOOLS/tagclient" --port "$PORT" --cycles "$1" --sleep-ms 2 \
-        >"$BATS_TEST_TMPDIR/client.out" 2>"$BATS_TEST_TMPDIR/client.err" &
+        OBJPOOL_STATS="${STATS_VALUE-$SD}" "$TOOLS/tagclient" --port "$PORT" --cycles "$1" \
+        --sleep-ms "${2:-2}" >"$BATS_TEST_TMPDIR/client.out" 2>"$BATS_TEST_TMPDIR/client.err" &
     CLIENT=$!
     CLIENTS+=("$CLIENT")
     local i
@@ -285,7 +271,7 @@ PY
     start_tagserver
     local xdg="$BATS_TEST_TMPDIR/xdg"
     mkdir -m 0700 "$xdg"
-    XDG_RUNTIME_DIR=$xdg SD="$xdg/objpool" start_client_default 100000
+    XDG_RUNTIME_DIR=$xdg SD="$xdg/objpool" STATS_VALUE= start_client 100000
     run env XDG_RUNTIME_DIR="$xdg" OBJPOOL_STATS= "$CMD" stats "$CLIENT"
     assert_success
     assert_output --partial "pid $CLIENT tagclient"
