@@ -65,6 +65,10 @@ run_unit() {
     run_unit lifetime_jitter
 }
 
+@test "core: evict_expired skips the ring only until the earliest deadline, which a setting change or an earlier park moves" {
+    run_unit evict_after_setting_change
+}
+
 @test "core: objpool_clear destroys idle objects only" {
     run_unit clear
 }

@@ -127,6 +127,7 @@ void objpool_set_idle_timeout_ms(objpool_t *p, uint64_t ms)
 {
     pool_lock(p);
     p->idle_timeout_ns = ms_to_ns(ms);
+    p->next_expiry_ns = 0; /* the idle objects' deadlines moved */
     pool_unlock(p);
 }
 
@@ -134,6 +135,7 @@ void objpool_set_max_lifetime_ms(objpool_t *p, uint64_t ms)
 {
     pool_lock(p);
     p->max_lifetime_ns = ms_to_ns(ms);
+    p->next_expiry_ns = 0; /* the idle objects' deadlines moved */
     pool_unlock(p);
 }
 
@@ -376,8 +378,11 @@ int objpool_is_leased(objpool_t *p, void *obj)
     return yes;
 }
 
-/* Move the idle objects matching `pick` out under the lock, destroy them
- * after it, counting each under `reason` (or its own expiry reason). */
+/* Move the idle objects out one at a time (all of them, or only the
+ * expired ones) under the lock, destroying each after it. An expiry pass
+ * that comes before the pool's earliest deadline returns at once: the
+ * preload runs one after every park, and a ring of a thousand fresh idle
+ * objects must not be read a thousand entries at a time for nothing. */
 static void drain_idle(objpool_t *p, int only_expired)
 {
     for (;;) {
@@ -385,8 +390,13 @@ static void drain_idle(objpool_t *p, int only_expired)
         int reason = 0;
         pool_lock(p);
         uint64_t now = now_ns();
+        if (only_expired && now < p->next_expiry_ns) {
+            pool_unlock(p);
+            return;
+        }
         size_t n = p->idle_count;
         int found = 0;
+        uint64_t next = UINT64_MAX; /* the earliest deadline of what stays */
         /* rotate through the ring once, keeping what stays */
         for (size_t i = 0; i < n; i++) {
             struct entry cur = p->idle[p->idle_head];
@@ -400,8 +410,14 @@ static void drain_idle(objpool_t *p, int only_expired)
             } else {
                 p->idle[(p->idle_head + p->idle_count) % p->idle_cap] = cur;
                 p->idle_count++;
+                uint64_t at = expiry_deadline(p, &cur);
+                if (at < next)
+                    next = at;
             }
         }
+        /* Exact when nothing was taken; when one was, the others may be
+         * expired too, and the next round (which rescans) finds them. */
+        p->next_expiry_ns = found ? 0 : next;
         p->st->idle = p->idle_count;
         if (found)
             count_discard(p, reason);

@@ -31,6 +31,10 @@ struct objpool {
     uint64_t idle_timeout_ns;
     uint64_t max_lifetime_ns;
     uint64_t rng;
+    /* No idle object expires before this (a lower bound, never late): an
+     * eviction pass before it returns without scanning the ring. Lowered by
+     * every push, set exactly by a scan, 0 ("scan") when a setting changes. */
+    uint64_t next_expiry_ns;
 
     struct entry *idle; /* ring of idle_cap entries, grown on demand up to max_size */
     size_t idle_cap, idle_head, idle_count;
@@ -82,6 +86,9 @@ void idle_push(objpool_t *p, const struct entry *e);
 int idle_pop(objpool_t *p, struct entry *out);
 /* Why an idle object may not be reused now (expired, past its lifetime), or 0. */
 int expiry_reason(objpool_t *p, const struct entry *e, uint64_t now);
+/* The first moment expiry_reason(p, e, now) can be non-zero; UINT64_MAX
+ * when neither idle_timeout nor max_lifetime is set. */
+uint64_t expiry_deadline(const objpool_t *p, const struct entry *e);
 /* Is this object older than max_lifetime (less its jitter)? */
 int past_lifetime(const objpool_t *p, const struct entry *e, uint64_t now);
 void count_discard(objpool_t *p, int reason);

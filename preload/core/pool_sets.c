@@ -14,13 +14,36 @@ void *map_zero(size_t bytes)
     return p == MAP_FAILED ? NULL : p;
 }
 
+/* This object's lifetime: max_lifetime less its share of the jitter. */
+static uint64_t lifetime_of(const objpool_t *p, const struct entry *e)
+{
+    uint64_t spread = p->max_lifetime_ns / 10;
+    return p->max_lifetime_ns - (uint64_t)(((unsigned __int128)spread * e->jitter) >> 32);
+}
+
 int past_lifetime(const objpool_t *p, const struct entry *e, uint64_t now)
 {
-    if (!p->max_lifetime_ns)
-        return 0;
-    uint64_t spread = p->max_lifetime_ns / 10;
-    uint64_t jitter = (uint64_t)(((unsigned __int128)spread * e->jitter) >> 32);
-    return now - e->created_ns >= p->max_lifetime_ns - jitter;
+    return p->max_lifetime_ns && now - e->created_ns >= lifetime_of(p, e);
+}
+
+/* a + b, saturating: a deadline past the clock's range is "never". */
+static uint64_t add_sat(uint64_t a, uint64_t b)
+{
+    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+/* The same two tests as expiry_reason, solved for `now`. */
+uint64_t expiry_deadline(const objpool_t *p, const struct entry *e)
+{
+    uint64_t at = UINT64_MAX;
+    if (p->idle_timeout_ns)
+        at = add_sat(e->parked_ns, add_sat(p->idle_timeout_ns, 1));
+    if (p->max_lifetime_ns) {
+        uint64_t end = add_sat(e->created_ns, lifetime_of(p, e));
+        if (end < at)
+            at = end;
+    }
+    return at;
 }
 
 static size_t slot_of(const void *obj, size_t cap)
@@ -136,6 +159,9 @@ void idle_push(objpool_t *p, const struct entry *e)
     size_t tail = (p->idle_head + p->idle_count) % p->idle_cap;
     p->idle[tail] = *e;
     p->idle_count++;
+    uint64_t at = expiry_deadline(p, e);
+    if (at < p->next_expiry_ns)
+        p->next_expiry_ns = at;
     p->st->idle = p->idle_count;
     if (p->st->idle > p->st->peak_idle)
         p->st->peak_idle = p->st->idle;

@@ -359,6 +359,54 @@ static void t_lifetime_set_later(void)
     objpool_free(p);
 }
 
+/* An eviction pass remembers the earliest deadline of the idle objects and
+ * skips the ring until then. A setting changed after such a pass moves the
+ * deadlines: the next pass must see them (here both settings, each made
+ * after a pass that found nothing to do, with no acquire in between). */
+static void t_evict_after_setting_change(void)
+{
+    objpool_t *p = new_pool(10);
+    void *o[3];
+    for (int i = 0; i < 3; i++)
+        o[i] = objpool_acquire(p);
+    for (int i = 0; i < 3; i++)
+        objpool_release(p, o[i]);
+    objpool_evict_expired(p); /* no limit set: nothing ever expires */
+    CHECK_EQ(stats(p).idle, 3);
+    objpool_set_idle_timeout_ms(p, 30);
+    sleep_ms(60);
+    objpool_evict_expired(p);
+    CHECK_EQ(stats(p).idle, 0);
+    CHECK_EQ(stats(p).discarded[OBJPOOL_DISCARD_EXPIRED], 3);
+
+    objpool_set_idle_timeout_ms(p, 0);
+    void *a = objpool_acquire(p);
+    objpool_release(p, a);
+    objpool_evict_expired(p);
+    CHECK_EQ(stats(p).idle, 1);
+    sleep_ms(60);
+    objpool_set_max_lifetime_ms(p, 30); /* a is older than that already */
+    objpool_evict_expired(p);
+    CHECK_EQ(stats(p).idle, 0);
+    CHECK_EQ(stats(p).discarded[OBJPOOL_DISCARD_LIFETIME], 1);
+
+    /* A later, fresher park may not hide an earlier deadline: b parks
+     * first with the nearer deadline, c after it. */
+    objpool_set_max_lifetime_ms(p, 0);
+    objpool_set_idle_timeout_ms(p, 40);
+    void *b = objpool_acquire(p);
+    void *c = objpool_acquire(p);
+    objpool_release(p, b);
+    objpool_evict_expired(p);
+    sleep_ms(30);
+    objpool_release(p, c);
+    sleep_ms(25); /* b: 55 ms idle, c: 25 ms */
+    objpool_evict_expired(p);
+    CHECK(stats(p).discarded[OBJPOOL_DISCARD_EXPIRED] >= 4); /* c too if we overslept */
+    objpool_free(p);
+    CHECK_EQ(destroyed, created);
+}
+
 static long elapsed_ms(const struct timespec *t0)
 {
     struct timespec t;
@@ -819,6 +867,7 @@ static const struct {
     {"max_lifetime", t_max_lifetime},
     {"lifetime_set_later", t_lifetime_set_later},
     {"lifetime_jitter", t_lifetime_jitter},
+    {"evict_after_setting_change", t_evict_after_setting_change},
     {"clear", t_clear},
     {"free_destroys_idle", t_free_destroys_idle},
     {"shrink", t_shrink},
