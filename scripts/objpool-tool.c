@@ -507,28 +507,49 @@ static int read_reports(const char *path, int by_program, int *lines, int *line_
 
 /* ==== report: the table ================================================ */
 
-static void print_num(double v, int width)
+#define TABLE_COLS 7
+static const char *const table_heads[TABLE_COLS] = {"procs", "acquired", "hits", "misses",
+                                                    "hit%", "discard", "saved"};
+
+/* One row's figures as text: counts whole, the saving in the unit that
+ * keeps it short (the exit report's). */
+static void row_cells(const double *f, int procs, char cell[TABLE_COLS][40])
 {
-    printf("%*.0f", width, v);
+    snprintf(cell[0], 40, "%d", procs);
+    snprintf(cell[1], 40, "%.0f", f[F_ACQ]);
+    snprintf(cell[2], 40, "%.0f", f[F_HITS]);
+    snprintf(cell[3], 40, "%.0f", f[F_MISSES]);
+    if (f[F_ACQ] > 0)
+        snprintf(cell[4], 40, "%.1f", 100.0 * f[F_HITS] / f[F_ACQ]);
+    else
+        snprintf(cell[4], 40, "-");
+    snprintf(cell[5], 40, "%.0f", f[F_DISC]);
+    fmt_duration(cell[6], 40, f[F_SAVED]);
 }
 
-static void print_row(const char *name, const double *f, int procs, int tw)
+/* Widen each column to its widest figure. */
+static void widen(int cw[TABLE_COLS], const double *f, int procs)
 {
-    int len = (int)strlen(name);
-    if (len > tw)
+    char cell[TABLE_COLS][40];
+    row_cells(f, procs, cell);
+    for (int k = 0; k < TABLE_COLS; k++)
+        if ((int)strlen(cell[k]) > cw[k])
+            cw[k] = (int)strlen(cell[k]);
+}
+
+/* A target longer than the column gets a line of its own; each figure is
+ * right-aligned two spaces after its neighbour, whatever its size. */
+static void print_row(const char *name, const double *f, int procs, int tw, const int cw[TABLE_COLS])
+{
+    char cell[TABLE_COLS][40];
+    row_cells(f, procs, cell);
+    if ((int)strlen(name) > tw)
         printf("%s\n%-*s", name, tw, "");
     else
         printf("%-*s", tw, name);
-    printf("%6d", procs);
-    print_num(f[F_ACQ], 10);
-    print_num(f[F_HITS], 9);
-    print_num(f[F_MISSES], 8);
-    if (f[F_ACQ] > 0)
-        printf("%7.1f", 100.0 * f[F_HITS] / f[F_ACQ]);
-    else
-        printf("%7s", "-");
-    print_num(f[F_DISC], 9);
-    printf("%9.1f\n", f[F_SAVED]);
+    for (int k = 0; k < TABLE_COLS; k++)
+        printf("  %*s", cw[k], cell[k]);
+    printf("\n");
 }
 
 /* Below a row: the non-zero discard reasons, failures, peaks, prewarm. */
@@ -552,28 +573,34 @@ static void print_details(const struct agg *a)
 static void print_table(const char *caption, int lines)
 {
     int tw = 6;
+    int cw[TABLE_COLS];
+    double total[NF] = {0};
+    for (int k = 0; k < TABLE_COLS; k++)
+        cw[k] = (int)strlen(table_heads[k]);
     for (int i = 0; i < naggs; i++) {
         int len = (int)strlen(aggs[i].target);
         if (len > tw)
             tw = len;
+        widen(cw, aggs[i].f, aggs[i].procs);
+        for (int f = 0; f < NF; f++)
+            total[f] += aggs[i].f[f];
     }
+    widen(cw, total, lines);
     if (tw > 21)
         tw = 21; /* longer targets get a line of their own: the table stays within 80 columns */
-    tw += 1;
     if (caption)
         printf("%s\n", caption);
     else
         printf("%d report line%s\n", lines, lines == 1 ? "" : "s");
-    printf("%-*s%6s%10s%9s%8s%7s%9s%9s\n", tw, "target", "procs", "acquired", "hits", "misses", "hit%",
-           "discard", "saved_ms");
-    double total[NF] = {0};
+    printf("%-*s", tw, "target");
+    for (int k = 0; k < TABLE_COLS; k++)
+        printf("  %*s", cw[k], table_heads[k]);
+    printf("\n");
     for (int i = 0; i < naggs; i++) {
-        print_row(aggs[i].target, aggs[i].f, aggs[i].procs, tw);
-        for (int f = 0; f < NF; f++)
-            total[f] += aggs[i].f[f];
+        print_row(aggs[i].target, aggs[i].f, aggs[i].procs, tw, cw);
         print_details(&aggs[i]);
     }
-    print_row("total", total, lines, tw);
+    print_row("total", total, lines, tw, cw);
 }
 
 /* ==== report: Prometheus' text format ================================== */

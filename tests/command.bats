@@ -642,17 +642,17 @@ pool_json() {
     assert_success
     assert_fits "$output"
     assert_equal "$stderr" ""
-    # target procs acquired hits misses hit% discard saved_ms
+    # target procs acquired hits misses hit% discard saved
     [[ "$output" == *"3 report lines"* ]] || fail "line count"
     local row
     row=$(printf '%s\n' "$output" | grep "^$a " | tr -s ' ')
-    assert_equal "$row" "$a 3 200 180 20 90.0 4 8.0"
+    assert_equal "$row" "$a 3 200 180 20 90.0 4 8.0ms"
     row=$(printf '%s\n' "$output" | grep -A1 "^$b" | tail -n 1 | tr -s ' ')
     [[ "$(printf '%s\n' "$output" | grep -c "^$b")" == 1 ]] || fail "no row for $b"
     row=$(printf '%s\n' "$output" | awk -v b="$b" 'index($0, b) == 1 { getline; print }' | tr -s ' ')
-    assert_equal "$row" " 2 10 8 2 80.0 4 1.5"
+    assert_equal "$row" " 2 10 8 2 80.0 4 1.5ms"
     row=$(printf '%s\n' "$output" | grep "^total " | tr -s ' ')
-    assert_equal "$row" "total 3 210 188 22 89.5 8 9.5"
+    assert_equal "$row" "total 3 210 188 22 89.5 8 9.5ms"
     [[ "$output" == *"discarded: full 4"$'\n'* ]] || fail "reasons for $a (zero counts are left out)"
     [[ "$output" == *"discarded: full 1, check_failed 3"* ]] || fail "reasons for $b"
     [[ "$output" == *"stale reuse errors 3, peak idle 3"* ]] || fail "stale/peak for $a"

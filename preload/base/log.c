@@ -134,6 +134,17 @@ size_t fmt_buf(char *buf, size_t size, const char *fmt, ...)
     return n;
 }
 
+size_t fmt_duration(char *buf, size_t size, double ms)
+{
+    if (ms < 1000.0)
+        return fmt_buf(buf, size, "%.1fms", ms);
+    if (ms < 60000.0)
+        return fmt_buf(buf, size, "%.2fs", ms / 1000.0);
+    if (ms < 3600000.0)
+        return fmt_buf(buf, size, "%.1fm", ms / 60000.0);
+    return fmt_buf(buf, size, "%.1fh", ms / 3600000.0);
+}
+
 void write_all(int fd, const char *buf, size_t len)
 {
     while (len) {

@@ -16,6 +16,9 @@ extern int log_fd;    /* stderr unless OBJPOOL_LOG_FILE */
  * doubles. Always NUL-terminates; returns the length written. */
 size_t fmt_buf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 size_t fmt_vbuf(char *buf, size_t size, const char *fmt, va_list ap);
+/* A duration in the unit that keeps it short: 12.3ms, 4.56s, 7.8m, 2.5h
+ * (the exit report and the command's tables print it alike). */
+size_t fmt_duration(char *buf, size_t size, double ms);
 
 void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Write all of buf to fd, retrying short writes and EINTR. */

@@ -183,17 +183,6 @@ static void pad(struct out *o, const char *s, int width)
         out_printf(o, " ");
 }
 
-/* A duration in the unit that keeps it short: 12.3ms, 4.56s, 7.8m. */
-static void fmt_duration(char *buf, size_t size, double ms)
-{
-    if (ms < 1000.0)
-        fmt_buf(buf, size, "%.1fms", ms);
-    else if (ms < 60000.0)
-        fmt_buf(buf, size, "%.2fs", ms / 1000.0);
-    else
-        fmt_buf(buf, size, "%.1fm", ms / 60000.0);
-}
-
 #define TEXT_COLS 8
 static const char *const text_heads[TEXT_COLS] = {"acquired", "hits", "misses", "hit%", "parked", "discard", "idle", "saved"};
 
