@@ -980,6 +980,8 @@ static int wanted(int pid, int npids, char **pids)
 static int stats_collect(const char *dir, int npids, char **pids, json_t *out)
 {
     DIR *d = opendir(dir);
+    if (!d && errno == ENOENT)
+        return 0; /* made by the first process with live stats: none yet */
     if (!d) {
         fprintf(stderr, "%s: stats: %s: %s\n", prog, dir, strerror(errno));
         return -1;
@@ -1026,7 +1028,7 @@ static void reset_aggs(void)
 }
 
 /* One round of output, in the chosen format. */
-static void stats_print(json_t *procs, int json, int prometheus)
+static void stats_print(json_t *procs, const char *dir, int json, int prometheus)
 {
     size_t i;
     json_t *o;
@@ -1045,7 +1047,7 @@ static void stats_print(json_t *procs, int json, int prometheus)
         }
         print_prometheus();
     } else if (!json_array_size(procs)) {
-        printf("no live process\n");
+        printf("no live process in %s\n", dir);
     } else {
         json_array_foreach(procs, i, o)
         {
@@ -1105,7 +1107,7 @@ static int cmd_stats(int argc, char **argv)
             return 1;
         if (watch > 0 && !json && !prometheus)
             printf("\033[H\033[2J");
-        stats_print(procs, json, prometheus);
+        stats_print(procs, dir, json, prometheus);
         int n = (int)json_array_size(procs);
         json_decref(procs);
         if (watch <= 0)

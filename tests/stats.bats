@@ -337,3 +337,18 @@ PY
     run "$OBJPOOL_PY" -c 'import json,sys; o=json.loads(open(sys.argv[1]).readline()); print(len(o["pools"]), o["partial"])' "$BATS_TEST_TMPDIR/live.json"
     assert_output "128 True"
 }
+
+@test "stats: before any process made the directory: 'no live process in DIR', exit 0 (with a pid that is not there: 1); a directory that is a file is an error" {
+    run --separate-stderr "$CMD" stats --dir "$SD"
+    assert_success
+    assert_output "no live process in $SD"
+    assert_equal "$stderr" ""
+    run --separate-stderr "$CMD" stats --dir "$SD" --json
+    assert_success
+    assert_output ""
+    run --separate-stderr "$CMD" stats --dir "$SD" 12345
+    assert_failure 1
+    run --separate-stderr "$CMD" stats --dir /etc/passwd
+    assert_failure 1
+    [[ "$stderr" == *"stats: /etc/passwd: Not a directory"* ]] || fail "stderr: $stderr"
+}
