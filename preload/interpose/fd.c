@@ -149,19 +149,13 @@ static int note_copy(int fd)
     return 0;
 }
 
-/* Is fd in the band of high numbers where objpool keeps its objects? */
-static int in_band(int fd)
-{
-    return reg_in_band(fd);
-}
-
 /* dup2 or dup3 (is3) onto newfd, with objpool's objects out of the way.
  * Onto the band, under its lock: objpool may be making a number there. A
  * signal handler inside objpool on this thread takes no lock (it would wait
  * for itself). */
 static int dup_onto(int oldfd, int newfd, int flags, int is3)
 {
-    int band = (in_band(newfd) || in_band(oldfd)) && !in_objpool;
+    int band = (reg_in_band(newfd) || reg_in_band(oldfd)) && !in_objpool;
     for (;;) {
         if (band)
             reg_high_lock();
@@ -246,7 +240,7 @@ OBJPOOL_EXPORT int dup(int fd)
 OBJPOOL_EXPORT int dup2(int oldfd, int newfd)
 {
     note_replaced(oldfd, newfd);
-    if (likely(!reg_get(oldfd) && !reg_get(newfd) && !in_band(newfd) && !in_band(oldfd)))
+    if (likely(reg_passes(oldfd) && reg_passes(newfd)))
         return real.dup2(oldfd, newfd);
     return dup_onto(oldfd, newfd, 0, 0);
 }
@@ -254,7 +248,7 @@ OBJPOOL_EXPORT int dup2(int oldfd, int newfd)
 OBJPOOL_EXPORT int dup3(int oldfd, int newfd, int flags)
 {
     note_replaced(oldfd, newfd);
-    if (likely(!reg_get(oldfd) && !reg_get(newfd) && !in_band(newfd) && !in_band(oldfd)))
+    if (likely(reg_passes(oldfd) && reg_passes(newfd)))
         return real.dup3(oldfd, newfd, flags);
     return dup_onto(oldfd, newfd, flags, 1);
 }
@@ -349,7 +343,7 @@ static int close_range_owned(unsigned first, unsigned last, int flags)
     unsigned gap = first;
     int rc = 0;
     for (unsigned fd = first; fd <= top; fd++) {
-        if (in_band((int)fd) && !in_objpool) {
+        if (reg_in_band((int)fd) && !in_objpool) {
             /* the band: number by number, each under the band's lock, so a
              * number objpool is making is never closed with the program's */
             if (fd > gap && real.close_range(gap, fd - 1, flags) < 0)
