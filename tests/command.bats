@@ -738,7 +738,7 @@ prom_reports() {
     printf '{"pid":8,"program":"z","event":"exit","wall_s":1.0,"pools":[]}\n' >>"$1"
 }
 
-@test "report --prometheus: the strict format, and every series equals the JSON reports' sums" {
+@test "report --prometheus: the strict format (our parser and promtool), and every series equals the JSON reports' sums" {
     local rep="$BATS_TEST_TMPDIR/all.json" prom="$BATS_TEST_TMPDIR/objpool.prom"
     prom_reports "$rep"
     run_cmd report --prometheus "$rep"
@@ -748,6 +748,7 @@ prom_reports() {
     run "$PY" "$REPO_ROOT/tests/py/prom_check.py" "$prom" "$rep"
     assert_success
     assert_output --partial "ok: "
+    promtool_ok "$prom"
     # the escapes, as the exposition format writes them
     local odd='program="tag\"cli\\ent"' tgt='target="tcp://a\"b\\c\nd:1"'
     grep -qF "objpool_hits_total{target=\"tcp://127.0.0.1:$PORT\",$odd} " "$prom" || fail "no escaped program label"

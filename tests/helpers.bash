@@ -79,6 +79,17 @@ require_cmd() {
     done
 }
 
+# promtool_ok FILE: Prometheus' own checker takes FILE (`promtool check
+# metrics`: the format and its lint of names, help and types). tests/run
+# fetches promtool from Debian's prometheus package when it is missing.
+promtool_ok() {
+    require_cmd promtool
+    run promtool check metrics <"$1"
+    echo "# promtool: $output"
+    assert_success
+    assert_output ""
+}
+
 # sanitizer_cannot WHY: under a sanitizer stage (tests/sanitizers/run sets
 # OBJPOOL_SANITIZER_RUNTIME), skip a test the sanitizer runtime itself
 # cannot host, with the reason; the unsanitized suite runs it. tests/run

@@ -77,7 +77,7 @@ live_hits() {
     assert_equal "$status" 1
 }
 
-@test "stats: --json is the report's schema with event live; --prometheus is strict and says the same" {
+@test "stats: --json is the report's schema with event live; --prometheus is strict (our parser and promtool) and says the same" {
     start_tagserver
     start_client 100000
     sleep 0.3
@@ -102,6 +102,7 @@ print("ok")' "$BATS_TEST_TMPDIR/live.json" "$CLIENT"
     run "$OBJPOOL_PY" "$REPO_ROOT/tests/py/prom_check.py" "$BATS_TEST_TMPDIR/live.prom" "$BATS_TEST_TMPDIR/live.json"
     assert_success
     assert_output --partial "ok: "
+    promtool_ok "$BATS_TEST_TMPDIR/live.prom"
 }
 
 @test "stats: a forked child has its own file, with its own pid and its own counts" {
