@@ -285,12 +285,22 @@ PY
     local uid
     uid=$(id -u nobody)
     [[ ! -e /run/user/$uid ]] || skip "/run/user/$uid exists here"
-    local tmpd="/tmp/objpool-$uid" out="$BATS_TEST_TMPDIR/nobody"
+    local tmpd="/tmp/objpool-$uid" out="$BATS_TEST_TMPDIR/nobody" tree
     rm -rf "$tmpd"
     mkdir -m 0777 "$out"
+    # nobody may not reach the checkout (a clone under a 0700 mktemp
+    # directory): the command, the library and the client are copied into a
+    # build tree of the same shape that everyone can read
+    tree=$(mktemp -d /tmp/objpool-tree.XXXXXX)
+    chmod 0755 "$tree"
+    mkdir -p "$tree/scripts" "$tree/build/tests"
+    cp "$CMD" "$tree/scripts/objpool"
+    cp "$REPO_ROOT/VERSION" "$tree/VERSION"
+    cp "$LIB" "$REPO_ROOT/build/objpool-tool" "$tree/build/"
+    cp "$TOOLS/tagclient" "$tree/build/tests/"
     setpriv --reuid="$uid" --regid="$(id -g nobody)" --clear-groups \
-        env -u XDG_RUNTIME_DIR LD_PRELOAD="$LIB" OBJPOOL_POOLS="tcp://127.0.0.1:$PORT?proto=line" \
-        OBJPOOL_REPORT=none OBJPOOL_STATS= "$TOOLS/tagclient" --port "$PORT" --cycles 100000 \
+        env -u XDG_RUNTIME_DIR LD_PRELOAD="$tree/build/libobjpool.so" OBJPOOL_POOLS="tcp://127.0.0.1:$PORT?proto=line" \
+        OBJPOOL_REPORT=none OBJPOOL_STATS= "$tree/build/tests/tagclient" --port "$PORT" --cycles 100000 \
         --sleep-ms 2 >"$out/client.out" 2>"$out/client.err" &
     CLIENT=$!
     CLIENTS+=("$CLIENT")
@@ -299,16 +309,16 @@ PY
         [[ -s "$tmpd/$CLIENT.stats" ]] && break
         sleep 0.05
     done
-    [[ -s "$tmpd/$CLIENT.stats" ]] || { rm -rf "$tmpd"; fail "no $tmpd/$CLIENT.stats: $(cat "$out/client.err")"; }
-    [[ ! -s "$out/client.err" ]] || { rm -rf "$tmpd"; fail "an error line: $(cat "$out/client.err")"; }
+    [[ -s "$tmpd/$CLIENT.stats" ]] || { rm -rf "$tmpd" "$tree"; fail "no $tmpd/$CLIENT.stats: $(cat "$out/client.err")"; }
+    [[ ! -s "$out/client.err" ]] || { rm -rf "$tmpd" "$tree"; fail "an error line: $(cat "$out/client.err")"; }
     local mode owner
     mode=$(stat -c %a "$tmpd")
     owner=$(stat -c %u "$tmpd")
     run setpriv --reuid="$uid" --regid="$(id -g nobody)" --clear-groups \
-        env -u XDG_RUNTIME_DIR OBJPOOL_STATS= "$CMD" stats "$CLIENT"
+        env -u XDG_RUNTIME_DIR OBJPOOL_STATS= "$tree/scripts/objpool" stats "$CLIENT"
     kill -KILL "$CLIENT"
     wait "$CLIENT" 2>/dev/null || true
-    rm -rf "$tmpd"
+    rm -rf "$tmpd" "$tree"
     assert_success
     assert_output --partial "pid $CLIENT tagclient"
     assert_equal "$mode" 700
