@@ -296,10 +296,15 @@ PY
     mkdir -p "$tree/scripts" "$tree/build/tests"
     cp "$CMD" "$tree/scripts/objpool"
     cp "$REPO_ROOT/VERSION" "$tree/VERSION"
-    cp "$LIB" "$REPO_ROOT/build/objpool-tool" "$tree/build/"
+    # $LIB may be a list (a sanitizer stage puts its runtime, under /usr,
+    # first): only the last entry, ours, is copied
+    local preload="$tree/build/libobjpool.so"
+    [[ $LIB == *:* ]] && preload="${LIB%:*}:$preload"
+    cp "${LIB##*:}" "$tree/build/libobjpool.so"
+    cp "$REPO_ROOT/build/objpool-tool" "$tree/build/"
     cp "$TOOLS/tagclient" "$tree/build/tests/"
     setpriv --reuid="$uid" --regid="$(id -g nobody)" --clear-groups \
-        env -u XDG_RUNTIME_DIR LD_PRELOAD="$tree/build/libobjpool.so" OBJPOOL_POOLS="tcp://127.0.0.1:$PORT?proto=line" \
+        env -u XDG_RUNTIME_DIR LD_PRELOAD="$preload" OBJPOOL_POOLS="tcp://127.0.0.1:$PORT?proto=line" \
         OBJPOOL_REPORT=none OBJPOOL_STATS= "$tree/build/tests/tagclient" --port "$PORT" --cycles 100000 \
         --sleep-ms 2 >"$out/client.out" 2>"$out/client.err" &
     CLIENT=$!
