@@ -615,11 +615,21 @@ def t8_http():
         ("without", lambda pin: per(run(cli + ["--how", "get"], pin))),
         ("objpool", lambda pin: per(run(cli + ["--how", "get"], pin, pool=pool, hits="t8http"))),
         ("ref", lambda pin: per(run(cli + ["--how", "ideal"], pin))),
+        ("floor", lambda pin: per(run(cli + ["--how", "floor"], pin))),
     ])
     t8_row("requests.get(), nginx, 1 byte", r["without"]["pinned"], r["objpool"]["pinned"],
            r["ref"]["pinned"], "ideal in-process pool",
            "the same requests.get() loop with urllib3's create_connection handing back one socket connected "
            "before the loop, whose close() keeps it: a pool that costs nothing", ("ref", ">=", 0.97), "t8http")
+    floor_of_ideal = r["ref"]["pinned"] / r["floor"]["pinned"]
+    t8_row("requests.get(), nginx, 1 byte", r["without"]["pinned"], r["objpool"]["pinned"],
+           r["floor"]["pinned"], "floor below the program",
+           "the ideal pool after the program's own socket work (name resolved, socket object and kernel "
+           "socket made, options and timeout set, closed unconnected: what urllib3 does before connect()), "
+           "which a pool below the program receives as calls and cannot take away: the most objpool can reach",
+           None, "t8http",
+           "the floor runs at %.3f of the ideal: the ceiling of objpool/ideal, whatever objpool costs"
+           % floor_of_ideal)
     s = RESULTS.get("t2_session")
     if s:
         t8_row("requests.get() (table 2)", s["without"], s["objpool"], s["session"], "requests.Session",

@@ -3,7 +3,7 @@
 would see"): the code a developer writes, and the in-process fix they would
 make instead, timed by the same loop so only the connection handling differs.
 
-    loops.py http  --port P --count N --how get|ideal
+    loops.py http  --port P --count N --how get|ideal|floor
     loops.py redis --port P --count N --how perop|pool|ideal
     loops.py memcache --port P --count N --how perop|reused [--max-seconds S]
 
@@ -13,6 +13,12 @@ http      requests.get() of nginx's /f/0 (a 1-byte file), no Session.
                  patched to hand back one socket connected before the loop,
                  whose close() keeps it: an in-process pool that costs
                  nothing, the most any connection pool can give requests.get
+          floor  ideal, after the program's own socket work that a pool
+                 below the program cannot take away: the name resolved, a
+                 socket object and a kernel socket made, its options and
+                 timeout set, then closed unconnected (what urllib3's
+                 create_connection does before connect()): the most a pool
+                 below the program (objpool) can give requests.get
 redis     a SET then a GET of the same key, each with a new redis.Redis()
           perop  redis.Redis(host, port): a new connection per command
           pool   redis.Redis(connection_pool=POOL), one ConnectionPool shared
@@ -57,13 +63,30 @@ def kept_socket(host, port):
     return KeptSocket(s.family, s.type, s.proto, fileno=s.detach())
 
 
+def program_socket(uc, address, timeout, socket_options):
+    """What urllib3's create_connection does before connect(), which a pool
+    below the program meets as the program's calls: the host checked for
+    IDNA, resolved, a socket made, its options and timeout set.  Closed
+    unconnected: the floor's pool hands back the kept socket instead."""
+    host, port = address
+    host.encode("idna")
+    af, st, pr, _, _ = socket.getaddrinfo(host, port, uc.allowed_gai_family(), socket.SOCK_STREAM)[0]
+    s = socket.socket(af, st, pr)
+    uc._set_socket_options(s, socket_options)
+    s.settimeout(timeout if isinstance(timeout, (int, float)) else None)
+    s.close()
+
+
 def http_loop(a, deadline):
     import requests
-    if a.how == "ideal":
+    if a.how in ("ideal", "floor"):
         import urllib3.util.connection as uc
         kept = kept_socket(a.host, a.port)
+        floor = a.how == "floor"
 
         def create_connection(address, timeout=None, source_address=None, socket_options=None):
+            if floor:
+                program_socket(uc, address, timeout, socket_options)
             kept.settimeout(timeout if isinstance(timeout, (int, float)) else None)
             return kept
         uc.create_connection = create_connection
@@ -143,7 +166,7 @@ def main():
     ap.add_argument("--www", help="nginx's document root, to check bodies")
     ap.add_argument("--max-seconds", type=float, default=0)
     a = ap.parse_args()
-    loops = {"http": (http_loop, ("get", "ideal")), "redis": (redis_loop, ("perop", "pool", "ideal")),
+    loops = {"http": (http_loop, ("get", "ideal", "floor")), "redis": (redis_loop, ("perop", "pool", "ideal")),
              "memcache": (memcache_loop, ("perop", "reused"))}
     fn, hows = loops[a.client]
     if a.how not in hows:
