@@ -16,7 +16,7 @@ SAN_CC        ?= clang
 CPPCHECK      ?= cppcheck
 CLANG_TIDY    ?= clang-tidy
 STATIC_SRC     = $(PRELOAD_SRC) $(TOOL_SRC) $(wildcard tests/sanitizers/*.c tests/unit/*.c \
-                 examples/*.c scripts/objpool-tool.c tests/fuzz/*.c)
+                 examples/*.c scripts/tool/*.c tests/fuzz/*.c)
 SAN_TOOLS      = $(BUILD)/sanitizers/pool_stress $(BUILD)/sanitizers/secure_probe
 
 .PHONY: asan ubsan tsan valgrind check-static cppcheck clang-tidy check-build-gcc \
