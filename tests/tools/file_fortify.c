@@ -1,4 +1,4 @@
-/* file_fortify - filecheck built as distributions build programs:
+/* file_fortify.c - filecheck built as distributions build programs:
  * _FORTIFY_SOURCE=2 with optimisation, so open() with flags the compiler
  * cannot see becomes a call to __open_2 (files.bats checks the symbol). */
 #if defined(__OPTIMIZE__)
