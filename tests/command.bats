@@ -1,4 +1,8 @@
 #!/usr/bin/env bats
+# `objpool run/env/check/report`, the config file search, Prometheus output,
+# config examples, every bad-input class, unix sockets, prewarm, check
+# probes, install/uninstall, man pages against the code's tables, completion
+#
 # The `objpool` command (scripts/objpool, build/objpool-tool): run, env,
 # check, report (table and Prometheus), help, the configuration file search,
 # the config/ examples, bad input, install, man pages against the code's

@@ -1,4 +1,8 @@
 #!/usr/bin/env bats
+# TCP pooling: reuse, each discard reason, non-blocking clients, IPv6 and
+# host names, threads, shutdown, max_size, idle_timeout, bad configuration,
+# byte-identical pass-through
+#
 # Core TCP pooling behaviour of libobjpool.so, exercised with the real
 # tagserver / tagclient tools over loopback.
 

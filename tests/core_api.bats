@@ -1,4 +1,8 @@
 #!/usr/bin/env bats
+# the C library: order, validate/reset, expiry, borrow scope on every exit
+# path, foreign/double release, 8 threads × 100k, pkg-config from a staged
+# install
+#
 # The pool core as a C library (issue 8): libobjpool-core's API, the scoped
 # borrow macro, thread safety, the example, and install + pkg-config.
 # Each unit case is one run of build/tests/unit/core_test CASE.

@@ -1,4 +1,7 @@
 #!/usr/bin/env bats
+# epoll sets read from `/proc/self/fdinfo`: registrations move with a hit
+# and leave at park; overflow cases
+#
 # epoll registrations and the swap (conn/epoll.c): a registration made
 # before connect follows the pooled connection, a parked connection leaves
 # the program's epoll sets, a registration objpool cannot record makes the

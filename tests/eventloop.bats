@@ -1,4 +1,13 @@
 #!/usr/bin/env bats
+# event loops and issue 13: epoll registered before connect (nginx as a
+# reverse proxy under `ab`, a Python epoll loop against redis, level- and
+# edge-triggered), TCP_NODELAY on reused connections (pymemcache set noreply
+# + get), raw `SYS_close`, connections handed to children after spawn
+# (`pass_fds`, `posix_spawn` adddup2, vfork + `F_SETFD`), php-memcached
+# under RTLD_DEEPBIND (and dlopen's caller kept: the program's RUNPATH and
+# `$ORIGIN`), refused non-blocking connects, the report's program name, `,`
+# in `OBJPOOL_POOLS`
+#
 # Event loops and the other programs of issue 13, through libobjpool.so:
 # epoll registrations made before connect survive the swap (nginx as a
 # reverse proxy, a Python epoll loop against redis-server), a reused

@@ -1,4 +1,10 @@
 #!/usr/bin/env bats
+# requests written around objpool (sendfile, dprintf on TCP and Unix; raw
+# write/writev on TCP) never leave a reply for the next user; 8 threads
+# racing dup2/dup3/close_range against connects (a million operations); a
+# FIFO, /dev/stdin, a directory or an oversized file as the configuration;
+# the default max_lifetime; the fd budget objpool shares with the program
+#
 # Faults and races (issue 14): I/O that goes around objpool, threads moving
 # fd numbers under it, configuration files that are not regular files, the
 # default max_lifetime, and the fd budget objpool shares with the program.

@@ -1,4 +1,7 @@
 #!/usr/bin/env bats
+# file pooling (strace-counted opens, edits in place, rename, /proc,
+# fortified and LFS builds, lowest fd, python, write modes)
+#
 # File pooling (issue 4): fopen/open of configured paths reuse the FILE or
 # fd, and a reuse is indistinguishable from a fresh open.
 

@@ -1,4 +1,6 @@
 #!/usr/bin/env bats
+# report/log files: no symlinks followed, 0600; no pooling under AT_SECURE
+#
 # Hardening (issue 7): the report and log files are never opened through a
 # symbolic link and are created 0600; an AT_SECURE (setuid/setgid) process
 # gets no pooling and no report; hostile, overlong configuration values are

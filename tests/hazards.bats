@@ -1,4 +1,9 @@
 #!/usr/bin/env bats
+# one owner: dup family, dup2 onto idle fds, SCM_RIGHTS, fork,
+# vfork/posix_spawn/system/popen, exec reports, close_range/closefrom/close
+# loops, closes objpool never saw, a signal handler closing leases, racing
+# threads, jemalloc in both orders
+#
 # Ownership hazards (issue 3): a pooled connection is never owned by two
 # parties, and no reply meant for one user ever reaches the next.
 #

@@ -1,4 +1,7 @@
 #!/usr/bin/env bats
+# one version everywhere; the Debian packages: build, contents, lintian,
+# install, use, removal
+#
 # Packaging: the one version number in ./VERSION and every artefact that
 # carries it; the Debian packages (debian/) built from a copy of the tree,
 # checked with lintian, installed with dpkg, used, and removed.

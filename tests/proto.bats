@@ -1,4 +1,6 @@
 #!/usr/bin/env bats
+# each parser alone: every exchange whole, split at every byte, byte by byte
+#
 # The protocol parsers alone (preload/conn/proto/): each unit program
 # replays its exchanges whole, split at every byte boundary and byte by
 # byte, and checks the verdict at close.

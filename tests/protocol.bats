@@ -1,4 +1,11 @@
 #!/usr/bin/env bats
+# the protocol layer against real servers: redis-py SELECT loops keep every
+# key in its database, AUTH/ACL users never leak (NOAUTH every time),
+# MULTI/WATCH/SUBSCRIBE/SETNAME/HELLO 3/TRACKING never reach the next
+# client, pipelined and partly read replies never cross (tag server, HTTP
+# chunked streams, memcached multi-get), HEAD/GET, `Connection: close`, TLS
+# never parked, urllib × 4000 without an error, check probes on TCP
+#
 # The protocol layer against real servers: a connection is parked only when
 # its protocol proves every response was read whole and the session holds no
 # state the next user could inherit.  redis-server (SELECT, AUTH, ACL users,

@@ -1,4 +1,7 @@
 #!/usr/bin/env bats
+# nginx, redis, memcached with real Python clients; server idle-close,
+# keepalive_requests, restarts
+#
 # Real-world clients through libobjpool.so: nginx, redis-server and memcached
 # started by the tests (own configs in temp dirs, free loopback ports), driven
 # by real client libraries run by Debian's /usr/bin/python3: requests,

@@ -1,4 +1,7 @@
 #!/usr/bin/env bats
+# the text tables (the exit report's and `objpool report`'s) read right at
+# any size: every figure under its header, apart from its neighbour
+#
 # The text tables read right at any size (issue 16 item 6): the exit
 # report's and `objpool report`'s. A figure wider than its header used to
 # run into its neighbour (`idle 1` and `saved 1545.4ms` printed as

@@ -1,4 +1,6 @@
 #!/usr/bin/env bats
+# a recycled socket is indistinguishable from a new one
+#
 # Socket recycling: the throwaway socket of a reused connect() is kept and
 # handed to the next socket(). It must look exactly like a new socket.
 load helpers

@@ -1,4 +1,8 @@
 #!/usr/bin/env bats
+# live stats (`OBJPOOL_STATS`, `objpool stats`): a running client's counters
+# read from outside, gone processes' files removed, a fork child's own file,
+# the directory's checks, no system call added
+#
 # Live stats (OBJPOOL_STATS, objpool stats): a running pooled client's
 # counters read from outside while it runs, the files of gone processes
 # removed by the command, a fork child's own file, the directory's checks,

@@ -1,4 +1,10 @@
 #!/usr/bin/env bats
+# the chaos mix: chaosd's delays, split replies, closes and resets against a
+# client that abandons, reads partly, shuts down, forks and uses every I/O
+# family, for line, redis, http, memcache and opaque: no foreign reply,
+# reuse, no more errors than without objpool; and the mix catching opaque
+# without a probe
+#
 # The chaos mix (issue 14, item 6), short version: tests/chaos-run per
 # protocol, chaosd delaying, splitting, closing and resetting, the chaos
 # client abandoning, reading partly, shutting down, forking, and using every
