@@ -21,9 +21,13 @@
 /* The command's name in messages (OBJPOOL_PROG, else "objpool"). */
 extern const char *prog;
 
+/* A bad command line: what was wrong, and where --help is (main.c). */
 void usage_error(const char *cmd, const char *msg, const char *arg);
+/* Allocation that cannot fail: a short-lived command stops, status 2. */
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
+/* The length of the UTF-8 sequence at s, 0 if invalid: report lines and
+ * Prometheus labels carry program names as the bytes the process had. */
 size_t utf8_len(const unsigned char *s, size_t n);
 
 /* Numbers summed per row, in table order; the discard reasons are kept by
@@ -49,11 +53,15 @@ struct agg {
 extern struct agg *aggs;
 extern int naggs;
 
+/* One report object's pools into their rows (report.c); stats reads live
+ * processes into the same rows, one object each, so both print alike. */
 const char *take_report(const json_t *root, int line_id, int by_program);
 void reset_aggs(void);
+/* The rows as a table or in Prometheus' text format (render.c). */
 void print_table(const char *caption, int lines);
 void print_prometheus(void);
 
+/* Each subcommand, with its own argv (argv[0] is its name). */
 int cmd_check(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
