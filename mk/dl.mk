@@ -1,4 +1,4 @@
-# mk/dl.mk - the dlopen test programs (tests/eventloop.bats, RTLD_DEEPBIND):
+# mk/dl.mk - the dlopen test programs (tests/interpose/eventloops.bats, RTLD_DEEPBIND):
 # two small libraries, one that calls connect and one that does not, and
 # dlcheck, linked with RUNPATH $ORIGIN/dl so that a bare library name is
 # found only through its caller's RUNPATH.

@@ -29,7 +29,7 @@ asan ubsan tsan valgrind:
 hardening: check-static asan ubsan tsan valgrind
 
 # The pool core's stress program and the AT_SECURE probe; tests/run builds
-# `tools`, and tests/hardening.bats needs the probe.
+# `tools`, and tests/config/hardening.bats needs the probe.
 sanitizer-tools: $(SAN_TOOLS)
 tools: $(SAN_TOOLS)
 $(BUILD)/sanitizers/pool_stress: tests/sanitizers/pool_stress.c $(CORE_SRC) $(CORE_DEPS)
@@ -45,7 +45,7 @@ check-static: cppcheck clang-tidy check-build-gcc check-build-clang check-house
 # The shape of the tree, from the source text: preload/'s layers and file
 # rules, the same file rules for the command's helper, the benches and the
 # test tools, docs/design.md's picture and the README's suites table
-# (tests/layering.bats runs them too, and plants a violation for each).
+# (tests/house/layering.bats runs them too, and plants a violation for each).
 PYTHON ?= python3
 .PHONY: check-house
 check-house:

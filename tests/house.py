@@ -7,7 +7,7 @@
 #
 #   house.py [ROOT]      ROOT: the repository (default: this file's parent's)
 #
-# Prints one line per broken rule, exit 1 if any. tests/layering.bats runs
+# Prints one line per broken rule, exit 1 if any. tests/house/layering.bats runs
 # it, on the tree and on copies with a planted violation; so does
 # `make check-static`.
 import glob

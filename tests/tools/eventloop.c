@@ -1,4 +1,4 @@
-/* eventloop.c - the C programs of tests/eventloop.bats (issue 13), one case per
+/* eventloop.c - the C programs of tests/interpose/eventloops.bats (issue 13), one case per
  * run.  Every case but "refused" talks to a tagserver ("REQ <tag>\n" ->
  * "REP <tag> <connid>\n") on 127.0.0.1:PORT, a pooled target.
  *

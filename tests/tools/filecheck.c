@@ -1,4 +1,4 @@
-/* filecheck.c - drives file pooling for tests/files.bats.
+/* filecheck.c - drives file pooling for tests/file/pooling.bats.
  *
  *   filecheck cycle  PATH N [--api fopen|fopen64|open|open64|openat|fortify] [--mode M]
  *       N x (open, read the first line, close); every line must equal the

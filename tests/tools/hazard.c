@@ -4,7 +4,7 @@
  *
  * Usage: hazard CASE --port N [--port2 N] [--cycles N] [--cloexec]
  *
- * Cases (see tests/hazards.bats for what the report must say):
+ * Cases (see tests/lease/ownership.bats for what the report must say):
  *   dup dup2 dup3 dupfd dupfd-cloexec   copy a lease, close the original,
  *                        connect again, talk through the old copy: the new
  *                        connection must be a fresh one and get its own reply

@@ -15,7 +15,7 @@
 # checks what the program sees itself and prints key=value counters; the
 # tests compare them with a run without objpool and with the report.
 
-load helpers
+load ../helpers
 
 setup() {
     require_lib

@@ -19,11 +19,11 @@
 # Each wait is bounded (ab -s, per-cycle waits, deadlines), so a broken
 # library fails a test in seconds instead of hanging it.
 
-load helpers
-source "$BATS_TEST_DIRNAME/../bench/servers.bash"
+load ../helpers
+source "$REPO_ROOT/bench/servers.bash"
 
-PY="$BATS_TEST_DIRNAME/py"
-PHP_DIR="$BATS_TEST_DIRNAME/php"
+PY="$REPO_ROOT/tests/py"
+PHP_DIR="$REPO_ROOT/tests/php"
 
 setup() {
     require_lib

@@ -12,7 +12,7 @@
 # program-visible errors than without objpool (tests/chaos-run says why the
 # margin). `make stress` runs the same at 10^6 requests.
 
-load helpers
+load ../helpers
 
 chaos_run() {
     [[ -x "$TOOLS/chaosd" && -x "$TOOLS/chaos" ]] || fail "chaosd/chaos not built (run make tools)"

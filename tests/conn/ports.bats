@@ -13,7 +13,7 @@
 # 1000; with objpool every request succeeds. Needs root and `ip netns`;
 # where the namespaces cannot be made the tests skip, with the reason.
 
-load helpers
+load ../helpers
 source "$REPO_ROOT/bench/netns.bash"
 
 CYCLES=5000

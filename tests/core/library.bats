@@ -7,7 +7,7 @@
 # borrow macro, thread safety, the example, and install + pkg-config.
 # Each unit case is one run of build/tests/unit/core_test CASE.
 
-load helpers
+load ../helpers
 
 UNIT="${OBJPOOL_TOOLS:-$REPO_ROOT/build/tests}/unit/core_test" # the sanitizer stages point OBJPOOL_TOOLS at their build
 

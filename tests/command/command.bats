@@ -8,7 +8,7 @@
 # the config/ examples, bad input, install, man pages against the code's
 # tables, bash completion, fuzz seeds.
 
-load helpers
+load ../helpers
 
 OBJPOOL="$REPO_ROOT/scripts/objpool"
 # The library `objpool run` finds next to itself in the build tree. It is

@@ -13,7 +13,7 @@
 # MISMATCH and exits 1); the tests here check the report and the server's
 # connection count.
 
-load helpers
+load ../helpers
 
 setup() {
     require_lib

@@ -8,7 +8,7 @@
 # removed by the command, a fork child's own file, the directory's checks,
 # and no system call added when it is off or on the pooled path.
 
-load helpers
+load ../helpers
 
 CMD="$REPO_ROOT/scripts/objpool"
 

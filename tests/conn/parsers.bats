@@ -5,7 +5,7 @@
 # replays its exchanges whole, split at every byte boundary and byte by
 # byte, and checks the verdict at close.
 
-load helpers
+load ../helpers
 
 run_proto_unit() {
     local bin="${OBJPOOL_TOOLS:-$REPO_ROOT/build/tests}/proto/$1_test"

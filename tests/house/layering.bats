@@ -14,7 +14,7 @@
 # tests/suites.py); each check is also run on a copy with a planted
 # violation, which it must catch. `make check-static` runs the four scripts.
 
-load helpers
+load ../helpers
 
 # Every call or jump through the PLT, in the library's own code, to a symbol
 # the library itself exports: such a call re-enters an interposer

@@ -6,7 +6,7 @@
 # Core TCP pooling behaviour of libobjpool.so, exercised with the real
 # tagserver / tagclient tools over loopback.
 
-load helpers
+load ../helpers
 
 setup() {
     require_lib

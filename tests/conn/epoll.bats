@@ -9,7 +9,7 @@
 # never recycled.  tests/py/epoll_cases.py reads the kernel's own list of
 # each epoll set (/proc/self/fdinfo) and says what broke; the bounds here
 # check that the pool really served the cycles it claims.
-load helpers
+load ../helpers
 
 setup() {
     require_lib
@@ -25,7 +25,7 @@ conn_of() { printf '%s\n' "$output" | awk -v n="$1" '$1 == n { sub("conn=", "", 
 
 @test "epoll: registrations follow the swap and leave with the park; unrecordable ones make a real connect and an unparked lease" {
     local pool="tcp://127.0.0.1:$PORT?proto=line"
-    run_pooled "$pool" "$OBJPOOL_PY" "$BATS_TEST_DIRNAME/py/epoll_cases.py" --port "$PORT"
+    run_pooled "$pool" "$OBJPOOL_PY" "$REPO_ROOT/tests/py/epoll_cases.py" --port "$PORT"
     [[ "$stderr" != *FAIL* ]] || fail "a broken rule: $stderr"
     assert_equal "$status" 0
     local first

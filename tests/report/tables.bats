@@ -9,7 +9,7 @@
 # does: every figure ends under its header's end, two columns or more
 # after its neighbour.
 
-load helpers
+load ../helpers
 
 OBJPOOL="$REPO_ROOT/scripts/objpool"
 N=1100000 # hits, parked: seven digits, wider than "hits" and "parked"

@@ -3,7 +3,7 @@
 #
 # Socket recycling: the throwaway socket of a reused connect() is kept and
 # handed to the next socket(). It must look exactly like a new socket.
-load helpers
+load ../helpers
 
 setup() {
     start_tagserver

@@ -6,7 +6,7 @@
 # gets no pooling and no report; hostile, overlong configuration values are
 # refused with a message that names the reason.
 
-load helpers
+load ../helpers
 
 setup() {
     require_lib

@@ -10,7 +10,7 @@
 # bench/servers.bash (shared with `make bench`), loaded by tests/helpers.bash.
 # Nothing here measures time.
 
-load helpers
+load ../helpers
 
 setup() {
     require_lib

@@ -19,7 +19,7 @@
 # test's own HTTP server), memcache_proto.py, http_loop.py, redis_loop.py and
 # tests/tools/tagclient.
 
-load helpers
+load ../helpers
 
 setup() {
     require_lib

@@ -11,9 +11,9 @@
 # seconds and remove what they installed; they refuse to start if an
 # objpool package or file is there already.
 
-load helpers
+load ../helpers
 
-VERSION_NOW=$(<"$BATS_TEST_DIRNAME/../VERSION")
+VERSION_NOW=$(<"$REPO_ROOT/VERSION")
 PKG_DIR=${BATS_FILE_TMPDIR:-/tmp}/pkg
 
 # --- the version ------------------------------------------------------------------

@@ -5,7 +5,7 @@
 # File pooling (issue 4): fopen/open of configured paths reuse the FILE or
 # fd, and a reuse is indistinguishable from a fresh open.
 
-load helpers
+load ../helpers
 
 setup() {
     require_lib
