@@ -7,6 +7,11 @@
  *   dlcheck dlmopen [deepbind]     dlmopen(LM_ID_BASE, "libdlquiet.so")
  *   dlcheck cycle PATH N [PORT]    N times: dlopen(PATH, RTLD_NOW|RTLD_DEEPBIND),
  *                                  dlplug_connect(PORT) if PORT, dlclose
+ *                                  (and "sealed=0|1" for a library with dlsealed_ok)
+ *   dlcheck lazy PATH N PORT       one dlopen(PATH, RTLD_LAZY|RTLD_DEEPBIND), N
+ *                                  calls of dlplug_connect(PORT), dlclose
+ *   dlcheck nest OUTER INNER N PORT  N times: dlopen(OUTER, RTLD_NOW|RTLD_DEEPBIND),
+ *                                  its dlnest_connect(INNER, PORT), dlclose
  *
  * Prints "loaded=ok" (and "connects=N"), or "loaded=fail: <dlerror>" and
  * exits 1. A name found, or not, through the caller's RUNPATH or $ORIGIN
@@ -53,7 +58,44 @@ static int cycle(const char *path, int n, int port)
         if (!h)
             return fail(path);
         int (*conn)(int) = (int (*)(int))dlsym(h, "dlplug_connect");
+        int (*sealed)(void) = (int (*)(void))dlsym(h, "dlsealed_ok");
         if (port && conn && conn(port) == 0)
+            connects++;
+        if (sealed && i == 0)
+            printf("sealed=%d ", sealed());
+        dlclose(h);
+    }
+    printf("loaded=ok connects=%d\n", connects);
+    return 0;
+}
+
+/* One lazily bound load, its connect called n times: the first call of a
+ * lazy PLT slot is where the loader would bind it. */
+static int lazy(const char *path, int n, int port)
+{
+    int connects = 0;
+    void *h = dlopen(path, RTLD_LAZY | RTLD_DEEPBIND);
+    if (!h)
+        return fail(path);
+    int (*conn)(int) = (int (*)(int))dlsym(h, "dlplug_connect");
+    for (int i = 0; i < n && conn; i++)
+        if (conn(port) == 0)
+            connects++;
+    dlclose(h);
+    printf("loaded=ok connects=%d\n", connects);
+    return 0;
+}
+
+/* A deep-bound library that loads another deep-bound one, n times. */
+static int nest(const char *outer, const char *inner, int n, int port)
+{
+    int connects = 0;
+    for (int i = 0; i < n; i++) {
+        void *h = dlopen(outer, RTLD_NOW | RTLD_DEEPBIND);
+        if (!h)
+            return fail(outer);
+        int (*conn)(const char *, int) = (int (*)(const char *, int))dlsym(h, "dlnest_connect");
+        if (conn && conn(inner, port) == 0)
             connects++;
         dlclose(h);
     }
@@ -67,6 +109,11 @@ int main(int argc, char **argv)
         return load_quiet(argv[1], argc > 2 && !strcmp(argv[2], "deepbind"));
     if (argc >= 4 && !strcmp(argv[1], "cycle"))
         return cycle(argv[2], atoi(argv[3]), argc > 4 ? atoi(argv[4]) : 0);
-    fprintf(stderr, "usage: dlcheck bare|origin|dlmopen [deepbind] | cycle PATH N [PORT]\n");
+    if (argc >= 5 && !strcmp(argv[1], "lazy"))
+        return lazy(argv[2], atoi(argv[3]), atoi(argv[4]));
+    if (argc >= 6 && !strcmp(argv[1], "nest"))
+        return nest(argv[2], argv[3], atoi(argv[4]), atoi(argv[5]));
+    fprintf(stderr, "usage: dlcheck bare|origin|dlmopen [deepbind] | cycle PATH N [PORT] | lazy PATH N PORT"
+                    " | nest OUTER INNER N PORT\n");
     return 2;
 }
