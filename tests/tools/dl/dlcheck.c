@@ -7,7 +7,8 @@
  *   dlcheck dlmopen [deepbind]     dlmopen(LM_ID_BASE, "libdlquiet.so")
  *   dlcheck cycle PATH N [PORT]    N times: dlopen(PATH, RTLD_NOW|RTLD_DEEPBIND),
  *                                  dlplug_connect(PORT) if PORT, dlclose
- *                                  (and "sealed=0|1" for a library with dlsealed_ok)
+ *                                  (and "sealed=0|1" for a library with dlsealed_ok,
+ *                                  "relro=PERMS" of its RELRO's first page)
  *   dlcheck lazy PATH N PORT       one dlopen(PATH, RTLD_LAZY|RTLD_DEEPBIND), N
  *                                  calls of dlplug_connect(PORT), dlclose
  *   dlcheck nest OUTER INNER N PORT  N times: dlopen(OUTER, RTLD_NOW|RTLD_DEEPBIND),
@@ -17,6 +18,7 @@
  * exits 1. A name found, or not, through the caller's RUNPATH or $ORIGIN
  * shows whether the real dlopen saw this program as its caller. */
 #include <dlfcn.h>
+#include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +51,37 @@ static int load_quiet(const char *how, int deep)
     return 0;
 }
 
+/* The protection of the first page of the RELRO region of the object
+ * whose range holds arg, from /proc/self/maps ("r--p"), into relro_perms. */
+static char relro_perms[8] = "none";
+
+static int find_relro(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    ElfW(Addr) me = (ElfW(Addr))arg, relro = 0;
+    int mine = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        ElfW(Addr) a = info->dlpi_addr + ph->p_vaddr;
+        if (ph->p_type == PT_LOAD && me >= a && me < a + ph->p_memsz)
+            mine = 1;
+        if (ph->p_type == PT_GNU_RELRO)
+            relro = a;
+    }
+    if (!mine || !relro)
+        return mine;
+    FILE *f = fopen("/proc/self/maps", "r");
+    char line[512];
+    unsigned long lo, hi;
+    char perms[8];
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) == 3 && relro >= lo && relro < hi)
+            snprintf(relro_perms, sizeof relro_perms, "%s", perms);
+    if (f)
+        fclose(f);
+    return 1;
+}
+
 /* Load, use and unload a library n times, as a PHP worker might. */
 static int cycle(const char *path, int n, int port)
 {
@@ -63,6 +96,10 @@ static int cycle(const char *path, int n, int port)
             connects++;
         if (sealed && i == 0)
             printf("sealed=%d ", sealed());
+        if (conn && i == 0) {
+            dl_iterate_phdr(find_relro, (void *)conn);
+            printf("relro=%s ", relro_perms);
+        }
         dlclose(h);
     }
     printf("loaded=ok connects=%d\n", connects);
