@@ -148,6 +148,22 @@ assert_bypassed() {
     [[ "$output$stderr" == *"strip: not rebind or warn"* ]] || fail "no error for deepbind strip: $output"
 }
 
+@test "dlopen and dlmopen through objpool, pools or not: a bare name is found by the program's RUNPATH, \$ORIGIN is the program's" {
+    local how pools
+    # the real dlopen takes its caller from its return address: were objpool
+    # the caller, neither the RUNPATH nor $ORIGIN (build/tests) would find
+    # dl/libdlquiet.so, and the load would fail
+    for pools in "" "tcp://127.0.0.1:9"; do
+        for how in bare "bare deepbind" origin "origin deepbind" "dlmopen deepbind"; do
+            # shellcheck disable=SC2086
+            run --separate-stderr env LD_PRELOAD="$LIB" OBJPOOL_POOLS="$pools" "$TOOLS/dlcheck" $how
+            echo "# pools='$pools' $how: $output $stderr"
+            assert_equal "$status" 0
+            assert_equal "$output" "loaded=ok"
+        done
+    done
+}
+
 # --- PHP: every extension is loaded with RTLD_DEEPBIND --------------------------------
 
 @test "php -m: the same output with and without the preload (pools configured, every extension re-bound)" {

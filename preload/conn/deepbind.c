@@ -1,16 +1,17 @@
-/* deepbind.c - libraries loaded with RTLD_DEEPBIND, whose calls bypass
- * objpool, and the one line that says so.
+/* deepbind.c - libraries loaded with RTLD_DEEPBIND, whose calls would
+ * bypass objpool: re-bound to it, or named in one line.
  *
  * RTLD_DEEPBIND binds a library's symbols in its own dependencies (libc
  * among them) before the global scope, where the preload is: its connect
- * and close reach libc directly, so nothing it connects is ever pooled, and
- * nothing would say so. PHP loads every extension this way (php-memcached's
- * libmemcached, sockets.so). Making those calls reach objpool would mean
- * rewriting the library's relocations behind the loader's back (its GOT,
- * read-only after RELRO, possibly in use by another thread, possibly
- * rebound later by lazy binding): not something to do to an unmodified
- * program. objpool says instead, once for each such library, that its
- * calls bypass it.
+ * and close reach libc directly, so nothing it connects is ever pooled.
+ * PHP loads every extension this way (php-memcached's libmemcached,
+ * sockets.so). After such a load, with connection pools configured, the
+ * objects it added get objpool's names re-bound in their GOT (rebind.c):
+ * what they would have had without the flag, for those names only. A
+ * load that cannot be re-bound soundly (a library took libc's address of
+ * one of them before objpool could look, its GOT is sealed, another
+ * namespace, `set deepbind warn`) is left as it was, and objpool says
+ * once for each such library that connects that its calls bypass it.
  */
 #include "conn.h"
 
@@ -269,4 +270,7 @@ void conn_dl_loaded(const char *call, const char *file, void *handle, unsigned l
             log_msg(LOG_WARN, "%s(%s, RTLD_DEEPBIND): its calls bypass objpool", call, base_name(file));
     }
     free(s);
+    /* the load succeeded, so dlerror() had nothing to say: a lookup of
+     * ours that failed must not make it say something */
+    (void)dlerror();
 }
