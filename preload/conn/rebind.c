@@ -320,6 +320,8 @@ static int took_pointer(struct rb_plan *p, const struct rb_obj *o, int idx)
             continue;
         ElfW(Addr) a = (o->map->l_addr + ph->p_vaddr + sizeof(ElfW(Addr)) - 1) & ~(sizeof(ElfW(Addr)) - 1);
         ElfW(Addr) end = o->map->l_addr + ph->p_vaddr + ph->p_memsz;
+        if (!a || end <= a)
+            continue; /* nothing mapped there */
         if ((scanned += ph->p_memsz) > RB_MAX_SCAN) {
             p->refused_obj = idx;
             p->why = "too much writable data to check for pointers it took";
