@@ -8,7 +8,8 @@
 
 DL_PLUGS = $(BUILD)/tests/dl/libdlplug.so $(BUILD)/tests/dl/libdlquiet.so \
            $(BUILD)/tests/dl/libdlsaved.so $(BUILD)/tests/dl/libdlnest.so \
-           $(BUILD)/tests/dl/libdlnow.so $(BUILD)/tests/dl/libdlsealed.so
+           $(BUILD)/tests/dl/libdlnow.so $(BUILD)/tests/dl/libdlsealed.so \
+           $(BUILD)/tests/dl/libdlnoplt.so
 DL_CHECK = $(BUILD)/tests/dlcheck
 
 tools: $(DL_PLUGS) $(DL_CHECK)
@@ -21,6 +22,11 @@ $(BUILD)/tests/dl/%.so: tests/tools/dl/%.c
 $(BUILD)/tests/dl/libdlnow.so: tests/tools/dl/libdlplug.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -D_GNU_SOURCE -fPIC -shared $(WARN) $(CFLAGS) -Wl,-z,relro,-z,now -o $@ $<
+
+# libdlplug again, without PLT: every call goes through a GLOB_DAT slot
+$(BUILD)/tests/dl/libdlnoplt.so: tests/tools/dl/libdlplug.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -D_GNU_SOURCE -fPIC -fno-plt -shared $(WARN) $(CFLAGS) -o $@ $<
 
 $(BUILD)/tests/dl/libdlsealed.so: tests/tools/dl/libdlsealed.c
 	@mkdir -p $(dir $@)

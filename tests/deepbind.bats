@@ -79,6 +79,15 @@ assert_bypassed() {
     [[ "$output" == *"relro=r--p "* ]] || fail "its RELRO is not read-only after the re-binding: $output"
 }
 
+@test "RTLD_DEEPBIND library built with -fno-plt (its calls go through GLOB_DAT slots): re-bound and pooled" {
+    run readelf -rW "$DL/libdlnoplt.so"
+    [[ "$output" == *GLOB_DAT*connect* && "$output" != *JUMP_SLOT*connect* ]] || fail "libdlnoplt.so calls connect through a PLT: $output"
+    start_tagserver
+    run_pooled "$(pool_for "$PORT")" OBJPOOL_LOG=info "$TOOLS/dlcheck" cycle "$DL/libdlnoplt.so" 3 "$PORT"
+    assert_pooled 3
+    assert_equal "$(objpool_lines "libdlnoplt.so: 3 GOT slots re-bound")" 3
+}
+
 @test "RTLD_DEEPBIND library bound lazily (RTLD_LAZY, its PLT slots not yet resolved): its calls reach objpool from the first one on, and the loader never takes them back" {
     run readelf -d "$DL/libdlplug.so"
     [[ "$output" != *BIND_NOW* ]] || fail "libdlplug.so is BIND_NOW: $output"
@@ -207,6 +216,22 @@ assert_bypassed() {
     hits=$(json_field "$REPORT" "tcp://127.0.0.1:$REDIS_PORT" hits)
     ((hits >= 190)) || fail "hits $hits of 200"
     local after
+    after=$(redis_stat "$REDIS_PORT" total_connections_received)
+    ((after - before <= 11)) || fail "redis-server accepted $((after - before)) connections"
+}
+
+@test "PHP's sockets extension (socket_connect ... socket_close per operation) against redis-server: pooled (>= 95% hits), values right" {
+    require_cmd php redis-server
+    php -r 'exit(function_exists("socket_create") ? 0 : 1);' || skip "php has no sockets extension"
+    start_redis "$BATS_TEST_TMPDIR/redis" || fail "redis-server did not start"
+    local before after hits
+    before=$(redis_stat "$REDIS_PORT" total_connections_received)
+    run_pooled "tcp://127.0.0.1:$REDIS_PORT" php "$PHP_DIR/sockets_loop.php" "$REDIS_PORT" 200
+    assert_equal "$status" 0
+    assert_equal "$(out_field ok)" 200
+    assert_equal "$(out_field mismatches)" 0
+    hits=$(json_field "$REPORT" "tcp://127.0.0.1:$REDIS_PORT" hits)
+    ((hits >= 190)) || fail "hits $hits of 200"
     after=$(redis_stat "$REDIS_PORT" total_connections_received)
     ((after - before <= 11)) || fail "redis-server accepted $((after - before)) connections"
 }
