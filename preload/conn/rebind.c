@@ -263,7 +263,7 @@ static int plan_reloc(struct rb_plan *p, void *top, const struct rb_obj *o, int 
         return 0;
     ElfW(Addr) cur = __atomic_load_n(where, __ATOMIC_RELAXED);
     if (cur == e->self)
-        return 0; /* written already, by an earlier load of the same object */
+        return 0; /* objpool's already (bound through the global scope) */
     if (cur != e->libc && !(cur >= y->lo && cur < y->hi && lazy_target(top, name) == e->libc))
         return 0; /* it binds elsewhere: a library of its own defines the name */
     struct rb_slot slot = {where, cur, e->libc, e->self, 0, idx, e->name};
