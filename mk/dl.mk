@@ -35,4 +35,4 @@ $(BUILD)/tests/dl/libdlsealed.so: tests/tools/dl/libdlsealed.c
 $(DL_CHECK): tests/tools/dl/dlcheck.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Wl,--enable-new-dtags,-rpath,'$$ORIGIN/dl' \
-	    -o $@ $< -ldl
+	    -o $@ $< -ldl -lpthread

@@ -13,12 +13,18 @@
  *                                  calls of dlplug_connect(PORT), dlclose
  *   dlcheck nest OUTER INNER N PORT  N times: dlopen(OUTER, RTLD_NOW|RTLD_DEEPBIND),
  *                                  its dlnest_connect(INNER, PORT), dlclose
+ *   dlcheck threads PATH T N PORT  T threads, each N times: dlopen(PATH,
+ *                                  RTLD_NOW|RTLD_DEEPBIND), dlplug_connect(PORT), dlclose
+ *
+ * After each successful dlopen, dlerror() must have nothing to say:
+ * "dlerror=pending" is printed if it has.
  *
  * Prints "loaded=ok" (and "connects=N"), or "loaded=fail: <dlerror>" and
  * exits 1. A name found, or not, through the caller's RUNPATH or $ORIGIN
  * shows whether the real dlopen saw this program as its caller. */
 #include <dlfcn.h>
 #include <link.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,6 +96,8 @@ static int cycle(const char *path, int n, int port)
         void *h = dlopen(path, RTLD_NOW | RTLD_DEEPBIND);
         if (!h)
             return fail(path);
+        if (dlerror())
+            printf("dlerror=pending ");
         int (*conn)(int) = (int (*)(int))dlsym(h, "dlplug_connect");
         int (*sealed)(void) = (int (*)(void))dlsym(h, "dlsealed_ok");
         if (port && conn && conn(port) == 0)
@@ -102,6 +110,53 @@ static int cycle(const char *path, int n, int port)
         }
         dlclose(h);
     }
+    printf("loaded=ok connects=%d\n", connects);
+    return 0;
+}
+
+/* Loads of one library from several threads at once: each load re-binds
+ * while the others call through their own copy (the loader shares one). */
+struct worker {
+    const char *path;
+    int n, port, connects, failed;
+};
+
+static void *work(void *arg)
+{
+    struct worker *w = arg;
+    for (int i = 0; i < w->n; i++) {
+        void *h = dlopen(w->path, RTLD_NOW | RTLD_DEEPBIND);
+        if (!h) {
+            w->failed++;
+            continue;
+        }
+        int (*conn)(int) = (int (*)(int))dlsym(h, "dlplug_connect");
+        if (conn && conn(w->port) == 0)
+            w->connects++;
+        dlclose(h);
+    }
+    return NULL;
+}
+
+static int threads(const char *path, int t, int n, int port)
+{
+    struct worker w[16];
+    pthread_t tid[16];
+    int connects = 0, failed = 0;
+    if (t > 16)
+        t = 16;
+    for (int i = 0; i < t; i++) {
+        w[i] = (struct worker){path, n, port, 0, 0};
+        if (pthread_create(&tid[i], NULL, work, &w[i]) != 0)
+            return fail("pthread_create");
+    }
+    for (int i = 0; i < t; i++) {
+        pthread_join(tid[i], NULL);
+        connects += w[i].connects;
+        failed += w[i].failed;
+    }
+    if (failed)
+        return fail(path);
     printf("loaded=ok connects=%d\n", connects);
     return 0;
 }
@@ -148,9 +203,11 @@ int main(int argc, char **argv)
         return cycle(argv[2], atoi(argv[3]), argc > 4 ? atoi(argv[4]) : 0);
     if (argc >= 5 && !strcmp(argv[1], "lazy"))
         return lazy(argv[2], atoi(argv[3]), atoi(argv[4]));
+    if (argc >= 6 && !strcmp(argv[1], "threads"))
+        return threads(argv[2], atoi(argv[3]), atoi(argv[4]), atoi(argv[5]));
     if (argc >= 6 && !strcmp(argv[1], "nest"))
         return nest(argv[2], argv[3], atoi(argv[4]), atoi(argv[5]));
     fprintf(stderr, "usage: dlcheck bare|origin|dlmopen [deepbind] | cycle PATH N [PORT] | lazy PATH N PORT"
-                    " | nest OUTER INNER N PORT\n");
+                    " | nest OUTER INNER N PORT | threads PATH T N PORT\n");
     return 2;
 }
