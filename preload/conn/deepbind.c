@@ -235,10 +235,12 @@ static const char *rebind(struct dl_scan *s, void *handle, const char *call, con
         dl_iterate_phdr(apply_locked, &p);
     if (rc < 0 || (p.n && p.why)) {
         *who = p.refused_obj >= 0 ? base_name(s->objs[p.refused_obj].map->l_name) : base_name(file);
-        if (p.what)
+        if (rc < 0 && p.what)
             fmt_buf(why, whysize, "%s %s (a pointer taken while it loaded)", p.why, p.what);
+        else if (rc < 0)
+            fmt_buf(why, whysize, "%s", p.why ? p.why : "?");
         else
-            fmt_buf(why, whysize, "its GOT cannot be written: %s", p.why ? p.why : "?");
+            fmt_buf(why, whysize, "its GOT cannot be written: %s", p.why);
         rebind_free(&p);
         return why;
     }
