@@ -66,29 +66,3 @@ redis_at_least() {
     expect_num "$(json_field "$REPORT" "$t" discarded.session_state)" -ge 45 "discarded.session_state"
     [[ "$stderr" == *"the server refused the session reset"* ]] || fail "no warning: $stderr"
 }
-
-@test "what a next user may see: the previous user's CLIENT SETINFO library name (RESET keeps it), when its own library sends none" {
-    redis_at_least 7 2 || skip "redis-server $(redis-server --version | grep -o 'v=[0-9.]*') has no CLIENT SETINFO"
-    start_redis "$BATS_TEST_TMPDIR/redis" || fail "redis-server did not start"
-    local t="tcp://127.0.0.1:$REDIS_PORT"
-    run_pooled "$t" "$OBJPOOL_PY" -c '
-import socket, sys
-port = int(sys.argv[1])
-def once(cmds):
-    s = socket.create_connection(("127.0.0.1", port))
-    f = s.makefile("rb")
-    out = []
-    for c in cmds:
-        s.sendall(c)
-        line = f.readline()
-        if line.startswith(b"$"):
-            line = f.read(int(line[1:]) + 2)
-        out.append(line)
-    s.close()
-    return out
-once([b"CLIENT SETINFO LIB-NAME first-lib\r\n"])
-info = once([b"CLIENT INFO\r\n"])[0].decode()
-print("lib-name=" + info.split("lib-name=")[1].split()[0])' "$REDIS_PORT"
-    assert_equal "$status" 0
-    assert_equal "$output" "lib-name=first-lib"
-}
