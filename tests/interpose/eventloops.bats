@@ -279,7 +279,7 @@ assert_child_conn_kept() {
     assert_child_conn_kept
 }
 
-# --- 5. RTLD_DEEPBIND: tests/deepbind.bats -----------------------------------------
+# --- 5. RTLD_DEEPBIND: tests/interpose/deepbind.bats -----------------------------------------
 
 # --- 6. smaller points ---------------------------------------------------------------------
 

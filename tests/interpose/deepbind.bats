@@ -1,4 +1,11 @@
 #!/usr/bin/env bats
+# libraries loaded with RTLD_DEEPBIND: re-bound and pooled (lazy, full
+# RELRO, `-fno-plt`, nested loads, 4 threads at once), left deep-bound and
+# named when a constructor kept `&close` or the GOT is sealed,
+# `deepbind=warn`, dlopen's caller kept (the program's RUNPATH and
+# `$ORIGIN`), `php -m` unchanged, php-memcached reaching objpool, PHP
+# sockets and phpredis pooled
+#
 # Libraries loaded with RTLD_DEEPBIND (issue 26 item 3): after such a load,
 # objpool points the GOT slots of the added objects that import its names
 # at its interposers (conn/deepbind.c, conn/rebind.c). The test libraries
@@ -6,10 +13,10 @@
 # clients are tests/php/. The tag server counts the connections it
 # accepted: one for a whole run means the library's connects were pooled.
 
-load helpers
-source "$BATS_TEST_DIRNAME/../bench/servers.bash"
+load ../helpers
+source "$REPO_ROOT/bench/servers.bash"
 
-PHP_DIR="$BATS_TEST_DIRNAME/php"
+PHP_DIR="$REPO_ROOT/tests/php"
 DL="$TOOLS/dl"
 
 setup() {

@@ -1,14 +1,18 @@
 #!/usr/bin/env bats
+# modern Redis clients, a connection per operation: CLIENT SETINFO on every
+# connect (an error on Redis < 7.2) pooled, CLIENT SETNAME reset (the next
+# GETNAME nil) or, where RESET is refused, never parked
+#
 # Modern Redis clients (issue 26 item 4): redis-py >= 5, node-redis,
 # go-redis 9, Jedis 5 and Lettuce send CLIENT SETINFO LIB-NAME/LIB-VER on
 # every connect; some name their connections (CLIENT SETNAME). One
 # connection per operation against the installed redis-server, each
 # client tests/py/redis_setinfo.py (raw RESP, as those libraries write it).
 
-load helpers
-source "$BATS_TEST_DIRNAME/../bench/servers.bash"
+load ../helpers
+source "$REPO_ROOT/bench/servers.bash"
 
-SETINFO="$BATS_TEST_DIRNAME/py/redis_setinfo.py"
+SETINFO="$REPO_ROOT/tests/py/redis_setinfo.py"
 
 setup() {
     require_lib
