@@ -244,6 +244,7 @@ assert_unpooled_client() {
 # --- 4. the default max_lifetime ---------------------------------------------------------
 
 @test "objpool check: a pool that sets no max_lifetime gets a non-zero default one" {
+    require_tool
     run --separate-stderr "$REPO_ROOT/scripts/objpool" check -p tcp://127.0.0.1:1234
     show_run
     assert_equal "$status" 0

@@ -14,7 +14,7 @@ N=1100000 # hits, parked: seven digits, wider than "hits" and "parked"
 setup() {
     require_lib
     [[ -x "$TOOLS/filecheck" ]] || fail "test tool not built: $TOOLS/filecheck (run make tools)"
-    [[ -x "$REPO_ROOT/build/objpool-tool" ]] || fail "helper not built: build/objpool-tool (run make)"
+    require_tool
     # a target of 140 characters, wider than any column
     DIR="$BATS_TEST_TMPDIR/$(printf 'a%.0s' {1..60})/$(printf 'b%.0s' {1..60})"
     mkdir -p "$DIR"

@@ -10,6 +10,7 @@ CMD="$REPO_ROOT/scripts/objpool"
 
 setup() {
     require_lib
+    require_tool
     SD="$BATS_TEST_TMPDIR/live"
     CLIENTS=()
 }
