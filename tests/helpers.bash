@@ -131,6 +131,29 @@ require_lib() {
     done
 }
 
+# assert_duration TEXT MS [ERR_MS] [WHAT]: TEXT is what the reports'
+# fmt_duration (preload/base/log.c) prints for MS milliseconds, give or take
+# its own rounding and ERR_MS: "%.1fms" below a second, "%.2fs" below a
+# minute, "%.1fm" below an hour, else "%.1fh". A measured time's unit
+# depends on the machine's speed (1.1 million hits of a 10 us open saved
+# 11.00s, of a 59 us one under ASan 1.1m), so a test checks the figure
+# against what it measures, never one unit.
+assert_duration() {
+    local text=$1 ms=$2 err=${3:-0} what=${4:-duration} why
+    why=$(awk -v t="$text" -v ms="$ms" -v err="$err" 'BEGIN {
+        if (t ~ /^[0-9]+\.[0-9]ms$/)           { f = 1;       lo = 0;       hi = 1000;    half = 0.05 }
+        else if (t ~ /^[0-9]+\.[0-9][0-9]s$/)  { f = 1000;    lo = 1000;    hi = 60000;   half = 5 }
+        else if (t ~ /^[0-9]+\.[0-9]m$/)       { f = 60000;   lo = 60000;   hi = 3600000; half = 3000 }
+        else if (t ~ /^[0-9]+\.[0-9]h$/)       { f = 3600000; lo = 3600000; hi = -1;      half = 180000 }
+        else { print "not a duration fmt_duration prints"; exit }
+        v = t; sub(/[a-z]+$/, "", v); v *= f
+        if (v < lo - half || (hi > 0 && v > hi + half)) { print "the unit does not fit the figure"; exit }
+        d = v - ms; if (d < 0) d = -d
+        if (d > half + err) printf "%s is %.3f ms, expected %.3f ms (+- %.3f)", t, v, ms, half + err
+    }')
+    [[ -z "$why" ]] || fail "$what: $text: $why"
+}
+
 # expect_num NUMBER OP NUMBER [WHAT]: numeric comparison with a readable
 # failure message, e.g.  expect_num "$(accepts)" -le 2 "server accepts"
 expect_num() {
