@@ -45,6 +45,7 @@ CONFIG_OBJ = $(patsubst preload/%.c,$(BUILD)/obj/%.o,$(wildcard preload/config/*
 # The helper's own sources: one file per subcommand (scripts/tool/tool.h).
 CMD_TOOL_SRC = $(sort $(wildcard scripts/tool/*.c))
 $(CMD_TOOL): $(CMD_TOOL_SRC) scripts/tool/tool.h $(CONFIG_OBJ) $(PRELOAD_HDR)
+	@$(call need_header,jansson.h,libjansson-dev)
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(JSON_CFLAGS) $(LDFLAGS) -o $@ \
 	    $(CMD_TOOL_SRC) $(CONFIG_OBJ) $(JSON_LIBS)
