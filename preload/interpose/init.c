@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "../base/log.h"
@@ -27,7 +26,7 @@ static void open_log_file(void)
 {
     if (!cfg.log_file[0])
         return;
-    int fd = (int)syscall(SYS_openat, AT_FDCWD, cfg.log_file,
+    int fd = real.openat(AT_FDCWD, cfg.log_file,
                           O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
         log_msg(LOG_ERROR, "log: %s: %s", cfg.log_file, "cannot open; logging to stderr");
