@@ -132,33 +132,23 @@ int record_make_busy(struct record *r);
 /* The same without waiting: 1 taken, 0 not idle, -1 busy with another thread. */
 int record_try_busy(struct record *r);
 
-/* Move fd to a free number >= reg_floor with FD_CLOEXEC; -1 on failure.
- * The caller registers the new number inside reg_high_enter/leave. */
-int reg_move_high(int fd);
-/* The high band's lock. objpool takes it shared around making a number in
- * the band and registering it (reg_move_high + reg_set), so that no
- * program dup2/dup3/close_range onto the band, which takes it exclusive,
- * can land between the two and clobber an object objpool believes it
- * holds. Spin locks of atomics: the program's side only ever waits for an
- * allocation in progress (one system call). */
-void reg_high_enter(void);
-void reg_high_leave(void);
-void reg_high_lock(void);
-void reg_high_unlock(void);
-/* fork: the child has no other thread; it starts unlocked. */
-void reg_high_reinit(void);
-/* reg_move_high and reg_set of the new number to r (r->fd = it), as one
- * step with respect to the program's replacing calls. */
-int reg_place_high(int fd, struct record *r);
-/* reg_claim of fd and, if it still held r, the real close of the number
- * (else -1, EBADF: the number is not objpool's), as one step with respect to the program's replacing calls: every number
- * objpool gives up in the band goes this way. */
-int reg_close_high(int fd, struct record *r);
-
 /* Records closed on a lock-free path wait here for the next locked moment. */
 void graveyard_push(struct record *r);
 struct record *graveyard_take(void);
 
 /* Visit every non-empty slot (fork handlers, close_range). */
 void reg_foreach(void (*fn)(int fd, struct record *r, void *ctx), void *ctx);
+
+/* A table beside the registry, one entry of entry_size bytes per fd number
+ * (what a kind keeps per number whether or not objpool holds it: epoll
+ * registrations, socket options seen), zeroed, mapped MAP_NORESERVE so
+ * pages never written cost nothing; NULL if it cannot be mapped. Call
+ * after reg_init. REG_SIDE(table, fd) is fd's entry, or NULL beyond the
+ * table or without one. */
+void *reg_side_table(size_t entry_size);
+#define REG_SIDE(table, fd) ((table) && (unsigned)(fd) < reg_nslots ? &(table)[(fd)] : NULL)
+
+/* The band of high numbers and its lock: the rest of the ownership
+ * protocol, beside the registry. */
+#include "band.h"
 #endif

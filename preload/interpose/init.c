@@ -19,6 +19,7 @@
 #include "../lease/lease.h"
 #include "../lease/live.h"
 #include "../report/report.h"
+#include "interpose.h"
 
 /* The log file lives at a high fd, owned by objpool like an idle object, so
  * it takes no number the program expects and survives its close loops. */
@@ -76,6 +77,7 @@ static void init_run(void)
     if (!cfg.ntargets)
         return;
     live_setup(); /* before any pool and any fork handler */
+    fd_hooks_install(); /* before the band exists */
     if (reg_init(idle_band()) < 0) {
         log_msg(LOG_ERROR, "init: cannot map the fd registry: pooling is off");
         return;
