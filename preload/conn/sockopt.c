@@ -68,7 +68,7 @@ void conn_note_option(int fd, int level, int optname)
     atomic_fetch_or_explicit(seen, bit, memory_order_relaxed);
     struct record *l = reg_get(fd);
     if (l && l->kind == KIND_SOCKET)
-        l->optmask |= bit;
+        conn_rec(l)->optmask |= bit;
 }
 
 void sockopt_note_epoll(int fd)

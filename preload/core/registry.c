@@ -2,6 +2,7 @@
  * registry.h). Lock-free but for one mutex around arena pops. */
 #include "registry.h"
 
+#include "slab.h"
 
 #include <pthread.h>
 #include <sched.h>
@@ -111,24 +112,25 @@ static void push(_Atomic(struct record *) *head, struct record *l)
 
 /* A reused record starts afresh. A thread may still hold a stale pointer
  * to it from a slot it read before the record was freed (records are never
- * unmapped): it only looks at the atomic fields, and acts only after a CAS
- * of the state and a second look at the slot, so those fields are reset
- * with atomic stores and only the rest is zeroed in bulk. */
+ * unmapped): it only looks at the atomic fields, the kind's area included
+ * (a connection's I/O counters), and acts only after a CAS of the state and
+ * a second look at the slot, so those fields and the area are reset with
+ * atomic stores and only the rest is zeroed in bulk. */
 static void record_clear(struct record *l)
 {
     atomic_store_explicit(&l->state, 0, memory_order_relaxed);
     atomic_store_explicit(&l->flags, 0, memory_order_relaxed);
-    atomic_store_explicit(&l->inflight, 0, memory_order_relaxed);
-    atomic_store_explicit(&l->last_io, 0, memory_order_relaxed);
-    atomic_store_explicit(&l->bytes_out, 0, memory_order_relaxed);
-    atomic_store_explicit(&l->bytes_in, 0, memory_order_relaxed);
     l->fd = -1;
     atomic_store_explicit(&l->kind, 0, memory_order_relaxed);
     l->ops = NULL;
     l->target = NULL;
     l->dev = 0;
     l->ino = 0;
-    memset(&l->parked_ns, 0, sizeof *l - offsetof(struct record, parked_ns));
+    memset(&l->status_flags, 0, offsetof(struct record, area) - offsetof(struct record, status_flags));
+    _Static_assert(RECORD_AREA_SIZE % sizeof(uint64_t) == 0, "the area clears in words");
+    uint64_t *w = (uint64_t *)(void *)l->area;
+    for (size_t i = 0; i < RECORD_AREA_SIZE / sizeof *w; i++)
+        __atomic_store_n(&w[i], 0, __ATOMIC_RELAXED);
 }
 
 struct record *record_alloc(void)
@@ -155,23 +157,43 @@ struct record *record_alloc(void)
     return l;
 }
 
+/* The slabs records' extra state comes from are allocated from with
+ * the arena: fork holds them all. */
 void arena_lock(void)
 {
     pthread_mutex_lock(&arena_lock_);
+    slab_lock_all();
 }
 
 void arena_unlock(void)
 {
+    slab_unlock_all();
     pthread_mutex_unlock(&arena_lock_);
 }
 
 void arena_reinit(void)
 {
     pthread_mutex_init(&arena_lock_, NULL);
+    slab_reinit_all();
+}
+
+int record_ext_attach(struct record *l, struct slab *slab)
+{
+    void *p = slab_alloc(slab);
+    if (!p)
+        return -1;
+    l->ext_slab = slab;
+    l->ext = p;
+    return 0;
 }
 
 void record_free(struct record *l)
 {
+    /* lock-free, like the push below: a signal handler may free a record */
+    if (l->ext) {
+        slab_free(l->ext_slab, l->ext);
+        l->ext = NULL;
+    }
     /* no longer IDLE or BUSY: a thread waiting to take it stops waiting */
     atomic_store(&l->state, 0);
     push(&free_list, l);

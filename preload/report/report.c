@@ -111,11 +111,11 @@ static int active(const struct row *r)
            atomic_load(&r->t->ctr->prewarmed) || atomic_load(&r->t->ctr->prewarm_failed);
 }
 
-static const char *const kind_names[] = {[POOL_TCP] = "tcp", [POOL_UNIX] = "unix", [POOL_FILE] = "file"};
-
+/* The kind's word ("tcp", "unix", "file"): its table's name, the one
+ * source of it. */
 static const char *kind_name(const struct target *t)
 {
-    return kind_names[t->spec->kind];
+    return t->ops ? t->ops->name : "none";
 }
 
 /* The protocol of a connection pool: as configured, or for proto=auto the
