@@ -104,7 +104,8 @@ static void *worker(void *arg)
         b[7] = me;
         for (volatile int spin = 0; spin < (i & 7); spin++)
             ;
-        if (b[0] != me || b[7] != me)
+        /* atomic loads: another thread holding it too would write it meanwhile */
+        if (__atomic_load_n(&b[0], __ATOMIC_RELAXED) != me || __atomic_load_n(&b[7], __ATOMIC_RELAXED) != me)
             return (void *)1;
         slab_free(&shared, b);
     }
