@@ -167,55 +167,59 @@ static int raw_flock(int fd, int op)
     return (int)syscall(SYS_flock, fd, op);
 }
 
-/* Library-only functions: resolve on first use. */
-static void *next(const char *name)
+/* The next definition of a symbol after objpool's: what an interposer's
+ * shim, real_resolve() and the deep-binding re-binder (conn/rebind.c)
+ * look up, in this one file. */
+void *real_next(const char *name)
 {
     return dlsym(RTLD_NEXT, name);
 }
+
+/* Library-only functions: resolve on first use. */
 static FILE *lazy_fopen(const char *p, const char *m)
 {
-    FILE *(*f)(const char *, const char *) = (FILE * (*)(const char *, const char *)) next("fopen");
+    FILE *(*f)(const char *, const char *) = (FILE * (*)(const char *, const char *)) real_next("fopen");
     return f ? f(p, m) : NULL;
 }
 static FILE *lazy_fopen64(const char *p, const char *m)
 {
-    FILE *(*f)(const char *, const char *) = (FILE * (*)(const char *, const char *)) next("fopen64");
+    FILE *(*f)(const char *, const char *) = (FILE * (*)(const char *, const char *)) real_next("fopen64");
     return f ? f(p, m) : NULL;
 }
 static int lazy_fclose(FILE *fp)
 {
-    int (*f)(FILE *) = (int (*)(FILE *))next("fclose");
+    int (*f)(FILE *) = (int (*)(FILE *))real_next("fclose");
     return f ? f(fp) : EOF;
 }
 static int lazy_vdprintf(int fd, const char *fmt, va_list ap)
 {
-    int (*f)(int, const char *, va_list) = (int (*)(int, const char *, va_list))next("vdprintf");
+    int (*f)(int, const char *, va_list) = (int (*)(int, const char *, va_list))real_next("vdprintf");
     return f ? f(fd, fmt, ap) : -1;
 }
 static int lazy_vdprintf_chk(int fd, int flag, const char *fmt, va_list ap)
 {
-    int (*f)(int, int, const char *, va_list) = (int (*)(int, int, const char *, va_list))next("__vdprintf_chk");
+    int (*f)(int, int, const char *, va_list) = (int (*)(int, int, const char *, va_list))real_next("__vdprintf_chk");
     return f ? f(fd, flag, fmt, ap) : -1;
 }
 static FILE *lazy_fdopen(int fd, const char *m)
 {
-    FILE *(*f)(int, const char *) = (FILE * (*)(int, const char *)) next("fdopen");
+    FILE *(*f)(int, const char *) = (FILE * (*)(int, const char *)) real_next("fdopen");
     return f ? f(fd, m) : NULL;
 }
 static FILE *lazy_freopen(const char *p, const char *m, FILE *fp)
 {
-    FILE *(*f)(const char *, const char *, FILE *) = (FILE * (*)(const char *, const char *, FILE *)) next("freopen");
+    FILE *(*f)(const char *, const char *, FILE *) = (FILE * (*)(const char *, const char *, FILE *)) real_next("freopen");
     return f ? f(p, m, fp) : NULL;
 }
 static FILE *lazy_freopen64(const char *p, const char *m, FILE *fp)
 {
     FILE *(*f)(const char *, const char *, FILE *) = (FILE * (*)(const char *, const char *, FILE *))
-        next("freopen64");
+        real_next("freopen64");
     return f ? f(p, m, fp) : NULL;
 }
 static int lazy_fcloseall(void)
 {
-    int (*f)(void) = (int (*)(void))next("fcloseall");
+    int (*f)(void) = (int (*)(void))real_next("fcloseall");
     return f ? f() : EOF;
 }
 

@@ -33,6 +33,8 @@ struct real_fns {
 extern struct real_fns real __attribute__((visibility("hidden")));
 
 void real_resolve(void);
+/* dlsym(RTLD_NEXT, name), for code that reads a symbol by name. */
+void *real_next(const char *name);
 
 /* Raw system calls for the window before real_resolve() has run, and for
  * objpool's own internal use where a libc wrapper might be interposed by
