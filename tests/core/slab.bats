@@ -1,9 +1,13 @@
 #!/usr/bin/env bats
+# the slab behind per-connection state beyond a record: sizes, zeroed and
+# aligned blocks, chunks mapped on demand, 8 threads × 50k, frees from a
+# signal handler, fork
+#
 # The slab allocator (preload/core/slab.c): the mmap'd blocks a kind or a
 # protocol keeps per connection beyond its record's area. Each case is one
 # run of build/tests/unit/slab_test CASE.
 
-load helpers
+load ../helpers
 
 UNIT="${OBJPOOL_TOOLS:-$REPO_ROOT/build/tests}/unit/slab_test"
 
