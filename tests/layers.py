@@ -17,6 +17,7 @@ LAYERS = {
     "lease": 3,      # the lease lifecycle, fork and spawn
     "conn": 4,       # the object kinds, with config and report beside them
     "file": 4,
+    "tls": 4,        # the trust-store pool (CA bundles parsed once)
     "config": 4,
     "report": 4,
     "interpose": 5,  # the exported interposers, init

@@ -116,7 +116,17 @@ static const char *parse_url(struct pool_spec *sp, const char *url)
         strcpy(sp->path, p);
         return NULL;
     }
-    return "unknown scheme (use tcp://, unix:// or file://)";
+    if (!strncmp(url, "tls-ca://", 9)) {
+        sp->kind = POOL_TLSCA;
+        const char *p = url + 9;
+        if (*p != '/')
+            return "expected tls-ca:///ABSOLUTE/PATH/OF/CA/BUNDLE";
+        if (strlen(p) >= 4096)
+            return "path too long";
+        strcpy(sp->path, p);
+        return NULL;
+    }
+    return "unknown scheme (use tcp://, unix://, file:// or tls-ca://)";
 }
 
 static struct pool_spec *new_spec(struct config *cfg)
@@ -217,6 +227,10 @@ void add_spec(struct config *cfg, const char *source, const char *url, char **kv
     const char *why = parse_url(sp, url);
     if (why) {
         config_error(cfg, source, url, why);
+        return;
+    }
+    if (sp->kind == POOL_TLSCA && nkv) {
+        config_error(cfg, source, kvs[0], "a tls-ca:// target takes no options");
         return;
     }
     for (int i = 0; i < nkv; i++)

@@ -112,7 +112,7 @@ static int active(const struct row *r)
            atomic_load(&r->t->ctr->prewarmed) || atomic_load(&r->t->ctr->prewarm_failed);
 }
 
-static const char *const kind_names[] = {[POOL_TCP] = "tcp", [POOL_UNIX] = "unix", [POOL_FILE] = "file"};
+static const char *const kind_names[] = {[POOL_TCP] = "tcp", [POOL_UNIX] = "unix", [POOL_FILE] = "file", [POOL_TLSCA] = "tls-ca"};
 
 static const char *kind_name(const struct target *t)
 {
