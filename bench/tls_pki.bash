@@ -1,0 +1,64 @@
+# bench/tls_pki.bash - the TLS fixtures tests/tls.bats and bench/tls.sh share:
+# certificate authorities made with openssl, and nginx serving HTTPS with
+# their certificates.  Sourced after bench/servers.bash.
+#
+#   make_tls_pki DIR   DIR/ca1.pem, DIR/ca2.pem (two CAs, keys beside them);
+#                      DIR/good.pem (CA 1, for localhost and 127.0.0.1),
+#                      DIR/wrong.pem (CA 1, for wrong.example only),
+#                      DIR/private.pem (CA 2, for localhost and 127.0.0.1);
+#                      DIR/bundle.pem = the system bundle + CA 1,
+#                      DIR/system.pem = the system bundle alone (no CA 1)
+#   start_nginx_tls DIR   nginx with one HTTPS server per certificate:
+#                      TLS_GOOD_PORT, TLS_WRONG_PORT, TLS_PRIVATE_PORT
+#                      (each answers "ok" to any GET)
+
+TLS_SYSTEM_BUNDLE=${TLS_SYSTEM_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}
+
+_tls_ca() {
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+        -keyout "$1/$2.key" -out "$1/$2.pem" -subj "/CN=objpool test $2" -days 3 \
+        -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
+        >/dev/null 2>&1
+}
+
+# _tls_leaf DIR NAME CA SAN
+_tls_leaf() {
+    local d=$1
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+        -keyout "$d/$2.key" -out "$d/$2.csr" -subj "/CN=objpool test $2" >/dev/null 2>&1 || return 1
+    printf 'subjectAltName=%s\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' "$4" >"$d/$2.ext"
+    openssl x509 -req -in "$d/$2.csr" -CA "$d/$3.pem" -CAkey "$d/$3.key" -CAcreateserial \
+        -out "$d/$2.pem" -days 2 -extfile "$d/$2.ext" >/dev/null 2>&1
+}
+
+make_tls_pki() {
+    local d=$1
+    mkdir -p "$d"
+    _tls_ca "$d" ca1 && _tls_ca "$d" ca2 &&
+        _tls_leaf "$d" good ca1 "DNS:localhost,IP:127.0.0.1" &&
+        _tls_leaf "$d" wrong ca1 "DNS:wrong.example" &&
+        _tls_leaf "$d" private ca2 "DNS:localhost,IP:127.0.0.1" || return 1
+    cat "$TLS_SYSTEM_BUNDLE" >"$d/system.pem" 2>/dev/null || : >"$d/system.pem"
+    cat "$d/system.pem" "$d/ca1.pem" >"$d/bundle.pem"
+}
+
+start_nginx_tls() {
+    local d=$1 srv="" name port
+    TLS_GOOD_PORT=$(free_port) || return 1
+    TLS_WRONG_PORT=$(free_port) || return 1
+    TLS_PRIVATE_PORT=$(free_port) || return 1
+    for name in good wrong private; do
+        case $name in
+        good) port=$TLS_GOOD_PORT ;;
+        wrong) port=$TLS_WRONG_PORT ;;
+        private) port=$TLS_PRIVATE_PORT ;;
+        esac
+        srv+="server { listen 127.0.0.1:$port ssl; ssl_certificate $d/$name.pem;
+            ssl_certificate_key $d/$name.key; location / { return 200 \"ok\\n\"; } }
+        "
+    done
+    start_nginx "$d/nginx" "$srv" || return 1
+    for port in "$TLS_GOOD_PORT" "$TLS_WRONG_PORT" "$TLS_PRIVATE_PORT"; do
+        wait_port "$port" "$NGINX_PID" "$d/nginx/error.log" || return 1
+    done
+}
