@@ -148,6 +148,14 @@ static int print_pool(const struct config *cfg, const struct pool_spec *sp)
         nt++;
     }
     printf("%s\n", nt ? "" : "(none: this pool is skipped)");
+    if (sp->kind == POOL_TLSCA) {
+        /* a CA bundle takes no pool options: say what is done with it */
+        struct stat st;
+        printf("  %-16s %s\n", "bundle", stat(sp->path, &st) != 0 ? "(not there now: loads pass through)"
+                                         : S_ISREG(st.st_mode) ? "parsed once, again when it changes on disk"
+                                                               : "(not a regular file: loads pass through)");
+        return nt;
+    }
     char val[MAX_PROBE * 4 + 8];
     for (int id = 0; id < OPT_COUNT; id++) {
         opt_format(&sp->opts, id, val, sizeof val);

@@ -65,6 +65,13 @@ static void resolve_once(void)
     NEED(store_get0_objects, "X509_STORE_get0_objects");
     NEED(store_add_cert, "X509_STORE_add_cert");
     NEED(store_add_crl, "X509_STORE_add_crl");
+    NEED(store_lock, "X509_STORE_lock");
+    NEED(store_unlock, "X509_STORE_unlock");
+    NEED(object_new, "X509_OBJECT_new");
+    NEED(object_free, "X509_OBJECT_free");
+    NEED(object_set1_x509, "X509_OBJECT_set1_X509");
+    NEED(object_set1_crl, "X509_OBJECT_set1_X509_CRL");
+    NEED(sk_push, "OPENSSL_sk_push");
     NEED(store_add_lookup, "X509_STORE_add_lookup");
     NEED(lookup_file, "X509_LOOKUP_file");
     NEED(lookup_hash_dir, "X509_LOOKUP_hash_dir");

@@ -28,6 +28,13 @@ struct ossl_fns {
     void *(*store_get0_objects)(void *st);
     int (*store_add_cert)(void *st, void *x509);
     int (*store_add_crl)(void *st, void *crl);
+    int (*store_lock)(void *st);
+    int (*store_unlock)(void *st);
+    void *(*object_new)(void);
+    void (*object_free)(void *obj);
+    int (*object_set1_x509)(void *obj, void *x);
+    int (*object_set1_crl)(void *obj, void *c);
+    int (*sk_push)(void *sk, const void *p);
     void *(*store_add_lookup)(void *st, void *method);
     void *(*lookup_file)(void);
     void *(*lookup_hash_dir)(void);
