@@ -8,6 +8,8 @@
 #                      DIR/private.pem (CA 2, for localhost and 127.0.0.1);
 #                      DIR/bundle.pem = the system bundle + CA 1,
 #                      DIR/system.pem = the system bundle alone (no CA 1)
+#   make_tls_crls DIR  DIR/crl-ok.pem = bundle + CA 1's empty CRL,
+#                      DIR/crl-revoked.pem = bundle + a CRL revoking good.pem
 #   start_nginx_tls DIR   nginx with one HTTPS server per certificate:
 #                      TLS_GOOD_PORT, TLS_WRONG_PORT, TLS_PRIVATE_PORT
 #                      (each answers "ok" to any GET)
@@ -40,6 +42,22 @@ make_tls_pki() {
         _tls_leaf "$d" private ca2 "DNS:localhost,IP:127.0.0.1" || return 1
     cat "$TLS_SYSTEM_BUNDLE" >"$d/system.pem" 2>/dev/null || : >"$d/system.pem"
     cat "$d/system.pem" "$d/ca1.pem" >"$d/bundle.pem"
+}
+
+make_tls_crls() {
+    local d=$1
+    : >"$d/index.txt"
+    echo 01 >"$d/crlnumber"
+    printf '[ca]\ndefault_ca = ca1\n[ca1]\ndatabase = %s/index.txt\ncrlnumber = %s/crlnumber\ndefault_md = sha256\ndefault_crl_days = 2\n' \
+        "$d" "$d" >"$d/ca.cnf"
+    openssl ca -batch -config "$d/ca.cnf" -keyfile "$d/ca1.key" -cert "$d/ca1.pem" -gencrl \
+        -out "$d/empty.crl" >/dev/null 2>&1 &&
+        openssl ca -batch -config "$d/ca.cnf" -keyfile "$d/ca1.key" -cert "$d/ca1.pem" \
+            -revoke "$d/good.pem" >/dev/null 2>&1 &&
+        openssl ca -batch -config "$d/ca.cnf" -keyfile "$d/ca1.key" -cert "$d/ca1.pem" -gencrl \
+            -out "$d/revoked.crl" >/dev/null 2>&1 || return 1
+    cat "$d/bundle.pem" "$d/empty.crl" >"$d/crl-ok.pem"
+    cat "$d/bundle.pem" "$d/revoked.crl" >"$d/crl-revoked.pem"
 }
 
 start_nginx_tls() {

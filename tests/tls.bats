@@ -70,6 +70,16 @@ field() { printf '%s\n' "$output" | grep -o "\b$1=[^ ]*" | tail -n 1 | cut -d= -
     assert_equal "$(json_field "$REPORT" "$CA" hits)" 2
 }
 
+@test "tls-ca: the CRLs of a bundle come with its parse: a revoked certificate fails every time, a clean CRL passes" {
+    make_tls_crls "$D" || fail "openssl ca could not make the CRLs"
+    run_pooled "tls-ca://$D/crl-ok.pem" "$OBJPOOL_PY" "$CLIENT" crl "$TLS_GOOD_PORT" "$D/crl-ok.pem" 4
+    assert_equal "$(field ok)" 4
+    assert_equal "$(json_field "$REPORT" "tls-ca://$D/crl-ok.pem" hits)" 3
+    run_pooled "tls-ca://$D/crl-revoked.pem" "$OBJPOOL_PY" "$CLIENT" crl "$TLS_GOOD_PORT" "$D/crl-revoked.pem" 4
+    assert_equal "$(field verify_failed)" 4
+    assert_equal "$(json_field "$REPORT" "tls-ca://$D/crl-revoked.pem" hits)" 3
+}
+
 @test "tls-ca: the default paths (SSL_CERT_FILE, ssl.create_default_context) are served too" {
     run_pooled "$CA" SSL_CERT_FILE="$D/bundle.pem" "$OBJPOOL_PY" "$CLIENT" default 127.0.0.1 "$TLS_GOOD_PORT" 6
     assert_equal "$(field ok)" 6

@@ -4,6 +4,8 @@
   tls_client.py session URL CAFILE N         N x GET on one requests.Session
   tls_client.py default HOST PORT N          N x ssl.create_default_context()
                                              (the default paths: SSL_CERT_FILE)
+  tls_client.py crl PORT CAFILE N            N x a context from CAFILE (with its
+                                             CRLs) checking the leaf's revocation
   tls_client.py isolation PORT CAFILE PRIVATE_CA
         context 1 loads CAFILE and adds PRIVATE_CA; context 2 loads CAFILE
         only; each connects to PORT (a server certified by PRIVATE_CA)
@@ -87,6 +89,15 @@ def main():
         host, port, n = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
         for _ in range(n):
             t.outcome(lambda: raw_get(ssl.create_default_context(), host, port, "localhost"))
+    elif mode == "crl":
+        port, cafile, n = int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+
+        def one():
+            c = ssl.create_default_context(cafile=cafile)
+            c.verify_flags |= ssl.VERIFY_CRL_CHECK_LEAF
+            raw_get(c, "127.0.0.1", port, "localhost")
+        for _ in range(n):
+            t.outcome(one)
     elif mode == "isolation":
         port, cafile, private = int(sys.argv[2]), sys.argv[3], sys.argv[4]
         c1 = ssl.create_default_context(cafile=cafile)
