@@ -10,9 +10,13 @@
 #                      DIR/system.pem = the system bundle alone (no CA 1)
 #   make_tls_crls DIR  DIR/crl-ok.pem = bundle + CA 1's empty CRL,
 #                      DIR/crl-revoked.pem = bundle + a CRL revoking good.pem
-#   start_nginx_tls DIR   nginx with one HTTPS server per certificate:
-#                      TLS_GOOD_PORT, TLS_WRONG_PORT, TLS_PRIVATE_PORT
-#                      (each answers "ok" to any GET)
+#   start_nginx_tls DIR   nginx with one HTTPS server per certificate (TLS
+#                      1.2 and 1.3, tickets and a session cache):
+#                      TLS_GOOD_PORT, TLS_WRONG_PORT, TLS_PRIVATE_PORT, and
+#                      TLS_GOOD12_PORT (good.pem, TLS 1.2 only)
+#                      (each answers "ok" to any GET), logging
+#                      "PORT PROTOCOL REUSED" (r: a resumed session, .: a
+#                      full handshake) per request to DIR/tls.log
 
 TLS_SYSTEM_BUNDLE=${TLS_SYSTEM_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}
 
@@ -61,22 +65,28 @@ make_tls_crls() {
 }
 
 start_nginx_tls() {
-    local d=$1 srv="" name port
+    local d=$1 srv="log_format tls '\$server_port \$ssl_protocol \$ssl_session_reused';
+        " name port
     TLS_GOOD_PORT=$(free_port) || return 1
     TLS_WRONG_PORT=$(free_port) || return 1
     TLS_PRIVATE_PORT=$(free_port) || return 1
-    for name in good wrong private; do
+    TLS_GOOD12_PORT=$(free_port) || return 1
+    for name in good wrong private good12; do
+        local protocols="TLSv1.2 TLSv1.3" cert=$name
         case $name in
         good) port=$TLS_GOOD_PORT ;;
         wrong) port=$TLS_WRONG_PORT ;;
         private) port=$TLS_PRIVATE_PORT ;;
+        good12) port=$TLS_GOOD12_PORT protocols=TLSv1.2 cert=good ;;
         esac
-        srv+="server { listen 127.0.0.1:$port ssl; ssl_certificate $d/$name.pem;
-            ssl_certificate_key $d/$name.key; location / { return 200 \"ok\\n\"; } }
+        srv+="server { listen 127.0.0.1:$port ssl; ssl_certificate $d/$cert.pem; ssl_protocols $protocols;
+            ssl_session_cache shared:tls$port:1m;
+            ssl_certificate_key $d/$cert.key; access_log $d/tls.log tls;
+            location / { return 200 \"ok\\n\"; } }
         "
     done
     start_nginx "$d/nginx" "$srv" || return 1
-    for port in "$TLS_GOOD_PORT" "$TLS_WRONG_PORT" "$TLS_PRIVATE_PORT"; do
+    for port in "$TLS_GOOD_PORT" "$TLS_WRONG_PORT" "$TLS_PRIVATE_PORT" "$TLS_GOOD12_PORT"; do
         wait_port "$port" "$NGINX_PID" "$d/nginx/error.log" || return 1
     done
 }

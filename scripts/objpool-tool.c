@@ -154,6 +154,7 @@ static int print_pool(const struct config *cfg, const struct pool_spec *sp)
         printf("  %-16s %s\n", "bundle", stat(sp->path, &st) != 0 ? "(not there now: loads pass through)"
                                          : S_ISREG(st.st_mode) ? "parsed once, again when it changes on disk"
                                                                : "(not a regular file: loads pass through)");
+        printf("  %-16s %s\n", "resume", sp->tls_resume ? "on: TLS sessions kept for its contexts" : "off");
         return nt;
     }
     char val[MAX_PROBE * 4 + 8];

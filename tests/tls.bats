@@ -160,8 +160,83 @@ PY
     assert_output --partial "parsed once, again when it changes on disk"
     run env OBJPOOL_POOLS="$CA?max_size=3" "$REPO_ROOT/scripts/objpool" check
     assert_failure
-    assert_output --partial "a tls-ca:// target takes no options"
+    assert_output --partial "a tls-ca:// target takes only resume=on or resume=off"
     run env OBJPOOL_POOLS="tls-ca://bundle.pem" "$REPO_ROOT/scripts/objpool" check
     assert_failure
     assert_output --partial "expected tls-ca:///ABSOLUTE/PATH"
+}
+
+# --- session resumption (resume=on) -------------------------------------------
+
+# resumed PORT / full PORT: requests nginx served on a resumed session, on a
+# full handshake (its tls.log: "PORT PROTOCOL r|.")
+resumed() { grep -c "^$1 .* r$" "$D/tls.log" || true; }
+full() { grep -c "^$1 .* \.$" "$D/tls.log" || true; }
+
+@test "resume: requests.get per request resumes TLS 1.3 and TLS 1.2 sessions, every request verified" {
+    require_py requests
+    local port
+    for port in "$TLS_GOOD_PORT" "$TLS_GOOD12_PORT"; do
+        : >"$D/tls.log"
+        run_pooled "$CA?resume=on" "$OBJPOOL_PY" "$CLIENT" requests "https://localhost:$port/" "$D/bundle.pem" 10
+        assert_equal "$(field ok)" 10
+        assert_equal "$(full "$port")" 1
+        assert_equal "$(resumed "$port")" 9
+        assert_equal "$(json_field "$REPORT" "$CA" sessions.resumed)" 9
+    done
+    # resume=off (the default): no session offered
+    : >"$D/tls.log"
+    run_pooled "$CA" "$OBJPOOL_PY" "$CLIENT" requests "$GOOD" "$D/bundle.pem" 4
+    assert_equal "$(full "$TLS_GOOD_PORT")" 4
+}
+
+@test "resume: a certificate for the wrong host fails every time, between resumed ones to the same address" {
+    : >"$D/tls.log"
+    run_pooled "$CA?resume=on" "$OBJPOOL_PY" "$CLIENT" hostswitch "$TLS_GOOD_PORT" "$D/bundle.pem" 5
+    assert_equal "$(field steps)" "ok,failed,ok,failed,ok,failed,ok,failed,ok,failed"
+    assert_equal "$(field hostname_failed)" 5
+    assert_equal "$(resumed "$TLS_GOOD_PORT")" 4
+    # and the wrong host's own server: never a session kept, never one offered
+    run_pooled "$CA?resume=on" "$OBJPOOL_PY" "$CLIENT" requests "https://localhost:$TLS_WRONG_PORT/" "$D/bundle.pem" 5
+    assert_equal "$(field hostname_failed)" 5
+    assert_equal "$(json_field "$REPORT" "$CA" sessions.stored)" 0
+    assert_equal "$(json_field "$REPORT" "$CA" sessions.offered)" 0
+}
+
+@test "resume: a CA removed from the bundle stops the resumption of the sessions it verified" {
+    require_py requests
+    cp "$D/bundle.pem" "$D/live.pem"
+    : >"$D/tls.log"
+    run_pooled "tls-ca://$D/live.pem?resume=on" "$OBJPOOL_PY" "$CLIENT" removed "$GOOD" "$D/live.pem" "$D/system.pem" 4
+    assert_equal "$(field steps)" "ok,ok,ok,ok,failed,failed,failed,failed"
+    assert_equal "$(field verify_failed)" 4
+    assert_equal "$(resumed "$TLS_GOOD_PORT")" 3
+}
+
+@test "resume: a program with a verify callback (Ruby's OpenSSL) never resumes" {
+    require_cmd ruby
+    ruby -ropenssl -e 1 2>/dev/null || skip "ruby has no openssl extension"
+    : >"$D/tls.log"
+    run_pooled "$CA?resume=on" ruby "$BATS_TEST_DIRNAME/tls_clients.rb" localhost "$TLS_GOOD_PORT" "$D/bundle.pem" 6
+    assert_equal "$(field ok)" 6
+    assert_equal "$(resumed "$TLS_GOOD_PORT")" 0
+    assert_equal "$(json_field "$REPORT" "$CA" sessions.refused.verify_callback)" 6
+    assert_equal "$(json_field "$REPORT" "$CA" hits)" 5
+}
+
+@test "resume: a program presenting a client certificate never resumes" {
+    : >"$D/tls.log"
+    run_pooled "$CA?resume=on" "$OBJPOOL_PY" "$CLIENT" clientcert "$TLS_GOOD_PORT" "$D/bundle.pem" \
+        "$D/private.pem" "$D/private.key" 4
+    assert_equal "$(field ok)" 4
+    assert_equal "$(resumed "$TLS_GOOD_PORT")" 0
+    assert_equal "$(json_field "$REPORT" "$CA" sessions.refused.client_cert)" 4
+}
+
+@test "resume: a resumed socket gets TCP_NODELAY; a full handshake's socket is left as the program made it" {
+    : >"$D/tls.log"
+    run_pooled "$CA?resume=on" "$OBJPOOL_PY" "$CLIENT" nodelay "$TLS_GOOD12_PORT" "$D/bundle.pem" 3
+    assert_equal "$(field ok)" 3
+    assert_equal "$(field nodelay)" "0,1,1"
+    assert_equal "$(resumed "$TLS_GOOD12_PORT")" 2
 }

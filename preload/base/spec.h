@@ -64,6 +64,7 @@ struct pool_spec {
     unsigned port;              /* tcp */
     char path[MAX_URL + 1];     /* unix, file */
     struct pool_opts opts;
+    int tls_resume;             /* tls-ca: resume=on (tls/resume.c) */
     char source[128];           /* "OBJPOOL_POOLS:2" or "/etc/objpool.conf:7" */
 };
 

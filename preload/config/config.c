@@ -229,10 +229,15 @@ void add_spec(struct config *cfg, const char *source, const char *url, char **kv
         config_error(cfg, source, url, why);
         return;
     }
-    if (sp->kind == POOL_TLSCA && nkv) {
-        config_error(cfg, source, kvs[0], "a tls-ca:// target takes no options");
-        return;
+    for (int i = 0; sp->kind == POOL_TLSCA && i < nkv; i++) {
+        if (strcmp(kvs[i], "resume=on") && strcmp(kvs[i], "resume=off")) {
+            config_error(cfg, source, kvs[i], "a tls-ca:// target takes only resume=on or resume=off");
+            return;
+        }
+        sp->tls_resume = !strcmp(kvs[i], "resume=on");
     }
+    if (sp->kind == POOL_TLSCA)
+        nkv = 0; /* no pool options */
     for (int i = 0; i < nkv; i++)
         if (apply_kv(cfg, source, &sp->opts, kvs[i], 0) < 0)
             return;

@@ -15,6 +15,31 @@ int X509_STORE_load_locations(void *st, const char *file, const char *dir);
 int X509_STORE_load_locations_ex(void *st, const char *file, const char *dir, void *libctx, const char *propq);
 int X509_STORE_set_default_paths(void *st);
 int X509_STORE_set_default_paths_ex(void *st, void *libctx, const char *propq);
+int SSL_do_handshake(void *ssl);
+void SSL_free(void *ssl);
+void SSL_CTX_set_cert_verify_callback(void *ctx, void *cb, void *arg);
+int SSL_CTX_set_purpose(void *ctx, int purpose);
+int SSL_set_purpose(void *ssl, int purpose);
+int SSL_CTX_set_trust(void *ctx, int trust);
+int SSL_set_trust(void *ssl, int trust);
+int X509_VERIFY_PARAM_set_purpose(void *param, int purpose);
+int X509_VERIFY_PARAM_set_trust(void *param, int trust);
+int X509_STORE_set_purpose(void *st, int purpose);
+int X509_STORE_set_trust(void *st, int trust);
+int SSL_CTX_set_alpn_protos(void *ctx, const unsigned char *protos, unsigned len);
+int SSL_set_alpn_protos(void *ssl, const unsigned char *protos, unsigned len);
+int SSL_CTX_dane_enable(void *ctx);
+int SSL_dane_enable(void *ssl, const char *basedomain);
+
+/* The program's definition of NAME, looked up on first use (a race
+ * stores the same value twice). */
+#define REAL(name)                                                          \
+    static __typeof__(&name) real_;                                         \
+    __typeof__(&name) fn_ = __atomic_load_n(&real_, __ATOMIC_ACQUIRE);      \
+    if (!fn_) {                                                             \
+        *(void **)&fn_ = tls_real(#name);                                   \
+        __atomic_store_n(&real_, fn_, __ATOMIC_RELEASE);                    \
+    }
 
 OBJPOOL_EXPORT int X509_STORE_load_file(void *st, const char *file)
 {
@@ -45,4 +70,90 @@ OBJPOOL_EXPORT int X509_STORE_set_default_paths(void *st)
 OBJPOOL_EXPORT int X509_STORE_set_default_paths_ex(void *st, void *libctx, const char *propq)
 {
     return tls_set_default_paths(st, libctx, propq, 1);
+}
+
+/* ---- session resumption (tls/resume.c) ----------------------------------
+ * SSL_connect and SSL_accept reach SSL_do_handshake through libssl's PLT. */
+
+/* Handshakes of this thread under way: a nested call passes through. */
+static __thread int in_handshake;
+
+OBJPOOL_EXPORT int SSL_do_handshake(void *ssl)
+{
+    REAL(SSL_do_handshake);
+    if (!fn_)
+        return -1;
+    if (likely(!tlsca_ntargets) || in_handshake)
+        return fn_(ssl);
+    in_handshake = 1;
+    tls_handshake_begin(ssl);
+    int rc = fn_(ssl);
+    if (rc == 1)
+        tls_handshake_done(ssl);
+    in_handshake = 0;
+    return rc;
+}
+
+OBJPOOL_EXPORT void SSL_free(void *ssl)
+{
+    REAL(SSL_free);
+    if (unlikely(tlsca_ntargets) && ssl)
+        tls_free(ssl);
+    if (fn_)
+        fn_(ssl);
+}
+
+/* What a resumed session would skip and objpool cannot read back: set
+ * anywhere, no session is offered in this process again. */
+OBJPOOL_EXPORT void SSL_CTX_set_cert_verify_callback(void *ctx, void *cb, void *arg)
+{
+    REAL(SSL_CTX_set_cert_verify_callback);
+    if (cb)
+        tls_taint(__func__);
+    if (fn_)
+        fn_(ctx, cb, arg);
+}
+
+#define TAINTING_INT(name, T1, T2)                          \
+    OBJPOOL_EXPORT int name(T1 a, T2 b)                     \
+    {                                                       \
+        REAL(name);                        \
+        tls_taint(__func__);                                        \
+        return fn_ ? fn_(a, b) : 0;                         \
+    }
+TAINTING_INT(SSL_CTX_set_purpose, void *, int)
+TAINTING_INT(SSL_set_purpose, void *, int)
+TAINTING_INT(SSL_CTX_set_trust, void *, int)
+TAINTING_INT(SSL_set_trust, void *, int)
+TAINTING_INT(X509_VERIFY_PARAM_set_purpose, void *, int)
+TAINTING_INT(X509_VERIFY_PARAM_set_trust, void *, int)
+TAINTING_INT(X509_STORE_set_purpose, void *, int)
+TAINTING_INT(X509_STORE_set_trust, void *, int)
+TAINTING_INT(SSL_dane_enable, void *, const char *)
+
+OBJPOOL_EXPORT int SSL_CTX_dane_enable(void *ctx)
+{
+    REAL(SSL_CTX_dane_enable);
+    tls_taint(__func__);
+    return fn_ ? fn_(ctx) : -1;
+}
+
+/* An ALPN list: remembered (hashed) for the session key, as OpenSSL
+ * cannot give a client's list back. 0 is OpenSSL's success here. */
+OBJPOOL_EXPORT int SSL_CTX_set_alpn_protos(void *ctx, const unsigned char *protos, unsigned len)
+{
+    REAL(SSL_CTX_set_alpn_protos);
+    int rc = fn_ ? fn_(ctx, protos, len) : 1;
+    if (rc == 0 && unlikely(tlsca_ntargets))
+        tls_note_alpn(ctx, 0, protos, len);
+    return rc;
+}
+
+OBJPOOL_EXPORT int SSL_set_alpn_protos(void *ssl, const unsigned char *protos, unsigned len)
+{
+    REAL(SSL_set_alpn_protos);
+    int rc = fn_ ? fn_(ssl, protos, len) : 1;
+    if (rc == 0 && unlikely(tlsca_ntargets))
+        tls_note_alpn(ssl, 1, protos, len);
+    return rc;
 }

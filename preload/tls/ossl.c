@@ -24,11 +24,13 @@ static int complete;
 
 static void *find(const char *name)
 {
+    static const char *const libs[] = {"libcrypto.so.3", "libssl.so.3"};
     void *p = dlvsym(RTLD_NEXT, name, OSSL_VERSION);
-    if (p)
-        return p;
-    void *h = real.dlopen ? real.dlopen("libcrypto.so.3", RTLD_LAZY | RTLD_NOLOAD) : NULL;
-    return h ? dlvsym(h, name, OSSL_VERSION) : NULL; /* the handle is kept: never dlclose'd */
+    for (unsigned i = 0; !p && i < sizeof libs / sizeof *libs; i++) {
+        void *h = real.dlopen ? real.dlopen(libs[i], RTLD_LAZY | RTLD_NOLOAD) : NULL;
+        p = h ? dlvsym(h, name, OSSL_VERSION) : NULL; /* the handle is kept: never dlclose'd */
+    }
+    return p;
 }
 
 /* An interposed function: the version-3 one, or else whatever the next
@@ -41,6 +43,17 @@ static void *find_real(const char *name, int *ok)
     *ok = 0;
     return dlsym(RTLD_NEXT, name);
 }
+
+void *ossl_find(const char *name)
+{
+    return find(name);
+}
+
+void *ossl_find_real(const char *name, int *ok)
+{
+    return find_real(name, ok);
+}
+
 
 #define NEED(field, name)                                       \
     do {                                                        \
@@ -89,6 +102,9 @@ static void resolve_once(void)
     NEED(crl_free, "X509_CRL_free");
     NEED(default_cert_file, "X509_get_default_cert_file");
     NEED(default_cert_file_env, "X509_get_default_cert_file_env");
+    NEED(get_ex_new_index, "CRYPTO_get_ex_new_index");
+    NEED(store_set_ex_data, "X509_STORE_set_ex_data");
+    NEED(store_get_ex_data, "X509_STORE_get_ex_data");
     NEED(err_set_mark, "ERR_set_mark");
     NEED(err_pop_to_mark, "ERR_pop_to_mark");
     NEED(err_clear_error, "ERR_clear_error");

@@ -12,6 +12,9 @@
 #define OSSL_L_ADD_DIR 2        /* X509_L_ADD_DIR */
 #define OSSL_L_ADD_STORE 3      /* X509_L_ADD_STORE */
 #define OSSL_FILETYPE_DEFAULT 3 /* X509_FILETYPE_DEFAULT */
+#define OSSL_EX_INDEX_SSL 0     /* CRYPTO_EX_INDEX_SSL */
+#define OSSL_EX_INDEX_SSL_CTX 1 /* CRYPTO_EX_INDEX_SSL_CTX */
+#define OSSL_EX_INDEX_STORE 4   /* CRYPTO_EX_INDEX_X509_STORE */
 
 struct ossl_fns {
     /* the functions objpool interposes, as the program's libcrypto has them */
@@ -53,6 +56,10 @@ struct ossl_fns {
     void (*crl_free)(void *c);
     const char *(*default_cert_file)(void);
     const char *(*default_cert_file_env)(void);
+    int (*get_ex_new_index)(int class_index, long argl, void *argp, void *new_fn, void *dup_fn,
+                            void (*free_fn)(void *parent, void *ptr, void *ad, int idx, long argl, void *argp));
+    int (*store_set_ex_data)(void *st, int idx, void *data);
+    void *(*store_get_ex_data)(const void *st, int idx);
     int (*err_set_mark)(void);
     int (*err_pop_to_mark)(void);
     void (*err_clear_error)(void);
@@ -65,4 +72,8 @@ extern struct ossl_fns ossl __attribute__((visibility("hidden")));
  * may work), 0 if not (then only the interposed functions that were found
  * are set, for passing calls through). */
 int ossl_resolve(void);
+/* One more name, found as the set above is (NULL if absent), and one the
+ * program calls through objpool (*ok = 0 if not OpenSSL 3's). */
+void *ossl_find(const char *name);
+void *ossl_find_real(const char *name, int *ok);
 #endif

@@ -18,4 +18,15 @@ int tls_setup(struct config *c);
 int tls_load_file(void *st, const char *file, void *libctx, const char *propq, int ex);
 int tls_load_locations(void *st, const char *file, const char *dir, void *libctx, const char *propq, int ex);
 int tls_set_default_paths(void *st, void *libctx, const char *propq, int ex);
+
+/* Session resumption (resume.c), for stores a resume=on target filled:
+ * around a client handshake, before SSL_free, and tls_taint when the
+ * program sets what objpool cannot read back (resumption off for good). */
+void tls_handshake_begin(void *ssl);
+void tls_handshake_done(void *ssl);
+void tls_free(void *ssl);
+void tls_taint(const char *what);
+void tls_note_alpn(void *obj, int is_ssl, const unsigned char *protos, unsigned len);
+/* The program's own definition of an interposed OpenSSL function. */
+void *tls_real(const char *name);
 #endif

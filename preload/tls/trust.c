@@ -28,33 +28,36 @@
 #include "../base/log.h"
 #include "../core/reasons.h"
 #include "../lease/lease.h"
+#include "internal.h"
 #include "ossl.h"
 
 int tlsca_ntargets;
 
-/* One parse of one bundle, and what identified the file it came from. */
-struct bundle {
-    int valid;
-    dev_t dev;
-    ino_t ino;
-    off_t size;
-    struct timespec mtime, ctime;
-    void **certs; /* up-referenced X509s */
-    int ncerts;
-    void **crls;  /* up-referenced X509_CRLs */
-    int ncrls;
-};
-
-/* A tls-ca:// target's state: its bundle, its counters (atomics: the
- * report reads them at exit without the lock a parsing thread may hold). */
-struct ca_pool {
-    struct target *t;
-    pthread_mutex_t lock;
-    struct bundle b;
-    _Atomic uint64_t hits, misses, failures, changed;
-};
-
 static struct ca_pool *pools;
+
+/* The ex_data slot where a store filled by a resume=on target names it. */
+static int store_idx = -1;
+static pthread_once_t store_idx_once = PTHREAD_ONCE_INIT;
+
+static void store_idx_make(void)
+{
+    store_idx = ossl.get_ex_new_index(OSSL_EX_INDEX_STORE, 0, NULL, NULL, NULL, NULL);
+}
+
+/* Remember which target filled st, for resume.c (resume=on targets only). */
+static void store_tag(struct ca_pool *p, void *st)
+{
+    if (!p->t->spec->tls_resume)
+        return;
+    pthread_once(&store_idx_once, store_idx_make);
+    if (store_idx >= 0)
+        ossl.store_set_ex_data(st, store_idx, p);
+}
+
+struct ca_pool *tls_store_pool(void *store)
+{
+    return store && store_idx >= 0 ? ossl.store_get_ex_data(store, store_idx) : NULL;
+}
 
 static int same_file(const struct bundle *b, const struct stat *s)
 {
@@ -254,7 +257,11 @@ int tls_load_file(void *st, const char *file, void *libctx, const char *propq, i
     if (!ossl.store_add_lookup(st, ossl.lookup_file()))
         return 0;
     int rc = pooled_load(p, st, file, &s);
-    return rc < 0 ? pass_file(st, file, libctx, propq, ex) : rc;
+    if (rc < 0)
+        return pass_file(st, file, libctx, propq, ex);
+    if (rc == 1)
+        store_tag(p, st);
+    return rc;
 }
 
 /* X509_STORE_load_locations[_ex]: the file as above, then the directory
@@ -291,8 +298,11 @@ int tls_set_default_paths(void *st, void *libctx, const char *propq, int ex)
             void *lk = ossl.store_add_lookup(st, ossl.lookup_file());
             if (!lk)
                 return 0;
-            if (pooled_load(p, st, file, &s) < 0)
+            int rc = pooled_load(p, st, file, &s);
+            if (rc < 0)
                 ossl.lookup_ctrl_ex(lk, OSSL_L_FILE_LOAD, NULL, OSSL_FILETYPE_DEFAULT, NULL, libctx, propq);
+            else if (rc == 1)
+                store_tag(p, st);
             lk = ossl.store_add_lookup(st, ossl.lookup_hash_dir());
             if (!lk)
                 return 0;
@@ -350,9 +360,35 @@ static void tls_reset_stats(struct target *t)
     atomic_store(&p->misses, 0);
     atomic_store(&p->failures, 0);
     atomic_store(&p->changed, 0);
+    atomic_store(&p->looked, 0);
+    atomic_store(&p->offered, 0);
+    atomic_store(&p->resumed, 0);
+    atomic_store(&p->stored, 0);
+    for (int i = 0; i < REFUSE_N; i++)
+        atomic_store(&p->refused[i], 0);
+}
+
+/* The sessions of a resume=on target (resume.c's counters). */
+static void tls_report_more(struct target *t, int json, char *buf, size_t size)
+{
+    struct ca_pool *p = pool_for_target(t);
+    buf[0] = '\0';
+    if (!p || !t->spec->tls_resume)
+        return;
+    unsigned long long v[4 + REFUSE_N] = {atomic_load(&p->looked), atomic_load(&p->offered),
+                                          atomic_load(&p->resumed), atomic_load(&p->stored)};
+    for (int i = 0; i < REFUSE_N; i++)
+        v[4 + i] = atomic_load(&p->refused[i]);
+    fmt_buf(buf, size,
+            json ? ",\"sessions\":{\"looked\":%llu,\"offered\":%llu,\"resumed\":%llu,\"stored\":%llu,"
+                   "\"refused\":{\"verify_callback\":%llu,\"client_cert\":%llu,\"opted_out\":%llu,\"other\":%llu}}"
+                 : "sessions: looked %llu, offered %llu, resumed %llu, stored %llu; refused: verify_callback %llu, "
+                   "client_cert %llu, opted_out %llu, other %llu",
+            v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]);
 }
 
 static const struct kind_ops tls_ops = {
+    .report_more = tls_report_more,
     .name = "tls-ca",
     .stats = tls_stats,
     .evict_expired = tls_evict_expired,
@@ -367,6 +403,7 @@ static void tls_after_fork(void)
         pthread_mutex_init(&pools[i].lock, NULL);
         tls_reset_stats(pools[i].t);
     }
+    resume_after_fork();
 }
 
 int tls_setup(struct config *c)

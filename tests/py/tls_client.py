@@ -9,6 +9,14 @@
   tls_client.py isolation PORT CAFILE PRIVATE_CA
         context 1 loads CAFILE and adds PRIVATE_CA; context 2 loads CAFILE
         only; each connects to PORT (a server certified by PRIVATE_CA)
+  tls_client.py hostswitch PORT CAFILE N     N x (a context checking localhost:
+                                             ok; one checking wrong.example, same
+                                             address: must fail)
+  tls_client.py removed URL CAFILE BAD_BUNDLE N   N x requests.get; CAFILE
+                                             replaced by BAD_BUNDLE; N more
+  tls_client.py nodelay PORT CAFILE N        N x a context, connect, handshake:
+                                             prints nodelay=V,V,... after each
+  tls_client.py clientcert PORT CAFILE CERT KEY N   N x a context presenting CERT
   tls_client.py replaced URL CAFILE GOOD_BUNDLE BAD_BUNDLE
         GET; CAFILE replaced by BAD_BUNDLE (rename over it); GET;
         rewritten in place with GOOD_BUNDLE; GET
@@ -107,6 +115,43 @@ def main():
         t.outcome(lambda: raw_get(c2, "127.0.0.1", port, "localhost"))
         c3 = ssl.create_default_context(cafile=cafile)
         t.outcome(lambda: raw_get(c3, "127.0.0.1", port, "localhost"))
+    elif mode == "hostswitch":
+        port, cafile, n = int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+        for _ in range(n):
+            t.outcome(lambda: raw_get(ssl.create_default_context(cafile=cafile), "127.0.0.1", port, "localhost"))
+            t.outcome(lambda: raw_get(ssl.create_default_context(cafile=cafile), "127.0.0.1", port, "wrong.example"))
+    elif mode == "removed":
+        url, cafile, bad, n = sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
+        for _ in range(n):
+            t.outcome(lambda: get_requests(url, cafile))
+        shutil.copyfile(bad, cafile + ".new")
+        os.rename(cafile + ".new", cafile)
+        for _ in range(n):
+            t.outcome(lambda: get_requests(url, cafile))
+    elif mode == "nodelay":
+        port, cafile, n = int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+        seen = []
+
+        def one():
+            c = ssl.create_default_context(cafile=cafile)
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+                with c.wrap_socket(s, server_hostname="localhost") as tls:
+                    seen.append(str(tls.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)))
+                    tls.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                    while tls.recv(4096):
+                        pass
+        for _ in range(n):
+            t.outcome(one)
+        print("nodelay=" + ",".join(seen))
+    elif mode == "clientcert":
+        port, cafile, cert, key, n = int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], int(sys.argv[6])
+
+        def one():
+            c = ssl.create_default_context(cafile=cafile)
+            c.load_cert_chain(cert, key)
+            raw_get(c, "127.0.0.1", port, "localhost")
+        for _ in range(n):
+            t.outcome(one)
     elif mode == "replaced":
         url, cafile, good, bad = sys.argv[2:6]
         t.outcome(lambda: get_requests(url, cafile))
