@@ -10,8 +10,11 @@
 #include "ossl.h"
 
 #include <dlfcn.h>
+#include <link.h>
 #include <pthread.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 #include "../base/real.h"
 
@@ -33,15 +36,57 @@ static void *find(const char *name)
     return p;
 }
 
-/* An interposed function: the version-3 one, or else whatever the next
- * object defines under that name (another ABI: passed through, never pooled). */
+/* The names of the objects loaded now, but objpool's own (copied out: no
+ * dlopen runs inside dl_iterate_phdr's lock). */
+struct scan {
+    uintptr_t self;
+    int n;
+    char names[32][256];
+};
+
+static int scan_one(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    struct scan *s = arg;
+    (void)size;
+    if (s->n < 32 && info->dlpi_name && info->dlpi_name[0] && info->dlpi_addr != s->self &&
+        strlen(info->dlpi_name) < sizeof s->names[0])
+        strcpy(s->names[s->n++], info->dlpi_name);
+    return 0;
+}
+
+/* NAME in any object loaded now but objpool (an OpenSSL of another version
+ * loaded RTLD_LOCAL, where RTLD_NEXT does not look), or NULL. */
+static void *find_anywhere(const char *name)
+{
+    static struct scan s; /* under `scan_lock`: 8 KiB kept off the stack */
+    static pthread_mutex_t scan_lock = PTHREAD_MUTEX_INITIALIZER;
+    Dl_info me;
+    void *p = NULL;
+    if (!real.dlopen || !dladdr((void *)find_anywhere, &me))
+        return NULL;
+    pthread_mutex_lock(&scan_lock);
+    s.self = (uintptr_t)me.dli_fbase;
+    s.n = 0;
+    dl_iterate_phdr(scan_one, &s);
+    for (int i = 0; i < s.n && !p; i++) {
+        void *h = real.dlopen(s.names[i], RTLD_LAZY | RTLD_NOLOAD);
+        p = h ? dlsym(h, name) : NULL;
+    }
+    pthread_mutex_unlock(&scan_lock);
+    return p;
+}
+
+/* An interposed function: the version-3 one, or else whatever another
+ * object defines under that name (another ABI: passed through, never
+ * pooled). */
 static void *find_real(const char *name, int *ok)
 {
     void *p = find(name);
     if (p)
         return p;
     *ok = 0;
-    return dlsym(RTLD_NEXT, name);
+    p = dlsym(RTLD_NEXT, name);
+    return p ? p : find_anywhere(name);
 }
 
 void *ossl_find(const char *name)
