@@ -76,7 +76,7 @@ OBJPOOL_EXPORT int X509_STORE_set_default_paths_ex(void *st, void *libctx, const
  * SSL_connect and SSL_accept reach SSL_do_handshake through libssl's PLT. */
 
 /* Handshakes of this thread under way: a nested call passes through. */
-static __thread int in_handshake;
+static __thread int in_handshake __attribute__((tls_model("initial-exec")));
 
 OBJPOOL_EXPORT int SSL_do_handshake(void *ssl)
 {

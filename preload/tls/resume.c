@@ -5,7 +5,7 @@
  * only be offered to a handshake that would have checked exactly as the
  * one that verified it. So a session is kept under a key of everything
  * verification depends on (the peer's address, SNI, the host or IP the
- * X509_VERIFY_PARAM checks, its flags, host flags, depth, auth level, the
+ * X509_VERIFY_PARAM checks, its flags, host flags, depth, auth level, check time, the
  * store's flags, verify mode and depth, options, protocol bounds, security
  * level, the ALPN list, and a fingerprint of every certificate and CRL in the trust
  * store), taken when the handshake starts and taken again, equal, before a
@@ -60,6 +60,7 @@ struct rkey {
     unsigned long flags, store_flags;
     unsigned hostflags;
     uint32_t inh_flags;
+    long check_time; /* X509_V_FLAG_USE_CHECK_TIME's time */
     int mode, depth, param_depth, auth_level, min_proto, max_proto, sec_level, nobj;
     uint64_t fp[3];
 };
@@ -208,6 +209,7 @@ static int key_of(void *ssl, void *store, struct rkey *k)
     k->store_flags = sparam ? S.param_get_flags(sparam) : 0;
     k->hostflags = S.param_get_hostflags(param);
     k->inh_flags = S.param_get_inh_flags(param);
+    k->check_time = S.param_get_time(param);
     k->mode = S.get_verify_mode(ssl);
     k->depth = S.get_verify_depth(ssl);
     k->param_depth = S.param_get_depth(param);

@@ -48,6 +48,7 @@ int sslfns_resolve(void)
     FIND(param_get_depth, "X509_VERIFY_PARAM_get_depth");
     FIND(param_get_auth_level, "X509_VERIFY_PARAM_get_auth_level");
     FIND(param_get_inh_flags, "X509_VERIFY_PARAM_get_inh_flags");
+    FIND(param_get_time, "X509_VERIFY_PARAM_get_time");
     FIND(get_security_level, "SSL_get_security_level");
     FIND(crypto_free, "CRYPTO_free");
     FIND(x509_digest, "X509_digest");

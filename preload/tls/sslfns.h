@@ -38,6 +38,7 @@ struct ssl_fns {
     int (*param_get_depth)(const void *);
     int (*param_get_auth_level)(const void *);
     uint32_t (*param_get_inh_flags)(const void *);
+    long (*param_get_time)(const void *);
     int (*get_security_level)(const void *);
     void (*crypto_free)(void *, const char *, int);
     int (*x509_digest)(const void *, const void *, unsigned char *, unsigned *);
