@@ -225,6 +225,15 @@ full() { grep -c "^$1 .* \.$" "$D/tls.log" || true; }
     assert_equal "$(json_field "$REPORT" "$CA" hits)" 5
 }
 
+@test "resume: Perl's IO::Socket::SSL (a verify callback too) never resumes" {
+    perl -MIO::Socket::SSL -e 1 2>/dev/null || skip "no IO::Socket::SSL (libio-socket-ssl-perl)"
+    : >"$D/tls.log"
+    run_pooled "$CA?resume=on" perl "$BATS_TEST_DIRNAME/tls_clients.pl" 127.0.0.1 "$TLS_GOOD_PORT" "$D/bundle.pem" 5
+    assert_equal "$(field ok)" 5
+    assert_equal "$(resumed "$TLS_GOOD_PORT")" 0
+    assert_equal "$(json_field "$REPORT" "$CA" sessions.refused.verify_callback)" 5
+}
+
 @test "resume: a program presenting a client certificate never resumes" {
     : >"$D/tls.log"
     run_pooled "$CA?resume=on" "$OBJPOOL_PY" "$CLIENT" clientcert "$TLS_GOOD_PORT" "$D/bundle.pem" \
