@@ -159,6 +159,10 @@ PY
     run env OBJPOOL_POOLS="$CA" "$REPO_ROOT/scripts/objpool" check
     assert_success
     assert_output --partial "parsed once, again when it changes on disk"
+    assert_output --partial "resume           off"
+    run env OBJPOOL_POOLS="$CA?resume=on" "$REPO_ROOT/scripts/objpool" check
+    assert_success
+    assert_output --partial "resume           on"
     run env OBJPOOL_POOLS="$CA?max_size=3" "$REPO_ROOT/scripts/objpool" check
     assert_failure
     assert_output --partial "a tls-ca:// target takes only resume=on or resume=off"
