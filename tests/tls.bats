@@ -254,3 +254,40 @@ full() { grep -c "^$1 .* \.$" "$D/tls.log" || true; }
     assert_equal "$(field nodelay)" "0,1,1"
     assert_equal "$(resumed "$TLS_GOOD12_PORT")" 2
 }
+
+@test "resume: a forked child forgets the parent's sessions; threads resuming at once all verify" {
+    : >"$D/tls.log"
+    run_pooled "$CA?resume=on" "$OBJPOOL_PY" - "$D/bundle.pem" "$TLS_GOOD12_PORT" <<'PY'
+import os, socket, ssl, sys, threading
+cafile, port = sys.argv[1], int(sys.argv[2])
+def get():
+    c = ssl.create_default_context(cafile=cafile)
+    with socket.create_connection(("127.0.0.1", port)) as s, c.wrap_socket(s, server_hostname="localhost") as t:
+        t.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        while t.recv(4096):
+            pass
+        return t.session_reused
+get()  # full: a session kept
+pid = os.fork()
+if pid == 0:
+    os._exit(0 if get() is False else 1)  # the child: a full handshake
+_, st = os.waitpid(pid, 0)
+print("child_full=%d" % (os.waitstatus_to_exitcode(st) == 0))
+print("parent_resumed=%d" % get())
+res = []
+def work():
+    for _ in range(5):
+        res.append(get())
+ts = [threading.Thread(target=work) for _ in range(4)]
+[t.start() for t in ts]
+[t.join() for t in ts]
+print("threads_done=%d" % len(res))
+PY
+    assert_equal "$status" 0
+    assert_equal "$(field child_full)" 1
+    assert_equal "$(field parent_resumed)" 1
+    assert_equal "$(field threads_done)" 20
+    # 23 requests served, all verified (a failed one raises), most resumed
+    assert_equal "$(wc -l <"$D/tls.log")" 23
+    expect_num "$(resumed "$TLS_GOOD12_PORT")" -ge 15 "resumed handshakes"
+}
