@@ -11,8 +11,9 @@
  * store), taken when the handshake starts and taken again, equal, before a
  * session is kept. Never offered: to servers, to a program that set a
  * session itself, without SSL_VERIFY_PEER, with a verify callback (on the
- * SSL, its context or its store), a client certificate or a client
- * certificate callback, tickets and session caching both turned off, OCSP
+ * SSL, its context or its store) or any of the store's verification hooks
+ * replaced (X509_STORE_set_verify, _check_issued, _get_crl ...), a client
+ * certificate or a client certificate callback, tickets and session caching both turned off, OCSP
  * stapling or CT requested,
  * an SSL without a socket; never in a process that set a certificate-verify
  * callback, a purpose, a trust setting or DANE anywhere (objpool
@@ -225,6 +226,9 @@ static int refusal(void *ssl, void *ctx, void *store)
 {
     if (S.get_verify_callback(ssl) || S.ctx_get_verify_callback(ctx) || S.store_get_verify_cb(store))
         return REFUSE_VERIFY_CALLBACK;
+    for (int i = 0; i < 10; i++) /* the store's own verification replaced in part */
+        if (S.store_hook[i](store))
+            return REFUSE_VERIFY_CALLBACK;
     if (S.get_certificate(ssl) || S.ctx_get_client_cert_cb(ctx))
         return REFUSE_CLIENT_CERT;
     if ((S.get_options(ssl) & OSSL_OP_NO_TICKET) && S.ctx_ctrl(ctx, OSSL_CTRL_GET_SESS_CACHE_MODE, 0, NULL) == 0)

@@ -41,6 +41,13 @@ int sslfns_resolve(void)
     FIND(ctx_get_cert_store, "SSL_CTX_get_cert_store");
     FIND(store_get0_param, "X509_STORE_get0_param");
     FIND(store_get_verify_cb, "X509_STORE_get_verify_cb");
+    static const char *const hooks[10] = {
+        "X509_STORE_get_verify", "X509_STORE_get_check_issued", "X509_STORE_get_get_issuer",
+        "X509_STORE_get_check_revocation", "X509_STORE_get_get_crl", "X509_STORE_get_check_crl",
+        "X509_STORE_get_cert_crl", "X509_STORE_get_check_policy", "X509_STORE_get_lookup_certs",
+        "X509_STORE_get_lookup_crls"};
+    for (int i = 0; i < 10; i++)
+        FIND(store_hook[i], hooks[i]);
     FIND(param_get0_host, "X509_VERIFY_PARAM_get0_host");
     FIND(param_get1_ip_asc, "X509_VERIFY_PARAM_get1_ip_asc");
     FIND(param_get_flags, "X509_VERIFY_PARAM_get_flags");

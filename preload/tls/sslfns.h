@@ -31,6 +31,7 @@ struct ssl_fns {
     void *(*ctx_get_cert_store)(const void *);
     void *(*store_get0_param)(void *);
     void *(*store_get_verify_cb)(const void *);
+    void *(*store_hook[10])(const void *); /* X509_STORE_get_verify, _check_issued, ... */
     char *(*param_get0_host)(void *, int);
     char *(*param_get1_ip_asc)(void *);
     unsigned long (*param_get_flags)(const void *);
