@@ -114,22 +114,68 @@ OBJPOOL_EXPORT void SSL_CTX_set_cert_verify_callback(void *ctx, void *cb, void *
         fn_(ctx, cb, arg);
 }
 
-#define TAINTING_INT(name, T1, T2)                          \
-    OBJPOOL_EXPORT int name(T1 a, T2 b)                     \
-    {                                                       \
-        REAL(name);                        \
-        tls_taint(__func__);                                        \
-        return fn_ ? fn_(a, b) : 0;                         \
-    }
-TAINTING_INT(SSL_CTX_set_purpose, void *, int)
-TAINTING_INT(SSL_set_purpose, void *, int)
-TAINTING_INT(SSL_CTX_set_trust, void *, int)
-TAINTING_INT(SSL_set_trust, void *, int)
-TAINTING_INT(X509_VERIFY_PARAM_set_purpose, void *, int)
-TAINTING_INT(X509_VERIFY_PARAM_set_trust, void *, int)
-TAINTING_INT(X509_STORE_set_purpose, void *, int)
-TAINTING_INT(X509_STORE_set_trust, void *, int)
-TAINTING_INT(SSL_dane_enable, void *, const char *)
+OBJPOOL_EXPORT int SSL_CTX_set_purpose(void *a, int b)
+{
+    REAL(SSL_CTX_set_purpose);
+    tls_taint(__func__);
+    return fn_ ? fn_(a, b) : 0;
+}
+
+OBJPOOL_EXPORT int SSL_set_purpose(void *a, int b)
+{
+    REAL(SSL_set_purpose);
+    tls_taint(__func__);
+    return fn_ ? fn_(a, b) : 0;
+}
+
+OBJPOOL_EXPORT int SSL_CTX_set_trust(void *a, int b)
+{
+    REAL(SSL_CTX_set_trust);
+    tls_taint(__func__);
+    return fn_ ? fn_(a, b) : 0;
+}
+
+OBJPOOL_EXPORT int SSL_set_trust(void *a, int b)
+{
+    REAL(SSL_set_trust);
+    tls_taint(__func__);
+    return fn_ ? fn_(a, b) : 0;
+}
+
+OBJPOOL_EXPORT int X509_VERIFY_PARAM_set_purpose(void *a, int b)
+{
+    REAL(X509_VERIFY_PARAM_set_purpose);
+    tls_taint(__func__);
+    return fn_ ? fn_(a, b) : 0;
+}
+
+OBJPOOL_EXPORT int X509_VERIFY_PARAM_set_trust(void *a, int b)
+{
+    REAL(X509_VERIFY_PARAM_set_trust);
+    tls_taint(__func__);
+    return fn_ ? fn_(a, b) : 0;
+}
+
+OBJPOOL_EXPORT int X509_STORE_set_purpose(void *a, int b)
+{
+    REAL(X509_STORE_set_purpose);
+    tls_taint(__func__);
+    return fn_ ? fn_(a, b) : 0;
+}
+
+OBJPOOL_EXPORT int X509_STORE_set_trust(void *a, int b)
+{
+    REAL(X509_STORE_set_trust);
+    tls_taint(__func__);
+    return fn_ ? fn_(a, b) : 0;
+}
+
+OBJPOOL_EXPORT int SSL_dane_enable(void *a, const char *b)
+{
+    REAL(SSL_dane_enable);
+    tls_taint(__func__);
+    return fn_ ? fn_(a, b) : 0;
+}
 
 OBJPOOL_EXPORT int SSL_CTX_dane_enable(void *ctx)
 {

@@ -54,8 +54,8 @@ static int scan_one(struct dl_phdr_info *info, size_t size, void *arg)
     return 0;
 }
 
-/* NAME in any object loaded now but objpool (an OpenSSL of another version
- * loaded RTLD_LOCAL, where RTLD_NEXT does not look), or NULL. */
+/* NAME in any object loaded now but objpool, in load order (an OpenSSL of
+ * another version, in the global scope or loaded RTLD_LOCAL), or NULL. */
 static void *find_anywhere(const char *name)
 {
     static struct scan s; /* under `scan_lock`: 8 KiB kept off the stack */
@@ -85,8 +85,7 @@ static void *find_real(const char *name, int *ok)
     if (p)
         return p;
     *ok = 0;
-    p = dlsym(RTLD_NEXT, name);
-    return p ? p : find_anywhere(name);
+    return find_anywhere(name);
 }
 
 void *ossl_find(const char *name)
