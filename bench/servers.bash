@@ -239,6 +239,7 @@ _start_postgres() {
         as=(setpriv --reuid="$u" --regid="$(id -g "$u")" --clear-groups --)
     fi
     PG_DIR=$dir
+    mkdir -p "$dir"
     [[ $EUID == 0 ]] && chown "$u" "$dir" # the server writes its socket there
     if [[ ! -f $dir/data/PG_VERSION ]]; then
         mkdir -p "$dir/data"
@@ -259,8 +260,13 @@ HBA
     _start POSTGRES "$dir" "$port" "$dir/postgres.log" "${as[@]}" "$bin/postgres" -D "$dir/data" \
         -p "$port" -c listen_addresses=127.0.0.1 -c unix_socket_directories="$dir" \
         -c fsync=off -c log_connections=on -c max_connections=200 || return 1
+    local i
+    for ((i = 0; i < 200; i++)); do # listening is not accepting sessions yet
+        "$bin/pg_isready" -q -h "$dir" -p "$port" && break
+        sleep 0.05
+    done
     [[ -f $dir/roles-missing ]] || return 0
-    "$bin/psql" -X -q -h "$dir" -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 <<'SQL' || return 1
+    "$bin/psql" -X -q -h "$dir" -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 <<'SQL' || { stop_postgres; return 1; }
 SET password_encryption = 'md5';
 CREATE ROLE u_trust LOGIN;
 CREATE ROLE u_md5 LOGIN PASSWORD 'pw1';
