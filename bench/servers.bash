@@ -224,15 +224,15 @@ stop_servers() {
 # every user can traverse, made by the caller), run as the postgres user
 # (nobody without one) when root, listening on 127.0.0.1:PORT and on the
 # Unix socket DIR/.s.PGSQL.PORT, every connection logged (log_connections).
-# Roles: u_trust (trust), u_md5 (md5, password pw1), u_scram
+# POSTGRES_WANT_PORT: that port (a restart). Roles: u_trust (trust), u_md5 (md5, password pw1), u_scram
 # (scram-sha-256, pw1), u_nologin (NOLOGIN); pg_hba lists them for both
 # local and 127.0.0.1. Sets POSTGRES_PID, POSTGRES_PORT, PG_DIR.
 start_postgres() { _retry _start_postgres "$@"; }
 _start_postgres() {
-    local dir=$1 port bin as=() u
+    local dir=$1 port=${POSTGRES_WANT_PORT:-} bin as=() u
     bin=$(compgen -G '/usr/lib/postgresql/*/bin' | sort -V | tail -n 1)
     [[ -n $bin ]] || return 1
-    port=$(free_port) || return 1
+    [[ -n $port ]] || port=$(free_port) || return 1
     if [[ $EUID == 0 ]]; then
         u=postgres
         id "$u" >/dev/null 2>&1 || u=nobody

@@ -105,3 +105,51 @@ pg_run() {
     assert_equal "$status" 0
     assert_equal "$(client_field ok)" 10
 }
+
+@test "session state never crosses to the next client (SET, set_config, SET ROLE, temp table, PREPARE, LISTEN, advisory lock, open and failed transaction, WITH HOLD cursor, application_name), Unix and TCP" {
+    "$(compgen -G '/usr/lib/postgresql/*/bin' | sort -V | tail -n 1)/psql" -X -q -h "$PGD" \
+        -p "$POSTGRES_PORT" -U postgres -d postgres -c 'CREATE TABLE leak_t (x int)'
+    local dsn
+    for dsn in "$UNIX_DSN" "$TCP_DSN"; do
+        run_pooled "$TCP_POOL;$UNIX_POOL" "$OBJPOOL_PY" "$PY/pg_cases.py" state \
+            --dsn "$dsn user=postgres" --count 5
+        assert_equal "$status" 0
+        assert_equal "$(client_field ok)" 55
+    done
+}
+
+@test "pg_terminate_backend of every idle backend before each query: no more errors than without objpool (none)" {
+    run_plain "$OBJPOOL_PY" "$PY/pg_loop.py" --dsn "$TCP_DSN user=u_trust" --count 100 \
+        --kill-others "$TCP_DSN user=postgres"
+    assert_loop_clean 100
+    pg_run "$UNIX_POOL" "$UNIX_DSN user=u_trust" --count 100 --kill-others "$UNIX_DSN user=postgres"
+    assert_loop_clean 100
+    pg_run "$TCP_POOL" "$TCP_DSN user=u_trust" --count 100 --kill-others "$TCP_DSN user=postgres"
+    assert_loop_clean 100
+}
+
+@test "a server restart in the middle of a per-query run: no more errors than without objpool (none), Unix and TCP" {
+    local pool dsn pause out
+    for pool in "$UNIX_POOL" "$TCP_POOL"; do
+        dsn=$UNIX_DSN
+        [[ $pool == tcp:* ]] && dsn=$TCP_DSN
+        pause="$BATS_TEST_TMPDIR/pause.${pool%%:*}"
+        out="$BATS_TEST_TMPDIR/out.${pool%%:*}"
+        mkdir -p "$pause"
+        LD_PRELOAD="$LIB" OBJPOOL_POOLS="$pool" OBJPOOL_REPORT=none timeout 120 \
+            "$OBJPOOL_PY" "$PY/pg_loop.py" --dsn "$dsn user=u_trust" --count 100 --pause-at 50 \
+            --pause-dir "$pause" >"$out" 2>&1 &
+        local client=$!
+        for ((i = 0; i < 600; i++)); do
+            [[ -f $pause/paused ]] && break
+            sleep 0.05
+        done
+        stop_postgres
+        POSTGRES_WANT_PORT=$POSTGRES_PORT start_postgres "$PGD" || fail "postgres did not restart"
+        touch "$pause/resume"
+        wait "$client" || fail "client failed: $(cat "$out")"
+        output=$(cat "$out")
+        status=0
+        assert_loop_clean 100
+    done
+}

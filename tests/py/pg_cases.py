@@ -7,6 +7,11 @@ change about a login or a session.
         wrong one and with none (each must fail with the server's error).
     pg_cases.py refused --dsn DSN --count N
         N connects that must each fail (a NOLOGIN role, say).
+    pg_cases.py state --dsn DSN --count N
+        N rounds of, for each kind of session state: one connection sets it
+        and closes without undoing it (autocommit off where a transaction
+        is the state), the next connection must not see it. The role in
+        DSN must be a superuser (SET ROLE) and table leak_t must exist.
     pg_cases.py cancel --dsn DSN --count N
         N rounds of: connect, run pg_sleep(5), cancel it from another
         thread after 0.2 s; the query must fail as canceled, within 2 s.
@@ -73,6 +78,55 @@ def refused(a, c):
         must_fail(c, a.dsn, i, "refused role")
 
 
+# (what the first connection runs, the query the next one runs, the answer
+# a fresh session gives it); "tx" marks a state left in a transaction
+STATES = [
+    ("SET work_mem = '7MB'", "SHOW work_mem", "4MB"),
+    ("SELECT set_config('search_path', 'pg_catalog', false)", "SHOW search_path", '"$user", public'),
+    ("SET ROLE u_trust", "SELECT current_user::text", "postgres"),
+    ("CREATE TEMP TABLE t_leak (x int)", "SELECT to_regclass('pg_temp.t_leak') IS NULL", True),
+    ("PREPARE leak_stmt AS SELECT 1", "SELECT count(*) FROM pg_prepared_statements", 0),
+    ("LISTEN leak_ch", "SELECT count(*) FROM pg_listening_channels()", 0),
+    ("SELECT pg_advisory_lock(4242)",
+     "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()", 0),
+    ("tx:INSERT INTO leak_t VALUES (1)", "SELECT count(*) FROM leak_t", 0),
+    ("tx:SELECT 1 / 0", "SELECT 42", 42),
+    ("DECLARE leak_c CURSOR WITH HOLD FOR SELECT 1", "SELECT count(*) FROM pg_cursors", 0),
+    ("SET application_name = 'leaky'", "SHOW application_name", ""),
+]
+
+
+def leave_state(dsn, sql):
+    conn = psycopg2.connect(dsn)
+    conn.autocommit = not sql.startswith("tx:")
+    try:
+        conn.cursor().execute(sql[3:] if sql.startswith("tx:") else sql)
+    except psycopg2.DataError:
+        pass  # 1 / 0: the transaction is left failed
+    conn.close()
+
+
+def state(a, c):
+    for i in range(a.count):
+        for set_sql, check_sql, fresh in STATES:
+            try:
+                leave_state(a.dsn, set_sql)
+                conn = psycopg2.connect(a.dsn)
+                conn.autocommit = True
+                cur = conn.cursor()
+                cur.execute(check_sql)
+                got = cur.fetchone()[0]
+                conn.close()
+            except psycopg2.Error as e:
+                c.err("round %d, after %s: %s" % (i, set_sql, str(e).strip()))
+                continue
+            if got == fresh:
+                c.ok += 1
+            else:
+                c.bad("round %d: after %r the next session's %r gave %r, a fresh one %r"
+                      % (i, set_sql, check_sql, got, fresh))
+
+
 def cancel(a, c):
     for i in range(a.count):
         conn = psycopg2.connect(a.dsn)
@@ -95,7 +149,7 @@ def cancel(a, c):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("case", choices=["auth", "refused", "cancel"])
+    ap.add_argument("case", choices=["auth", "refused", "state", "cancel"])
     ap.add_argument("--dsn", required=True)
     ap.add_argument("--count", type=int, default=10)
     a = ap.parse_args()
