@@ -61,6 +61,8 @@ pg_run() {
     assert_equal "$(json_text "$REPORT" "$UNIX_POOL" proto)" postgres
     assert_equal "$(json_field "$REPORT" "$UNIX_POOL" parked)" 0
     assert_equal "$(json_field "$REPORT" "$UNIX_POOL" discarded_total)" 200
+    # libpq's Terminate is the last write of each session
+    assert_equal "$(json_field "$REPORT" "$UNIX_POOL" discarded.abandoned_request)" 200
 
     pg_run "$TCP_POOL" "$TCP_DSN user=u_md5" --password pw1 --count 200
     assert_loop_clean 200
