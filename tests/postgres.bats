@@ -6,11 +6,11 @@
 # trust (u_trust), md5 (u_md5), scram-sha-256 (u_scram) and a NOLOGIN role;
 # clients are psycopg2 programs (tests/py/pg_loop.py, pg_cases.py).
 #
-# The protocol is parsed and detected (preload/conn/proto/postgres.c), but
-# the start-up replay is not built yet: a PostgreSQL connection is never
-# parked. What these tests pin down now is that objpool recognises the
-# protocol and changes nothing a client or the server sees: every result,
-# every refused login, every cancel as without it.
+# Sessions whose start-up the server admitted without a credential (trust)
+# are reused: the start-up recorded, replayed (conn/pgreplay.c), the session
+# reset and the role's login right checked at every reuse (conn/pgreset.c).
+# What must never change: every result, every refused login, every cancel,
+# no session state reaching the next client.
 
 load helpers
 
@@ -55,31 +55,58 @@ pg_run() {
     run_pooled "$pool" "$OBJPOOL_PY" "$PY/pg_loop.py" --dsn "$dsn" "$@"
 }
 
-@test "psycopg2 per query, Unix socket trust and TCP md5 (proto auto): 200 results right each, detected as postgres, never parked yet" {
+# assert_few_backends BEFORE QUERIES: the server forked at most 2 % as many
+# backends as there were queries since BEFORE (postgres_logins).
+assert_few_backends() {
+    local forked=$(($(postgres_logins) - $1))
+    expect_num "$forked" -le $(($2 / 50)) "backends forked for $2 queries"
+}
+
+@test "psycopg2 per query, 200 each over the Unix socket and TCP (SSLRequest answered N), trust (proto auto): every result right, at most 2 % as many backends as queries" {
+    local before
+    before=$(postgres_logins)
     pg_run "$UNIX_POOL" "$UNIX_DSN user=u_trust" --count 200
     assert_loop_clean 200
+    assert_few_backends "$before" 200
     assert_equal "$(json_text "$REPORT" "$UNIX_POOL" proto)" postgres
-    assert_equal "$(json_field "$REPORT" "$UNIX_POOL" parked)" 0
-    assert_equal "$(json_field "$REPORT" "$UNIX_POOL" discarded_total)" 200
-    # libpq's Terminate is the last write of each session
-    assert_equal "$(json_field "$REPORT" "$UNIX_POOL" discarded.abandoned_request)" 200
+    expect_num "$(json_field "$REPORT" "$UNIX_POOL" postgres.replayed)" -ge 196 "replayed"
+    assert_equal "$(json_field "$REPORT" "$UNIX_POOL" postgres.startup_mismatch)" 0
 
-    pg_run "$TCP_POOL" "$TCP_DSN user=u_md5" --password pw1 --count 200
+    before=$(postgres_logins)
+    pg_run "$TCP_POOL" "$TCP_DSN user=u_trust" --count 200
     assert_loop_clean 200
+    assert_few_backends "$before" 200
     assert_equal "$(json_text "$REPORT" "$TCP_POOL" proto)" postgres
-    assert_equal "$(json_field "$REPORT" "$TCP_POOL" parked)" 0
+    expect_num "$(json_field "$REPORT" "$TCP_POOL" postgres.replayed)" -ge 196 "replayed"
     assert_equal "$(json_field "$REPORT" "$TCP_POOL" discarded.unknown_protocol)" 0
 }
 
-@test "proto=postgres (explicit), TCP trust and Unix scram-sha-256: results right, never parked" {
-    pg_run "$TCP_POOL?proto=postgres" "$TCP_DSN user=u_trust" --count 50
-    assert_loop_clean 50
-    assert_equal "$(json_text "$REPORT" "$TCP_POOL" proto)" postgres
-    assert_equal "$(json_field "$REPORT" "$TCP_POOL" parked)" 0
+@test "md5 and scram-sha-256 sessions are never reused (auth_unverifiable), every result right" {
+    local before
+    before=$(postgres_logins)
+    pg_run "$TCP_POOL" "$TCP_DSN user=u_md5" --password pw1 --count 30
+    assert_loop_clean 30
+    assert_equal "$(json_field "$REPORT" "$TCP_POOL" hits)" 0
+    assert_equal "$(json_field "$REPORT" "$TCP_POOL" postgres.auth_unverifiable)" 30
+    assert_equal $(($(postgres_logins) - before)) 30
 
     pg_run "$UNIX_POOL?proto=postgres" "$UNIX_DSN user=u_scram" --password pw1 --count 20
     assert_loop_clean 20
-    assert_equal "$(json_field "$REPORT" "$UNIX_POOL" parked)" 0
+    assert_equal "$(json_field "$REPORT" "$UNIX_POOL" hits)" 0
+    assert_equal "$(json_field "$REPORT" "$UNIX_POOL" postgres.auth_unverifiable)" 20
+}
+
+@test "proto=postgres (explicit) over TCP: reused; start-ups that differ (user, database, sslmode) each get their own session" {
+    pg_run "$TCP_POOL?proto=postgres" "$TCP_DSN user=u_trust" --count 50
+    assert_loop_clean 50
+    assert_equal "$(json_text "$REPORT" "$TCP_POOL" proto)" postgres
+    expect_num "$(json_field "$REPORT" "$TCP_POOL" hits)" -ge 49 "hits"
+
+    run_pooled "$TCP_POOL;$UNIX_POOL" "$OBJPOOL_PY" "$PY/pg_cases.py" mixed --dsn "$TCP_DSN" --count 20
+    assert_equal "$status" 0
+    assert_equal "$(client_field ok)" 80
+    expect_num "$(json_field "$REPORT" "$TCP_POOL" postgres.startup_mismatch)" -ge 1 "startup_mismatch"
+    expect_num "$(json_field "$REPORT" "$TCP_POOL" hits)" -ge 1 "hits"
 }
 
 @test "md5 over TCP and Unix: 30 rounds of (right password, wrong password, none): the wrong and the missing one fail every time" {
@@ -101,22 +128,38 @@ pg_run() {
     assert_equal "$(client_field ok)" 20
 }
 
-@test "conn.cancel() of pg_sleep(5) on each of 10 connections cancels its own query within 2 s" {
+@test "conn.cancel() of pg_sleep(5) on each of 10 connections, reused ones among them, cancels its own query within 2 s" {
     run_pooled "$TCP_POOL" "$OBJPOOL_PY" "$PY/pg_cases.py" cancel --dsn "$TCP_DSN user=u_trust" \
         --count 10
     assert_equal "$status" 0
     assert_equal "$(client_field ok)" 10
+    expect_num "$(json_field "$REPORT" "$TCP_POOL" postgres.replayed)" -ge 5 "replayed"
+}
+
+@test "a role made NOLOGIN while its sessions sit in the pool gets no session, Unix and TCP" {
+    local dsn pool
+    for dsn in "$UNIX_DSN" "$TCP_DSN"; do
+        run_pooled "$TCP_POOL;$UNIX_POOL" "$OBJPOOL_PY" "$PY/pg_cases.py" revoke --dsn "$dsn" --count 10
+        assert_equal "$status" 0
+        assert_equal "$(client_field ok)" 21
+        pool=$UNIX_POOL
+        [[ $dsn == "$TCP_DSN" ]] && pool=$TCP_POOL
+        expect_num "$(json_field "$REPORT" "$pool" postgres.replayed)" -ge 8 "replayed"
+    done
 }
 
 @test "session state never crosses to the next client (SET, set_config, SET ROLE, temp table, PREPARE, LISTEN, advisory lock, open and failed transaction, WITH HOLD cursor, application_name), Unix and TCP" {
     "$(compgen -G '/usr/lib/postgresql/*/bin' | sort -V | tail -n 1)/psql" -X -q -h "$PGD" \
         -p "$POSTGRES_PORT" -U postgres -d postgres -c 'CREATE TABLE leak_t (x int)'
-    local dsn
+    local dsn pool
     for dsn in "$UNIX_DSN" "$TCP_DSN"; do
         run_pooled "$TCP_POOL;$UNIX_POOL" "$OBJPOOL_PY" "$PY/pg_cases.py" state \
             --dsn "$dsn user=postgres" --count 5
         assert_equal "$status" 0
         assert_equal "$(client_field ok)" 55
+        pool=$UNIX_POOL
+        [[ $dsn == "$TCP_DSN" ]] && pool=$TCP_POOL
+        expect_num "$(json_field "$REPORT" "$pool" postgres.replayed)" -ge 50 "replayed"
     done
 }
 

@@ -77,6 +77,14 @@ struct target_counters {
     _Atomic uint64_t create_timed;  /* how many were timed */
     _Atomic unsigned proto_seen;    /* bit per protocol id its connections turned out to speak */
     unsigned pad;
+    /* PostgreSQL (conn/pgreplay.c): start-ups replayed, start-ups that
+     * differed from the recorded one, start-ups with a credential objpool
+     * cannot check, resets that began with a ROLLBACK */
+    _Atomic uint64_t pg_replayed;
+    _Atomic uint64_t pg_startup_mismatch;
+    _Atomic uint64_t pg_auth_unverifiable;
+    _Atomic uint64_t pg_auth_mismatch;
+    _Atomic uint64_t pg_reset_rollback;
 };
 
 /* One pool: a resolved address, a unix path or a file pattern. */

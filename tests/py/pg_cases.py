@@ -12,6 +12,15 @@ change about a login or a session.
         and closes without undoing it (autocommit off where a transaction
         is the state), the next connection must not see it. The role in
         DSN must be a superuser (SET ROLE) and table leak_t must exist.
+    pg_cases.py mixed --dsn DSN --count N
+        N rounds of four connects with different start-ups (u_trust and
+        postgres, database postgres and template1, sslmode prefer and
+        disable): current_user and current_database must be the asked ones.
+    pg_cases.py revoke --dsn DSN --count N
+        N connects as u_trust (each must work), then ALTER ROLE u_trust
+        NOLOGIN (as postgres): N connects must each fail; then LOGIN again:
+        one must work. (VALID UNTIL binds password logins only: trust
+        ignores it.)
     pg_cases.py cancel --dsn DSN --count N
         N rounds of: connect, run pg_sleep(5), cancel it from another
         thread after 0.2 s; the query must fail as canceled, within 2 s.
@@ -127,6 +136,53 @@ def state(a, c):
                       % (i, set_sql, check_sql, got, fresh))
 
 
+def mixed(a, c):
+    kinds = [("u_trust", "postgres", ""), ("postgres", "postgres", ""),
+             ("u_trust", "template1", ""), ("u_trust", "postgres", " sslmode=disable")]
+    for i in range(a.count):
+        for user, db, extra in kinds:
+            dsn = "%s user=%s dbname=%s%s" % (a.dsn, user, db, extra)
+            try:
+                conn = psycopg2.connect(dsn)
+                cur = conn.cursor()
+                cur.execute("SELECT current_user::text, current_database()::text")
+                got = cur.fetchone()
+                conn.close()
+            except psycopg2.Error as e:
+                c.err("round %d, %s: %s" % (i, dsn, str(e).strip()))
+                continue
+            if got == (user, db):
+                c.ok += 1
+            else:
+                c.bad("round %d: %s got %r" % (i, dsn, got))
+
+
+def admin(dsn, sql):
+    conn = psycopg2.connect(dsn + " user=postgres")
+    conn.autocommit = True
+    conn.cursor().execute(sql)
+    conn.close()
+
+
+def revoke(a, c):
+    user = a.dsn + " user=u_trust"
+    for i in range(a.count):
+        try:
+            query(user)
+            c.ok += 1
+        except psycopg2.Error as e:
+            c.err("before: %s" % str(e).strip())
+    admin(a.dsn, "ALTER ROLE u_trust NOLOGIN")
+    for i in range(a.count):
+        must_fail(c, user, i, "u_trust after NOLOGIN")
+    admin(a.dsn, "ALTER ROLE u_trust LOGIN")
+    try:
+        query(user)
+        c.ok += 1
+    except psycopg2.Error as e:
+        c.err("after LOGIN again: %s" % str(e).strip())
+
+
 def cancel(a, c):
     for i in range(a.count):
         conn = psycopg2.connect(a.dsn)
@@ -149,7 +205,7 @@ def cancel(a, c):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("case", choices=["auth", "refused", "state", "cancel"])
+    ap.add_argument("case", choices=["auth", "refused", "state", "mixed", "revoke", "cancel"])
     ap.add_argument("--dsn", required=True)
     ap.add_argument("--count", type=int, default=10)
     a = ap.parse_args()

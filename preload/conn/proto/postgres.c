@@ -379,6 +379,12 @@ static int pg_verdict(const struct proto_state *st)
     return g->typed ? PV_SESSION : PV_CLEAN;
 }
 
+/* The layer above reset the session (ROLLBACK, DISCARD ALL): idle again. */
+static void pg_reset_done(struct proto_state *st)
+{
+    G(st)->status = 'I';
+}
+
 int proto_pg_status(const struct proto_state *st)
 {
     return ((const struct pg *)st->u.bytes)->status;
@@ -395,4 +401,5 @@ const struct proto_ops proto_postgres_ops = {
     .out = pg_out,
     .in = pg_in,
     .verdict = pg_verdict,
+    .reset_done = pg_reset_done,
 };

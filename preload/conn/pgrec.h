@@ -1,0 +1,37 @@
+/* pgrec.h - what pgreplay.c, pgreset.c and pgfresh.c share: a PostgreSQL
+ * connection's recorded start-up and the replay's place in it (struct
+ * pgrec, one slab block per connection, kept across its leases). */
+#ifndef OBJPOOL_PGREC_H
+#define OBJPOOL_PGREC_H
+
+#include <stdint.h>
+
+#include "internal.h"
+
+#define PGREC_CLI 1536 /* the program's negotiation and StartupMessage */
+#define PGREC_SRV 2400 /* the negotiation's 'N', then the answer to the first ReadyForQuery */
+
+/* The recording: zeroed memory is REC_ON, filling on a fresh connection. */
+enum { REC_ON = 0, REC_DONE, REC_BAD };
+/* The replay on a reused lease. NEG/STARTUP: the program's bytes are
+ * compared; NEG_SERVE/SERVE: the recorded answer is owed, a Sync's answer
+ * waits on the socket. */
+enum { PH_NONE = 0, PH_NEG, PH_NEG_SERVE, PH_STARTUP, PH_SERVE };
+
+struct pgrec {
+    uint32_t euid, egid; /* who made the start-up (peer and ident auth) */
+    uint16_t cli_len, neg_len, srv_len;
+    uint8_t rec, phase, broken, reset_q;
+    uint16_t pos;    /* bytes of the current phase's message matched */
+    uint16_t served; /* recorded answer bytes served */
+    unsigned char cli[PGREC_CLI];
+    unsigned char srv[PGREC_SRV];
+};
+_Static_assert(sizeof(struct pgrec) <= 4096, "a recording fits its slab block");
+
+/* pgfresh.c: the program's start-up differs from the recorded one: a new
+ * connection to the target takes the socket's place, the negotiation the
+ * program was answered and the bytes swallowed so far, rec[from, upto),
+ * sent on it. 0: the program's call goes on to it. */
+int pg_fresh(struct record *r, struct conn_proto *p, struct pgrec *g, size_t from, size_t upto);
+#endif

@@ -1,0 +1,334 @@
+/* pgreplay.c - PostgreSQL sessions handed on: the start-up of a fresh
+ * connection recorded, replayed to the program at each reuse.
+ *
+ * Recording (pg_parse, on the connection's first lease): the program's
+ * negotiation (an SSLRequest or GSSENCRequest answered 'N', 8 bytes) and
+ * StartupMessage, and what it read from the server up to the first
+ * ReadyForQuery. Only a start-up the server admitted without asking for a
+ * credential (trust, peer) is kept; anything else makes the connection
+ * never parked. The recording lives in a slab block (core/slab.c), kept
+ * with the record across leases.
+ *
+ * Replay (pg_io_begin, on a reused lease, after pgreset.c checked the
+ * reset): the program writes its negotiation and start-up again. Bytes
+ * equal to the recorded ones are swallowed; once a message is whole objpool
+ * sends a Sync, whose ReadyForQuery makes the socket readable through every
+ * mechanism (rule 2: real readiness); the program's reads get the recorded
+ * answer, and when it is used up objpool drains the Sync's 6-byte answer.
+ * Any difference (another user, database, option, a CancelRequest) makes
+ * a fresh connection take the socket's place (pgfresh.c), with the bytes
+ * swallowed so far forwarded to it: never a near match.
+ *
+ * Terminate written alone at a clean boundary is swallowed, and the lease
+ * then reads EOF and writes EPIPE (the deferred shutdown of io.c), as
+ * after the server's own close; the session is reset and parked.
+ */
+#include "pgrec.h"
+
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../base/log.h"
+#include "../base/real.h"
+#include "../core/reasons.h"
+#include "../core/slab.h"
+
+static const unsigned char SYNC[5] = {'S', 0, 0, 0, 4};
+static const unsigned char READY_I[6] = {'Z', 0, 0, 0, 5, 'I'};
+static const unsigned char TERMINATE[5] = {'X', 0, 0, 0, 4};
+
+static uint32_t be32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Append to a recording buffer; an overflow spoils the recording. */
+static void rec_add(struct pgrec *g, unsigned char *buf, uint16_t *len, size_t cap,
+                    const unsigned char *b, size_t n)
+{
+    if (n > cap - *len) {
+        g->rec = REC_BAD;
+        return;
+    }
+    memcpy(buf + *len, b, n);
+    *len = (uint16_t)(*len + n);
+}
+
+/* Is p an SSLRequest or GSSENCRequest? */
+static int is_negotiation(const unsigned char *p)
+{
+    return be32(p) == 8 && (be32(p + 4) == 80877103u || be32(p + 4) == 80877104u);
+}
+
+/* The start-up is over (the first ReadyForQuery read): keep it only if it
+ * is one negotiation at most, then one StartupMessage, answered without
+ * an authentication exchange, ending exactly at that ReadyForQuery 'I'. */
+static void rec_finish(struct record *r, struct conn_proto *p, struct pgrec *g)
+{
+    if (g->rec != REC_ON)
+        return;
+    g->rec = REC_BAD;
+    if (proto_pg_auth(&p->st)) {
+        atomic_fetch_add(&r->target->ctr->pg_auth_unverifiable, 1);
+        return; /* a credential objpool cannot yet prove the next program holds */
+    }
+    if (proto_postgres_ops.verdict(&p->st) != PV_SESSION || g->srv_len < 6 ||
+        memcmp(g->srv + g->srv_len - 6, READY_I, 6))
+        return;
+    size_t neg = g->cli_len >= 8 && is_negotiation(g->cli) ? 8 : 0;
+    if (neg && (g->srv_len < 7 || g->srv[0] != 'N'))
+        return;
+    if (g->cli_len < neg + 8 || be32(g->cli + neg) != (uint32_t)(g->cli_len - neg))
+        return; /* a second negotiation, or more than one start-up message */
+    g->neg_len = (uint16_t)neg;
+    g->euid = geteuid();
+    g->egid = getegid();
+    g->rec = REC_DONE;
+    log_debug("fd %d of %s: PostgreSQL start-up recorded (%u + %u bytes)", r->fd, r->target->label,
+              g->cli_len, g->srv_len);
+}
+
+void pg_parse(struct record *r, struct conn_proto *p, int is_write, const unsigned char *b, size_t n)
+{
+    int started = proto_pg_status(&p->st) != 0;
+    if (!started && !p->pg && !(atomic_load(&r->flags) & LF_REUSED))
+        p->pg = slab_alloc(); /* NULL: not recorded, never parked */
+    struct pgrec *g = p->pg;
+    if (!started && g && g->rec == REC_ON) {
+        if (is_write)
+            rec_add(g, g->cli, &g->cli_len, PGREC_CLI, b, n);
+        else
+            rec_add(g, g->srv, &g->srv_len, PGREC_SRV, b, n);
+    }
+    if (is_write)
+        proto_postgres_ops.out(&p->st, b, n);
+    else
+        proto_postgres_ops.in(&p->st, b, n);
+    if (!started && g && proto_pg_status(&p->st))
+        rec_finish(r, p, g);
+}
+
+void pg_free(struct conn_proto *p)
+{
+    slab_free(p->pg);
+    p->pg = NULL;
+}
+
+/* Park only a session at a boundary whose start-up was recorded, with no
+ * answer owed to the program; then always after the reset. */
+int pg_reason(struct record *r, struct conn_proto *p, int *proven)
+{
+    (void)r;
+    *proven = 0;
+    int v = proto_postgres_ops.verdict(&p->st);
+    if (v == PV_CLEAN)
+        return 0; /* nothing written on it yet: byte-level rules alone */
+    if (v == PV_INCOMPLETE)
+        return REASON_INCOMPLETE;
+    if (v != PV_SESSION)
+        return v == PV_NEVER ? REASON_SESSION_STATE : REASON_UNKNOWN_PROTO;
+    struct pgrec *g = p->pg;
+    if (!g || g->rec != REC_DONE || g->broken)
+        return REASON_SESSION_STATE;
+    if (g->phase == PH_NEG_SERVE || g->phase == PH_SERVE)
+        return REASON_INCOMPLETE; /* a Sync's answer still unread */
+    *proven = 1;
+    return CONN_NEEDS_RESET;
+}
+
+/* The recorded bytes a phase expects from the program, [from, to). */
+static void phase_span(const struct pgrec *g, int phase, size_t *from, size_t *to)
+{
+    *from = phase == PH_NEG ? 0 : g->neg_len;
+    *to = phase == PH_NEG ? g->neg_len : g->cli_len;
+}
+
+/* The reset was checked: the next program's start-up is replayed. */
+void pg_replay_arm(struct record *r, struct conn_proto *p)
+{
+    (void)r;
+    struct pgrec *g = p->pg;
+    g->phase = g->neg_len ? PH_NEG : PH_STARTUP;
+    g->pos = 0;
+    g->served = 0;
+}
+
+int pg_rec_has(const struct conn_proto *p, const unsigned char *msg, size_t len)
+{
+    const struct pgrec *g = p->pg;
+    return g && len && memmem(g->srv, g->srv_len, msg, len) != NULL;
+}
+
+int pg_rec_status(const struct conn_proto *p)
+{
+    return proto_pg_status(&p->st);
+}
+
+/* The replay cannot go on (the server gone, a thread racing it): the
+ * program's next read sees EOF and its next write EPIPE, as if the server
+ * had closed, and the connection is destroyed at close. */
+static void broken(struct record *r, struct pgrec *g, const char *why)
+{
+    g->broken = 1;
+    g->phase = PH_NONE;
+    atomic_fetch_or(&r->flags, LF_SHUT_DEFERRED);
+    atomic_fetch_add(&r->target->ctr->stale_reuse_errors, 1);
+    log_debug("fd %d of %s: PostgreSQL replay ends: %s", r->fd, r->target->label, why);
+}
+
+/* The bytes of a write, gathered from its buffer or iovecs (at most cap). */
+static size_t gather(const struct io_data *d, unsigned char *out, size_t cap, size_t *total)
+{
+    size_t got = 0;
+    *total = 0;
+    if (d->buf) {
+        *total = d->len;
+        got = d->len < cap ? d->len : cap;
+        memcpy(out, d->buf, got);
+        return got;
+    }
+    for (int i = 0; i < d->iovcnt; i++) {
+        size_t k = d->iov[i].iov_len;
+        *total += k;
+        if (got < cap) {
+            size_t c = k < cap - got ? k : cap - got;
+            memcpy(out + got, d->iov[i].iov_base, c);
+            got += c;
+        }
+    }
+    return got;
+}
+
+/* A write during a start-up phase: swallowed while it matches. */
+static int replay_write(struct record *r, struct conn_proto *p, struct pgrec *g,
+                        const struct io_data *d, ssize_t *result)
+{
+    unsigned char w[PGREC_CLI];
+    size_t from, to, total;
+    phase_span(g, g->phase, &from, &to);
+    size_t got = gather(d, w, sizeof w, &total);
+    size_t at = from + g->pos;
+    if (!total) {
+        *result = 0;
+        return 1;
+    }
+    if (got != total || total > to - at || memcmp(w, g->cli + at, total)) {
+        atomic_fetch_add(&r->target->ctr->pg_startup_mismatch, 1);
+        return pg_fresh(r, p, g, from, at); /* 0: the write goes to the fresh connection */
+    }
+    g->pos = (uint16_t)(g->pos + total);
+    *result = (ssize_t)total;
+    if (at + total < to)
+        return 1;
+    /* the message is whole: its answer rides on a Sync's ReadyForQuery */
+    if (real.send(r->fd, SYNC, sizeof SYNC, MSG_NOSIGNAL) != (ssize_t)sizeof SYNC) {
+        broken(r, g, "the Sync could not be sent");
+        return 1;
+    }
+    atomic_fetch_add(&r->bytes_out, sizeof SYNC);
+    g->phase = g->phase == PH_NEG ? PH_NEG_SERVE : PH_SERVE;
+    g->served = g->phase == PH_NEG_SERVE ? 0 : (g->neg_len ? 1 : 0);
+    return 1;
+}
+
+/* Copy recorded bytes into the program's buffer or iovecs. */
+static size_t scatter(const struct io_data *d, const unsigned char *src, size_t n)
+{
+    if (d->buf) {
+        size_t k = n < d->len ? n : d->len;
+        memcpy((void *)(uintptr_t)d->buf, src, k);
+        return k;
+    }
+    size_t done = 0;
+    for (int i = 0; i < d->iovcnt && done < n; i++) {
+        size_t k = d->iov[i].iov_len < n - done ? d->iov[i].iov_len : n - done;
+        memcpy(d->iov[i].iov_base, src + done, k);
+        done += k;
+    }
+    if (d->msg) { /* recvmsg: a connected stream names no peer, passes no control */
+        struct msghdr *m = (struct msghdr *)(uintptr_t)d->msg;
+        m->msg_namelen = 0;
+        m->msg_controllen = 0;
+        m->msg_flags = 0;
+    }
+    return done;
+}
+
+/* A read while the recorded answer is owed: served from the recording;
+ * once it is used up, the Sync's answer is drained. */
+static int replay_read(struct record *r, struct pgrec *g, int flags, const struct io_data *d,
+                       ssize_t *result)
+{
+    size_t end = g->phase == PH_NEG_SERVE ? 1 : g->srv_len;
+    size_t k = scatter(d, g->srv + g->served, end - g->served);
+    *result = (ssize_t)k;
+    if (flags & MSG_PEEK)
+        return 1;
+    g->served = (uint16_t)(g->served + k);
+    atomic_store_explicit(&r->last_io, IO_READ_DATA, memory_order_relaxed);
+    if (g->served < end)
+        return 1;
+    char z[sizeof READY_I];
+    if (conn_read_exact(r, z, sizeof z, r->target->spec->opts.connect_timeout_ms) != sizeof z ||
+        memcmp(z, READY_I, sizeof z)) {
+        broken(r, g, "the Sync's answer was not ReadyForQuery");
+        return 1;
+    }
+    if (g->phase == PH_NEG_SERVE) {
+        g->phase = PH_STARTUP;
+        g->pos = 0;
+    } else {
+        g->phase = PH_NONE;
+        atomic_fetch_add(&r->target->ctr->pg_replayed, 1);
+        log_debug("fd %d of %s: PostgreSQL start-up replayed", r->fd, r->target->label);
+    }
+    return 1;
+}
+
+/* Terminate alone, the session at a boundary, its start-up recorded: the
+ * goodbye is swallowed so the session can be reset and parked. */
+static int goodbye(struct record *r, struct conn_proto *p, struct pgrec *g, const struct io_data *d,
+                   ssize_t *result)
+{
+    unsigned char w[sizeof TERMINATE];
+    size_t total;
+    if (g->rec != REC_DONE || g->broken || gather(d, w, sizeof w, &total) != sizeof TERMINATE ||
+        total != sizeof TERMINATE || memcmp(w, TERMINATE, sizeof w) ||
+        proto_postgres_ops.verdict(&p->st) != PV_SESSION)
+        return 0;
+    atomic_fetch_or(&r->flags, LF_SHUT_DEFERRED);
+    *result = (ssize_t)sizeof TERMINATE;
+    return 1;
+}
+
+int pg_io_begin(struct record *r, int is_write, int flags, const struct io_data *d, ssize_t *result)
+{
+    struct conn_proto *p = cp(r);
+    struct pgrec *g = p->pg;
+    if (!g || (g->phase == PH_NONE && !is_write) || (atomic_load(&r->flags) & LF_SHUT_DEFERRED))
+        return 0;
+    if (atomic_exchange_explicit(&p->busy, 1, memory_order_acquire)) {
+        if (g->phase != PH_NONE)
+            broken(r, g, "two calls at once during the start-up");
+        atomic_fetch_or(&r->flags, LF_UNOBSERVED);
+        return 0;
+    }
+    int done = 0;
+    switch (g->phase) {
+    case PH_NONE:
+        done = goodbye(r, p, g, d, result);
+        break;
+    case PH_NEG:
+    case PH_STARTUP:
+        done = is_write ? replay_write(r, p, g, d, result) : 0;
+        break;
+    default: /* PH_NEG_SERVE, PH_SERVE */
+        if (is_write) /* the program writes before reading the answer it awaits */
+            broken(r, g, "a write before the start-up answer was read"); /* io.c: EPIPE */
+        else
+            done = replay_read(r, g, flags, d, result);
+    }
+    atomic_store_explicit(&p->busy, 0, memory_order_release);
+    return done;
+}

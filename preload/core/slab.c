@@ -1,0 +1,74 @@
+/* slab.c - the 4 KiB block allocator of slab.h.
+ *
+ * Chunks of SLAB_PER_CHUNK blocks are mmap'd as needed, at most SLAB_CHUNKS
+ * of them, and never unmapped: a freed block goes on a free list linked
+ * through its first bytes. One flag guards the list; a caller that finds it
+ * taken (another thread, or a signal handler that interrupted the holder)
+ * gets NULL rather than wait, so no caller can deadlock. A forked child
+ * inherits the chunks and the list as they were. */
+#include "slab.h"
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#define SLAB_PER_CHUNK 16
+#define SLAB_CHUNKS 256 /* 4096 blocks, 16 MiB at most */
+
+struct free_block {
+    struct free_block *next;
+};
+
+static atomic_flag slab_lock = ATOMIC_FLAG_INIT;
+static struct free_block *free_list;
+static unsigned nchunks;
+
+/* A new chunk's blocks onto the free list (the lock held). */
+static int grow(void)
+{
+    if (nchunks >= SLAB_CHUNKS)
+        return -1;
+    char *c = mmap(NULL, (size_t)SLAB_BLOCK * SLAB_PER_CHUNK, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (c == MAP_FAILED)
+        return -1;
+    nchunks++;
+    for (int i = SLAB_PER_CHUNK - 1; i >= 0; i--) {
+        struct free_block *b = (struct free_block *)(void *)(c + (size_t)i * SLAB_BLOCK);
+        b->next = free_list;
+        free_list = b;
+    }
+    return 0;
+}
+
+void *slab_alloc(void)
+{
+    if (atomic_flag_test_and_set_explicit(&slab_lock, memory_order_acquire))
+        return NULL;
+    struct free_block *b = NULL;
+    if (free_list || grow() == 0) {
+        b = free_list;
+        free_list = b->next;
+    }
+    atomic_flag_clear_explicit(&slab_lock, memory_order_release);
+    if (b)
+        memset(b, 0, SLAB_BLOCK);
+    return b;
+}
+
+/* Never blocks either: a free that finds the list taken retries, since the
+ * holder only ever runs a few instructions with it (a signal handler that
+ * frees while its own thread holds the lock would spin: the callers free
+ * only where objpool takes its pool locks, never in a handler). */
+void slab_free(void *block)
+{
+    if (!block)
+        return;
+    struct free_block *b = block;
+    while (atomic_flag_test_and_set_explicit(&slab_lock, memory_order_acquire))
+        ;
+    b->next = free_list;
+    free_list = b;
+    atomic_flag_clear_explicit(&slab_lock, memory_order_release);
+}
