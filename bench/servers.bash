@@ -224,9 +224,10 @@ stop_servers() {
 # every user can traverse, made by the caller), run as the postgres user
 # (nobody without one) when root, listening on 127.0.0.1:PORT and on the
 # Unix socket DIR/.s.PGSQL.PORT, every connection logged (log_connections).
-# POSTGRES_WANT_PORT: that port (a restart). Roles: u_trust (trust), u_md5 (md5, password pw1), u_scram
-# (scram-sha-256, pw1), u_nologin (NOLOGIN); pg_hba lists them for both
-# local and 127.0.0.1. Sets POSTGRES_PID, POSTGRES_PORT, PG_DIR.
+# POSTGRES_WANT_PORT: that port (a restart). Roles: u_trust (trust),
+# u_md5 (md5, password pw1), u_clear (password, i.e. cleartext, pw1),
+# u_scram (scram-sha-256, pw1), u_nologin (NOLOGIN); pg_hba lists them for
+# both local and 127.0.0.1. Sets POSTGRES_PID, POSTGRES_PORT, PG_DIR.
 start_postgres() { _retry _start_postgres "$@"; }
 _start_postgres() {
     local dir=$1 port=${POSTGRES_WANT_PORT:-} bin as=() u
@@ -249,9 +250,11 @@ _start_postgres() {
             return 1
         cat >"$dir/data/pg_hba.conf" <<HBA
 local all u_md5 md5
+local all u_clear password
 local all u_scram scram-sha-256
 local all all trust
 host all u_md5 127.0.0.1/32 md5
+host all u_clear 127.0.0.1/32 password
 host all u_scram 127.0.0.1/32 scram-sha-256
 host all all 127.0.0.1/32 trust
 HBA
@@ -270,6 +273,7 @@ HBA
 SET password_encryption = 'md5';
 CREATE ROLE u_trust LOGIN;
 CREATE ROLE u_md5 LOGIN PASSWORD 'pw1';
+CREATE ROLE u_clear LOGIN PASSWORD 'pw1';
 SET password_encryption = 'scram-sha-256';
 CREATE ROLE u_scram LOGIN PASSWORD 'pw1';
 CREATE ROLE u_nologin NOLOGIN;

@@ -81,19 +81,40 @@ assert_few_backends() {
     assert_equal "$(json_field "$REPORT" "$TCP_POOL" discarded.unknown_protocol)" 0
 }
 
-@test "md5 and scram-sha-256 sessions are never reused (auth_unverifiable), every result right" {
+@test "md5 (TCP) and cleartext password (Unix) per query, 100 each: every result right, at most 2 % as many backends; scram-sha-256 never reused (auth_unverifiable)" {
     local before
     before=$(postgres_logins)
-    pg_run "$TCP_POOL" "$TCP_DSN user=u_md5" --password pw1 --count 30
-    assert_loop_clean 30
-    assert_equal "$(json_field "$REPORT" "$TCP_POOL" hits)" 0
-    assert_equal "$(json_field "$REPORT" "$TCP_POOL" postgres.auth_unverifiable)" 30
-    assert_equal $(($(postgres_logins) - before)) 30
+    pg_run "$TCP_POOL" "$TCP_DSN user=u_md5" --password pw1 --count 100
+    assert_loop_clean 100
+    assert_few_backends "$before" 100
+    expect_num "$(json_field "$REPORT" "$TCP_POOL" postgres.replayed)" -ge 98 "replayed"
+
+    before=$(postgres_logins)
+    pg_run "$UNIX_POOL" "$UNIX_DSN user=u_clear" --password pw1 --count 100
+    assert_loop_clean 100
+    assert_few_backends "$before" 100
 
     pg_run "$UNIX_POOL?proto=postgres" "$UNIX_DSN user=u_scram" --password pw1 --count 20
     assert_loop_clean 20
     assert_equal "$(json_field "$REPORT" "$UNIX_POOL" hits)" 0
     assert_equal "$(json_field "$REPORT" "$UNIX_POOL" postgres.auth_unverifiable)" 20
+}
+
+@test "ALTER ROLE ... PASSWORD: after one login with the new password the old one fails every time, md5 and cleartext, TCP and Unix" {
+    local dsn user pool
+    for user in u_md5 u_clear; do
+        for dsn in "$TCP_DSN" "$UNIX_DSN"; do
+            run_pooled "$TCP_POOL;$UNIX_POOL" "$OBJPOOL_PY" "$PY/pg_cases.py" rotate --dsn "$dsn" \
+                --user "$user" --count 10
+            assert_equal "$status" 0
+            assert_equal "$(client_field ok)" 31
+            pool=$UNIX_POOL
+            [[ $dsn == "$TCP_DSN" ]] && pool=$TCP_POOL
+            # reuse happened, and the old password met recorded new ones
+            expect_num "$(json_field "$REPORT" "$pool" postgres.replayed)" -ge 5 "replayed"
+            expect_num "$(json_field "$REPORT" "$pool" postgres.auth_mismatch)" -ge 5 "auth_mismatch"
+        done
+    done
 }
 
 @test "proto=postgres (explicit) over TCP: reused; start-ups that differ (user, database, sslmode) each get their own session" {
@@ -109,13 +130,18 @@ assert_few_backends() {
     expect_num "$(json_field "$REPORT" "$TCP_POOL" hits)" -ge 1 "hits"
 }
 
-@test "md5 over TCP and Unix: 30 rounds of (right password, wrong password, none): the wrong and the missing one fail every time" {
-    local dsn
-    for dsn in "$TCP_DSN" "$UNIX_DSN"; do
-        run_pooled "$TCP_POOL;$UNIX_POOL" "$OBJPOOL_PY" "$PY/pg_cases.py" auth \
-            --dsn "$dsn user=u_md5" --count 30
-        assert_equal "$status" 0
-        assert_equal "$(client_field ok)" 90
+@test "md5 and cleartext over TCP and Unix: 30 rounds of (right password, wrong password, none): the wrong and the missing one fail every time, the right one works" {
+    local dsn user pool
+    for user in u_md5 u_clear; do
+        for dsn in "$TCP_DSN" "$UNIX_DSN"; do
+            run_pooled "$TCP_POOL;$UNIX_POOL" "$OBJPOOL_PY" "$PY/pg_cases.py" auth \
+                --dsn "$dsn user=$user" --count 30
+            assert_equal "$status" 0
+            assert_equal "$(client_field ok)" 90
+            pool=$UNIX_POOL
+            [[ $dsn == "$TCP_DSN" ]] && pool=$TCP_POOL
+            expect_num "$(json_field "$REPORT" "$pool" postgres.auth_mismatch)" -ge 25 "auth_mismatch"
+        done
     done
 }
 

@@ -102,6 +102,7 @@ struct target {
     char addr_text[64];         /* the numeric address, for the report */
     int has_glob;               /* file pattern with wildcards */
     _Atomic int reset_refused;      /* the server answered the session reset with an error */
+    _Atomic unsigned pg_epoch;      /* PostgreSQL: bumped when a password differs from a recorded one */
     /* The report's per-target counters: ctr_local, or a slot of the
      * live-stats mapping (lease/live.c); init sets it before any pool. */
     struct target_counters *ctr;

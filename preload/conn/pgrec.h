@@ -8,24 +8,31 @@
 
 #include "internal.h"
 
-#define PGREC_CLI 1536 /* the program's negotiation and StartupMessage */
-#define PGREC_SRV 2400 /* the negotiation's 'N', then the answer to the first ReadyForQuery */
+#define PGREC_CLI 1024 /* the program's negotiation and StartupMessage */
+#define PGREC_SRV 2048 /* the negotiation's 'N', then the answer to the first ReadyForQuery */
 
 /* The recording: zeroed memory is REC_ON, filling on a fresh connection. */
 enum { REC_ON = 0, REC_DONE, REC_BAD };
 /* The replay on a reused lease. NEG/STARTUP: the program's bytes are
  * compared; NEG_SERVE/SERVE: the recorded answer is owed, a Sync's answer
  * waits on the socket. */
-enum { PH_NONE = 0, PH_NEG, PH_NEG_SERVE, PH_STARTUP, PH_SERVE };
+enum { PH_NONE = 0, PH_NEG, PH_NEG_SERVE, PH_STARTUP, PH_SERVE, PH_PASSWORD };
+
+#define PGREC_PW 512 /* the longest password message compared */
 
 struct pgrec {
     uint32_t euid, egid; /* who made the start-up (peer and ident auth) */
     uint16_t cli_len, neg_len, srv_len;
     uint8_t rec, phase, broken, reset_q;
-    uint16_t pos;    /* bytes of the current phase's message matched */
-    uint16_t served; /* recorded answer bytes served */
+    uint16_t pos;       /* bytes of the current phase's message matched */
+    uint16_t served;    /* recorded answer bytes served */
+    uint16_t serve_end; /* ... up to here */
+    uint16_t auth_end;  /* password auth: srv's authentication request ends here, else 0 */
+    uint32_t epoch;     /* password auth: the target's credential epoch when recorded */
+    uint64_t pw_tag[2]; /* password auth: keyed hash of the password message */
     unsigned char cli[PGREC_CLI];
     unsigned char srv[PGREC_SRV];
+    unsigned char pw[PGREC_PW]; /* a password message being written (replay), wiped after */
 };
 _Static_assert(sizeof(struct pgrec) <= 4096, "a recording fits its slab block");
 
@@ -34,4 +41,6 @@ _Static_assert(sizeof(struct pgrec) <= 4096, "a recording fits its slab block");
  * program was answered and the bytes swallowed so far, rec[from, upto),
  * sent on it. 0: the program's call goes on to it. */
 int pg_fresh(struct record *r, struct conn_proto *p, struct pgrec *g, size_t from, size_t upto);
+/* The keyed hash of a password message (pgreplay.c). */
+void pg_pw_tag(const unsigned char *msg, size_t len, uint64_t tag[2]);
 #endif

@@ -26,10 +26,13 @@
 #include "pgrec.h"
 
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "../base/clock.h"
 #include "../base/log.h"
+#include "../base/siphash.h"
 #include "../base/real.h"
 #include "../core/reasons.h"
 #include "../core/slab.h"
@@ -61,26 +64,75 @@ static int is_negotiation(const unsigned char *p)
     return be32(p) == 8 && (be32(p + 4) == 80877103u || be32(p + 4) == 80877104u);
 }
 
+static uint64_t pw_key[2];
+
+/* The per-process key, drawn once (a fork keeps it: the recordings too). */
+void pg_pw_tag(const unsigned char *msg, size_t len, uint64_t tag[2])
+{
+    if (!pw_key[0] && !pw_key[1]) {
+        uint64_t k[2] = {0, 0};
+        if (getrandom(k, sizeof k, GRND_NONBLOCK) != (ssize_t)sizeof k)
+            k[0] = now_ns() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)&k;
+        pw_key[0] = k[0] | 1; /* never both zero again */
+        pw_key[1] = k[1];
+    }
+    tag[0] = siphash24(pw_key[0], pw_key[1], msg, len);
+    tag[1] = siphash24(pw_key[1], pw_key[0] ^ 0x5bd1e995u, msg, len);
+}
+
+/* A password exchange objpool can check at reuse: the server asked once
+ * for a cleartext (3) or md5 (5, with its salt) password, the program
+ * answered with one password message, and the server's next message is
+ * AuthenticationOk. The message's keyed hash is kept, never its bytes:
+ * the same salt replayed, an equal hash proves the same password. */
+static int rec_password(struct pgrec *g, int auth, size_t neg, size_t start_end)
+{
+    static const unsigned char auth_ok[9] = {'R', 0, 0, 0, 8, 0, 0, 0, 0};
+    size_t at = neg ? 1 : 0;
+    uint32_t want = auth == 5 ? 12 : 8;
+    if (g->srv_len < at + 1 + want || g->srv[at] != 'R' || be32(g->srv + at + 1) != want ||
+        be32(g->srv + at + 5) != (uint32_t)auth)
+        return -1;
+    size_t end = at + 1 + want;
+    if (g->srv_len < end + sizeof auth_ok || memcmp(g->srv + end, auth_ok, sizeof auth_ok))
+        return -1;
+    size_t plen = g->cli_len - start_end;
+    if (plen < 5 || plen > PGREC_PW || g->cli[start_end] != 'p' ||
+        be32(g->cli + start_end + 1) != (uint32_t)(plen - 1))
+        return -1;
+    pg_pw_tag(g->cli + start_end, plen, g->pw_tag);
+    g->auth_end = (uint16_t)end;
+    g->cli_len = (uint16_t)start_end;
+    return 0;
+}
+
 /* The start-up is over (the first ReadyForQuery read): keep it only if it
- * is one negotiation at most, then one StartupMessage, answered without
- * an authentication exchange, ending exactly at that ReadyForQuery 'I'. */
+ * is one negotiation at most, then one StartupMessage, answered without a
+ * credential or with a password exchange rec_password can check, ending
+ * exactly at that ReadyForQuery 'I'. The password message never stays. */
 static void rec_finish(struct record *r, struct conn_proto *p, struct pgrec *g)
 {
     if (g->rec != REC_ON)
         return;
     g->rec = REC_BAD;
-    if (proto_pg_auth(&p->st)) {
-        atomic_fetch_add(&r->target->ctr->pg_auth_unverifiable, 1);
-        return; /* a credential objpool cannot yet prove the next program holds */
-    }
-    if (proto_postgres_ops.verdict(&p->st) != PV_SESSION || g->srv_len < 6 ||
-        memcmp(g->srv + g->srv_len - 6, READY_I, 6))
-        return;
+    int auth = proto_pg_auth(&p->st);
     size_t neg = g->cli_len >= 8 && is_negotiation(g->cli) ? 8 : 0;
-    if (neg && (g->srv_len < 7 || g->srv[0] != 'N'))
+    size_t start_end = g->cli_len >= neg + 8 ? neg + be32(g->cli + neg) : 0;
+    int ok = proto_postgres_ops.verdict(&p->st) == PV_SESSION && g->srv_len >= 6 &&
+             !memcmp(g->srv + g->srv_len - 6, READY_I, 6) && (!neg || (g->srv_len >= 7 && g->srv[0] == 'N')) &&
+             start_end > neg + 8 && start_end <= g->cli_len;
+    size_t written = g->cli_len;
+    if (ok && auth == 0)
+        ok = start_end == g->cli_len; /* nothing but the start-up */
+    else if (ok && (auth == 3 || auth == 5))
+        ok = rec_password(g, auth, neg, start_end) == 0;
+    else if (auth)
+        atomic_fetch_add(&r->target->ctr->pg_auth_unverifiable, 1);
+    if (start_end && written > start_end)
+        memset(g->cli + start_end, 0, written - start_end); /* a password never stays */
+    if (!ok || (auth && auth != 3 && auth != 5))
         return;
-    if (g->cli_len < neg + 8 || be32(g->cli + neg) != (uint32_t)(g->cli_len - neg))
-        return; /* a second negotiation, or more than one start-up message */
+    g->epoch = atomic_load(&r->target->pg_epoch);
     g->neg_len = (uint16_t)neg;
     g->euid = geteuid();
     g->egid = getegid();
@@ -111,6 +163,8 @@ void pg_parse(struct record *r, struct conn_proto *p, int is_write, const unsign
 
 void pg_free(struct conn_proto *p)
 {
+    if (p->pg)
+        memset(p->pg, 0, sizeof *p->pg); /* a password being compared, a start-up */
     slab_free(p->pg);
     p->pg = NULL;
 }
@@ -152,6 +206,7 @@ void pg_replay_arm(struct record *r, struct conn_proto *p)
     g->phase = g->neg_len ? PH_NEG : PH_STARTUP;
     g->pos = 0;
     g->served = 0;
+    memset(g->pw, 0, sizeof g->pw);
 }
 
 int pg_rec_has(const struct conn_proto *p, const unsigned char *msg, size_t len)
@@ -227,8 +282,74 @@ static int replay_write(struct record *r, struct conn_proto *p, struct pgrec *g,
         return 1;
     }
     atomic_fetch_add(&r->bytes_out, sizeof SYNC);
-    g->phase = g->phase == PH_NEG ? PH_NEG_SERVE : PH_SERVE;
-    g->served = g->phase == PH_NEG_SERVE ? 0 : (g->neg_len ? 1 : 0);
+    if (g->phase == PH_NEG) {
+        g->phase = PH_NEG_SERVE;
+        g->served = 0;
+        g->serve_end = 1;
+    } else {
+        g->phase = PH_SERVE;
+        g->served = g->neg_len ? 1 : 0;
+        g->serve_end = g->auth_end ? g->auth_end : g->srv_len;
+    }
+    return 1;
+}
+
+/* A password that is not the recorded one: the recorded sessions of this
+ * target that were admitted by a password are never reused again (the
+ * epoch moves on), and a fresh connection takes this one's place with the
+ * start-up; the program's password message is dropped, since it answers a
+ * salt the fresh server did not send, and the program reads the fresh
+ * server's own authentication request next (libpq and node-postgres
+ * answer a second request), so the server alone decides. */
+static int password_mismatch(struct record *r, struct conn_proto *p, struct pgrec *g, size_t total,
+                             ssize_t *result)
+{
+    memset(g->pw, 0, sizeof g->pw);
+    atomic_fetch_add(&r->target->ctr->pg_auth_mismatch, 1);
+    atomic_fetch_add(&r->target->pg_epoch, 1);
+    pg_fresh(r, p, g, g->neg_len, g->cli_len);
+    *result = (ssize_t)total;
+    return 1;
+}
+
+/* A write while the password message is expected: gathered until whole
+ * (never kept past this), then its keyed hash compared. */
+static int password_write(struct record *r, struct conn_proto *p, struct pgrec *g,
+                          const struct io_data *d, ssize_t *result)
+{
+    unsigned char w[PGREC_PW];
+    size_t total;
+    size_t got = gather(d, w, sizeof w, &total);
+    if (!total) {
+        *result = 0;
+        return 1;
+    }
+    if (got != total || total > (size_t)PGREC_PW - g->pos)
+        return password_mismatch(r, p, g, total, result);
+    memcpy(g->pw + g->pos, w, total);
+    memset(w, 0, got);
+    g->pos = (uint16_t)(g->pos + total);
+    *result = (ssize_t)total;
+    if (g->pos < 5)
+        return 1;
+    size_t need = 1 + (size_t)be32(g->pw + 1);
+    if (g->pw[0] != 'p' || need < 5 || need > PGREC_PW || g->pos > need)
+        return password_mismatch(r, p, g, total, result);
+    if (g->pos < need)
+        return 1;
+    uint64_t tag[2];
+    pg_pw_tag(g->pw, need, tag);
+    memset(g->pw, 0, sizeof g->pw);
+    if (tag[0] != g->pw_tag[0] || tag[1] != g->pw_tag[1])
+        return password_mismatch(r, p, g, total, result);
+    if (real.send(r->fd, SYNC, sizeof SYNC, MSG_NOSIGNAL) != (ssize_t)sizeof SYNC) {
+        broken(r, g, "the Sync could not be sent");
+        return 1;
+    }
+    atomic_fetch_add(&r->bytes_out, sizeof SYNC);
+    g->phase = PH_SERVE;
+    g->served = g->auth_end;
+    g->serve_end = g->srv_len;
     return 1;
 }
 
@@ -260,7 +381,7 @@ static size_t scatter(const struct io_data *d, const unsigned char *src, size_t 
 static int replay_read(struct record *r, struct pgrec *g, int flags, const struct io_data *d,
                        ssize_t *result)
 {
-    size_t end = g->phase == PH_NEG_SERVE ? 1 : g->srv_len;
+    size_t end = g->serve_end;
     size_t k = scatter(d, g->srv + g->served, end - g->served);
     *result = (ssize_t)k;
     if (flags & MSG_PEEK)
@@ -277,6 +398,9 @@ static int replay_read(struct record *r, struct pgrec *g, int flags, const struc
     }
     if (g->phase == PH_NEG_SERVE) {
         g->phase = PH_STARTUP;
+        g->pos = 0;
+    } else if (g->auth_end && g->served == g->auth_end) {
+        g->phase = PH_PASSWORD; /* the recorded salt was served: the program answers it */
         g->pos = 0;
     } else {
         g->phase = PH_NONE;
@@ -322,6 +446,9 @@ int pg_io_begin(struct record *r, int is_write, int flags, const struct io_data 
     case PH_NEG:
     case PH_STARTUP:
         done = is_write ? replay_write(r, p, g, d, result) : 0;
+        break;
+    case PH_PASSWORD:
+        done = is_write ? password_write(r, p, g, d, result) : 0;
         break;
     default: /* PH_NEG_SERVE, PH_SERVE */
         if (is_write) /* the program writes before reading the answer it awaits */

@@ -62,6 +62,7 @@ int pg_send_reset(struct record *r, struct conn_proto *p, int fd)
         g->reset_q++;
         atomic_fetch_add(&r->target->ctr->pg_reset_rollback, 1);
     }
+    memset(g->pw, 0, sizeof g->pw); /* a password message begun and abandoned */
     put_query(buf, &n, DISCARD);
     put_query(buf, &n, LOGIN);
     g->reset_q = (uint8_t)(g->reset_q + 2);
@@ -167,6 +168,8 @@ int pg_finish_reset(struct record *r, struct conn_proto *p)
     }
     if (g->euid != geteuid() || g->egid != getegid())
         return OBJPOOL_DISCARD_RESET_FAILED; /* another identity: peer auth would differ */
+    if (g->auth_end && g->epoch != atomic_load(&r->target->pg_epoch))
+        return OBJPOOL_DISCARD_RESET_FAILED; /* a password differed since: superseded */
     proto_postgres_ops.reset_done(&p->st);
     pg_replay_arm(r, p);
     return 0;

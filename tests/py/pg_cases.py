@@ -21,6 +21,10 @@ change about a login or a session.
         NOLOGIN (as postgres): N connects must each fail; then LOGIN again:
         one must work. (VALID UNTIL binds password logins only: trust
         ignores it.)
+    pg_cases.py rotate --dsn DSN --user U --count N
+        N connects of U with pw1, then ALTER ROLE U PASSWORD 'pw2' (as
+        postgres) and one connect with pw2 (must work); then N rounds of
+        pw1 (must fail) and pw2 (must work); the password is set back.
     pg_cases.py cancel --dsn DSN --count N
         N rounds of: connect, run pg_sleep(5), cancel it from another
         thread after 0.2 s; the query must fail as canceled, within 2 s.
@@ -183,6 +187,28 @@ def revoke(a, c):
         c.err("after LOGIN again: %s" % str(e).strip())
 
 
+def rotate(a, c):
+    user = "%s user=%s" % (a.dsn, a.user)
+
+    def works(pw, what):
+        try:
+            query(user + " password=" + pw)
+            c.ok += 1
+        except psycopg2.Error as e:
+            c.bad("%s: %s" % (what, str(e).strip()))
+
+    for i in range(a.count):
+        works("pw1", "round %d, pw1 before the change" % i)
+    admin(a.dsn, "SET password_encryption = 'md5'; ALTER ROLE %s PASSWORD 'pw2'" % a.user)
+    try:
+        works("pw2", "the first login with pw2")
+        for i in range(a.count):
+            must_fail(c, user + " password=pw1", i, "the old password")
+            works("pw2", "round %d, pw2" % i)
+    finally:
+        admin(a.dsn, "SET password_encryption = 'md5'; ALTER ROLE %s PASSWORD 'pw1'" % a.user)
+
+
 def cancel(a, c):
     for i in range(a.count):
         conn = psycopg2.connect(a.dsn)
@@ -205,9 +231,10 @@ def cancel(a, c):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("case", choices=["auth", "refused", "state", "mixed", "revoke", "cancel"])
+    ap.add_argument("case", choices=["auth", "refused", "state", "mixed", "revoke", "rotate", "cancel"])
     ap.add_argument("--dsn", required=True)
     ap.add_argument("--count", type=int, default=10)
+    ap.add_argument("--user", default="u_md5")
     a = ap.parse_args()
     c = Counts()
     globals()[a.case](a, c)
