@@ -11,9 +11,8 @@
 # CPUs. The cases run in turn PASSES times, each keeps its best pass.
 # Prints a Markdown table, also written to $BUILD/bench/postgres.md.
 #
-# objpool does not park PostgreSQL connections yet (the start-up replay is
-# not built): row 2 measures the cost of its parser on a path that still
-# connects every time, and must equal row 1 within noise.
+# objpool keeps the session and replays its start-up (README, PostgreSQL):
+# it must beat PgBouncer, which adds a hop objpool does not.
 set -u
 cd "$(dirname "$0")/.." || exit 2
 ROOT=$PWD

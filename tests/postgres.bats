@@ -174,6 +174,18 @@ assert_few_backends() {
     done
 }
 
+@test "a password role whose VALID UNTIL passed while its sessions sit in the pool gets no session, Unix and TCP" {
+    local dsn pool
+    for dsn in "$UNIX_DSN" "$TCP_DSN"; do
+        run_pooled "$TCP_POOL;$UNIX_POOL" "$OBJPOOL_PY" "$PY/pg_cases.py" expire --dsn "$dsn" --count 10
+        assert_equal "$status" 0
+        assert_equal "$(client_field ok)" 20
+        pool=$UNIX_POOL
+        [[ $dsn == "$TCP_DSN" ]] && pool=$TCP_POOL
+        expect_num "$(json_field "$REPORT" "$pool" postgres.replayed)" -ge 8 "replayed"
+    done
+}
+
 @test "session state never crosses to the next client (SET, set_config, SET ROLE, temp table, PREPARE, LISTEN, advisory lock, open and failed transaction, WITH HOLD cursor, application_name), Unix and TCP" {
     "$(compgen -G '/usr/lib/postgresql/*/bin' | sort -V | tail -n 1)/psql" -X -q -h "$PGD" \
         -p "$POSTGRES_PORT" -U postgres -d postgres -c 'CREATE TABLE leak_t (x int)'

@@ -21,6 +21,9 @@ change about a login or a session.
         NOLOGIN (as postgres): N connects must each fail; then LOGIN again:
         one must work. (VALID UNTIL binds password logins only: trust
         ignores it.)
+    pg_cases.py expire --dsn DSN --count N
+        N connects of u_md5 with pw1, then ALTER ROLE u_md5 VALID UNTIL a
+        past date: N connects must each fail; then VALID UNTIL infinity.
     pg_cases.py rotate --dsn DSN --user U --count N
         N connects of U with pw1, then ALTER ROLE U PASSWORD 'pw2' (as
         postgres) and one connect with pw2 (must work); then N rounds of
@@ -187,6 +190,22 @@ def revoke(a, c):
         c.err("after LOGIN again: %s" % str(e).strip())
 
 
+def expire(a, c):
+    user = a.dsn + " user=u_md5 password=pw1"
+    for i in range(a.count):
+        try:
+            query(user)
+            c.ok += 1
+        except psycopg2.Error as e:
+            c.err("before: %s" % str(e).strip())
+    admin(a.dsn, "ALTER ROLE u_md5 VALID UNTIL '2001-01-01'")
+    try:
+        for i in range(a.count):
+            must_fail(c, user, i, "u_md5 after VALID UNTIL 2001")
+    finally:
+        admin(a.dsn, "ALTER ROLE u_md5 VALID UNTIL 'infinity'")
+
+
 def rotate(a, c):
     user = "%s user=%s" % (a.dsn, a.user)
 
@@ -231,7 +250,7 @@ def cancel(a, c):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("case", choices=["auth", "refused", "state", "mixed", "revoke", "rotate", "cancel"])
+    ap.add_argument("case", choices=["auth", "refused", "state", "mixed", "revoke", "expire", "rotate", "cancel"])
     ap.add_argument("--dsn", required=True)
     ap.add_argument("--count", type=int, default=10)
     ap.add_argument("--user", default="u_md5")
