@@ -236,3 +236,36 @@ assert_few_backends() {
         assert_loop_clean 100
     done
 }
+
+@test "auth=process reuses scram-sha-256 sessions, and then admits a wrong password on reuse (why it is not the default)" {
+    local before
+    before=$(postgres_logins)
+    pg_run "$UNIX_POOL?auth=process" "$UNIX_DSN user=u_scram" --password pw1 --count 100
+    assert_loop_clean 100
+    assert_few_backends "$before" 100
+    assert_equal "$(json_field "$REPORT" "$UNIX_POOL" postgres.auth_unverifiable)" 0
+    # the unsafety the README names: a reused session, whatever the password
+    run_pooled "$UNIX_POOL?auth=process" "$OBJPOOL_PY" -c "
+import psycopg2, sys
+dsn = sys.argv[1]
+psycopg2.connect(dsn + ' password=pw1').close()
+c = psycopg2.connect(dsn + ' password=wrong')
+print('admitted')
+c.close()" "$UNIX_DSN user=u_scram"
+    assert_equal "$status" 0
+    assert_output admitted
+    # auth=strict (the default) never reuses them: the wrong one is refused
+    run_pooled "$UNIX_POOL" "$OBJPOOL_PY" "$PY/pg_cases.py" auth --dsn "$UNIX_DSN user=u_scram" --count 5
+    assert_equal "$status" 0
+    assert_equal "$(client_field ok)" 15
+}
+
+@test "objpool check: a proto=postgres pool's max_lifetime is 30 s unless set; auth= is strict unless set" {
+    OBJPOOL_POOLS="$TCP_POOL?proto=postgres;$UNIX_POOL?proto=postgres&max_lifetime=2m&auth=process" \
+        run --separate-stderr "$REPO_ROOT/scripts/objpool" check
+    assert_success
+    [[ $output =~ max_lifetime\ +30000ms ]] || fail "no 30 s default: $output"
+    [[ $output =~ max_lifetime\ +120000ms ]] || fail "the set max_lifetime lost: $output"
+    [[ $output =~ auth\ +strict ]] || fail "no auth strict: $output"
+    [[ $output =~ auth\ +process ]] || fail "no auth process: $output"
+}

@@ -106,6 +106,26 @@ static int rec_password(struct pgrec *g, int auth, size_t neg, size_t start_end)
     return 0;
 }
 
+/* auth=process: a SASL (SCRAM) exchange is not checked but dropped from
+ * the recording: the next program of this process with this start-up is
+ * answered AuthenticationOk at once, as the pool's option promised. */
+static int rec_unchecked(struct pgrec *g, size_t neg)
+{
+    size_t at = neg ? 1 : 0, pos = at;
+    while (pos + 9 <= g->srv_len) {
+        uint32_t len = be32(g->srv + pos + 1);
+        if (g->srv[pos] != 'R' || len < 8 || len > g->srv_len - pos - 1)
+            return -1;
+        if (len == 8 && be32(g->srv + pos + 5) == 0) {
+            memmove(g->srv + at, g->srv + pos, g->srv_len - pos);
+            g->srv_len = (uint16_t)(g->srv_len - (pos - at));
+            return 0;
+        }
+        pos += 1 + len;
+    }
+    return -1;
+}
+
 /* The start-up is over (the first ReadyForQuery read): keep it only if it
  * is one negotiation at most, then one StartupMessage, answered without a
  * credential or with a password exchange rec_password can check, ending
@@ -122,15 +142,22 @@ static void rec_finish(struct record *r, struct conn_proto *p, struct pgrec *g)
              !memcmp(g->srv + g->srv_len - 6, READY_I, 6) && (!neg || (g->srv_len >= 7 && g->srv[0] == 'N')) &&
              start_end > neg + 8 && start_end <= g->cli_len;
     size_t written = g->cli_len;
-    if (ok && auth == 0)
+    int process = r->target->spec->opts.auth_process;
+    if (ok && auth == 0) {
         ok = start_end == g->cli_len; /* nothing but the start-up */
-    else if (ok && (auth == 3 || auth == 5))
+    } else if (ok && (auth == 3 || auth == 5)) {
         ok = rec_password(g, auth, neg, start_end) == 0;
-    else if (auth)
-        atomic_fetch_add(&r->target->ctr->pg_auth_unverifiable, 1);
+    } else if (ok && auth == 10 && process) {
+        ok = rec_unchecked(g, neg) == 0;
+        g->cli_len = (uint16_t)start_end;
+    } else {
+        ok = 0;
+        if (auth)
+            atomic_fetch_add(&r->target->ctr->pg_auth_unverifiable, 1);
+    }
     if (start_end && written > start_end)
         memset(g->cli + start_end, 0, written - start_end); /* a password never stays */
-    if (!ok || (auth && auth != 3 && auth != 5))
+    if (!ok)
         return;
     g->epoch = atomic_load(&r->target->pg_epoch);
     g->neg_len = (uint16_t)neg;
