@@ -269,3 +269,18 @@ c.close()" "$UNIX_DSN user=u_scram"
     [[ $output =~ auth\ +strict ]] || fail "no auth strict: $output"
     [[ $output =~ auth\ +process ]] || fail "no auth process: $output"
 }
+
+@test "the replay meets the start-up split at every byte (and the SSLRequest, over TCP), answers read in 1-7 byte pieces after a MSG_PEEK: every session right" {
+    run_pooled "$UNIX_POOL" "$OBJPOOL_PY" "$PY/pg_raw.py" --unix "$PGD/.s.PGSQL.$POSTGRES_PORT" --user u_trust
+    assert_equal "$status" 0
+    local n
+    n=$(client_field ops)
+    assert_equal "$(client_field ok)" "$n"
+    expect_num "$(json_field "$REPORT" "$UNIX_POOL" postgres.replayed)" -ge $((n - 2)) "replayed"
+
+    run_pooled "$TCP_POOL" "$OBJPOOL_PY" "$PY/pg_raw.py" --tcp "$POSTGRES_PORT" --user postgres --ssl
+    assert_equal "$status" 0
+    n=$(client_field ops)
+    assert_equal "$(client_field ok)" "$n"
+    expect_num "$(json_field "$REPORT" "$TCP_POOL" postgres.replayed)" -ge $((n - 2)) "replayed"
+}
