@@ -284,3 +284,19 @@ c.close()" "$UNIX_DSN user=u_scram"
     assert_equal "$(client_field ok)" "$n"
     expect_num "$(json_field "$REPORT" "$TCP_POOL" postgres.replayed)" -ge $((n - 2)) "replayed"
 }
+
+@test "PHP pg_connect per query (its pgsql extension deep-bound, re-bound), md5 over TCP and trust over the Unix socket: 100 results right each, at most 2 % as many backends" {
+    require_cmd php
+    php -m 2>/dev/null | grep -qix pgsql || skip "php has no pgsql extension (install php-pgsql)"
+    local before
+    before=$(postgres_logins)
+    run_pooled "$TCP_POOL" php "$BATS_TEST_DIRNAME/php/pg_loop.php" "$TCP_DSN user=u_md5 password=pw1" 100
+    assert_loop_clean 100
+    assert_few_backends "$before" 100
+    expect_num "$(json_field "$REPORT" "$TCP_POOL" postgres.replayed)" -ge 98 "replayed"
+
+    before=$(postgres_logins)
+    run_pooled "$UNIX_POOL" php "$BATS_TEST_DIRNAME/php/pg_loop.php" "$UNIX_DSN user=u_trust" 100
+    assert_loop_clean 100
+    assert_few_backends "$before" 100
+}
