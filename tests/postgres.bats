@@ -186,6 +186,15 @@ assert_few_backends() {
     done
 }
 
+@test "a configuration reload (TimeZone) while sessions sit idle and while one is in use: every program is told the server's own value, no error" {
+    local dsn
+    for dsn in "$TCP_DSN" "$UNIX_DSN"; do
+        run_pooled "$TCP_POOL;$UNIX_POOL" "$OBJPOOL_PY" "$PY/pg_cases.py" reload --dsn "$dsn" --count 5
+        assert_equal "$status" 0
+        assert_equal "$(client_field ok)" 15
+    done
+}
+
 @test "session state never crosses to the next client (SET, set_config, SET ROLE, temp table, PREPARE, LISTEN, advisory lock, open and failed transaction, WITH HOLD cursor, application_name), Unix and TCP" {
     "$(compgen -G '/usr/lib/postgresql/*/bin' | sort -V | tail -n 1)/psql" -X -q -h "$PGD" \
         -p "$POSTGRES_PORT" -U postgres -d postgres -c 'CREATE TABLE leak_t (x int)'

@@ -174,6 +174,8 @@ void pg_parse(struct record *r, struct conn_proto *p, int is_write, const unsign
     if (!started && !p->pg && !(atomic_load(&r->flags) & LF_REUSED))
         p->pg = slab_alloc(); /* NULL: not recorded, never parked */
     struct pgrec *g = p->pg;
+    if (started && g && g->rec == REC_DONE && !is_write)
+        pg_params_in(g, b, n); /* pgparams.c: values the session saw change */
     if (!started && g && g->rec == REC_ON) {
         if (is_write)
             rec_add(g, g->cli, &g->cli_len, PGREC_CLI, b, n);
@@ -477,10 +479,16 @@ int pg_io_begin(struct record *r, int is_write, int flags, const struct io_data 
     case PH_PASSWORD:
         done = is_write ? password_write(r, p, g, d, result) : 0;
         break;
-    default: /* PH_NEG_SERVE, PH_SERVE */
-        if (is_write) /* the program writes before reading the answer it awaits */
-            broken(r, g, "a write before the start-up answer was read"); /* io.c: EPIPE */
+    case PH_NEG_SERVE:
+        if (is_write) /* a start-up before the negotiation's answer was read */
+            broken(r, g, "a write before the negotiation's answer was read"); /* io.c: EPIPE */
         else
+            done = replay_read(r, g, flags, d, result);
+        break;
+    default: /* PH_SERVE: a write (a query pipelined behind the start-up)
+              * goes to the session, behind the Sync whose answer is drained
+              * first; the parser follows it */
+        if (!is_write)
             done = replay_read(r, g, flags, d, result);
     }
     atomic_store_explicit(&p->busy, 0, memory_order_release);

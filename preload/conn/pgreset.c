@@ -16,7 +16,9 @@
  * the session changed; a value that differs means the server's defaults
  * moved, and the recording is stale); notices and notifications queued
  * before the UNLISTEN are dropped. Anything else (an error) destroys the
- * connection (reset_failed). The process's effective uid and gid must be
+ * connection (reset_failed). Then one Sync, whose ReadyForQuery brings any
+ * parameter a configuration reload changed while the session sat idle
+ * (held to the same rule). The process's effective uid and gid must be
  * the recorded ones (peer and ident authentication).
  */
 #include "pgrec.h"
@@ -115,8 +117,8 @@ static int row_ok(const unsigned char *b, long n)
 }
 
 /* Read the reset's reply; 0 if every message is one it may hold and the
- * role may log in. */
-static int check_reply(struct record *r, struct conn_proto *p, int queries)
+ * role may log in (rows: the login check's one row, or 0 for a Sync). */
+static int check_reply(struct record *r, struct conn_proto *p, int queries, int want_rows)
 {
     unsigned char m[PG_REPLY_MSG];
     int ready = 0, rows = 0;
@@ -145,6 +147,7 @@ static int check_reply(struct record *r, struct conn_proto *p, int queries)
         case 'S':
             if (!pg_rec_has(p, m, (size_t)n + 5))
                 return -1;
+            pg_params_reset(p->pg, m, (size_t)n + 5);
             break;
         case 'N':
         case 'A':
@@ -153,7 +156,21 @@ static int check_reply(struct record *r, struct conn_proto *p, int queries)
             return -1;
         }
     }
-    return rows == 1 ? 0 : -1;
+    /* every parameter the session saw change was reset to its recorded value */
+    return rows == want_rows && pg_params_clean(p->pg) ? 0 : -1;
+}
+
+/* A configuration reload while the session sat idle is reported only at
+ * the session's next ReadyForQuery: a Sync now asks for it, so that a
+ * parameter that moved since the recording destroys the connection here
+ * rather than after its stale value was served. */
+static int check_sync(struct record *r, struct conn_proto *p)
+{
+    static const unsigned char sync[5] = {'S', 0, 0, 0, 4};
+    if (real.send(r->fd, sync, sizeof sync, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)sizeof sync)
+        return -1;
+    atomic_fetch_add(&r->bytes_out, sizeof sync);
+    return check_reply(r, p, 1, 0);
 }
 
 int pg_finish_reset(struct record *r, struct conn_proto *p)
@@ -162,7 +179,7 @@ int pg_finish_reset(struct record *r, struct conn_proto *p)
     if (!p->reset_pending || !g || g->rec != REC_DONE)
         return OBJPOOL_DISCARD_RESET_FAILED; /* never reused without a checked reset */
     p->reset_pending = 0;
-    if (check_reply(r, p, g->reset_q) < 0) {
+    if (check_reply(r, p, g->reset_q, 1) < 0 || check_sync(r, p) < 0) {
         log_debug("fd %d of %s: PostgreSQL reset reply refused", r->fd, r->target->label);
         return OBJPOOL_DISCARD_RESET_FAILED;
     }

@@ -28,6 +28,11 @@ change about a login or a session.
         N connects of U with pw1, then ALTER ROLE U PASSWORD 'pw2' (as
         postgres) and one connect with pw2 (must work); then N rounds of
         pw1 (must fail) and pw2 (must work); the password is set back.
+    pg_cases.py reload --dsn DSN --count N
+        TimeZone changed by ALTER SYSTEM and pg_reload_conf() (as postgres),
+        once while the sessions sit idle, once while one is in use; after
+        each, N connects of u_trust: the TimeZone the server reported must
+        be the server's own (SHOW timezone). Set back at the end.
     pg_cases.py cancel --dsn DSN --count N
         N rounds of: connect, run pg_sleep(5), cancel it from another
         thread after 0.2 s; the query must fail as canceled, within 2 s.
@@ -228,6 +233,46 @@ def rotate(a, c):
         admin(a.dsn, "SET password_encryption = 'md5'; ALTER ROLE %s PASSWORD 'pw1'" % a.user)
 
 
+def reload(a, c):
+    user = a.dsn + " user=u_trust"
+
+    def check(what):
+        for i in range(a.count):
+            try:
+                conn = psycopg2.connect(user)
+                cur = conn.cursor()
+                cur.execute("SHOW timezone")
+                real = cur.fetchone()[0]
+                said = conn.get_parameter_status("TimeZone")
+                conn.close()
+            except psycopg2.Error as e:
+                c.err("%s, round %d: %s" % (what, i, str(e).strip()))
+                continue
+            if real == said:
+                c.ok += 1
+            else:
+                c.bad("%s, round %d: the server has %s, reported %s" % (what, i, real, said))
+
+    def set_tz(tz):
+        admin(a.dsn, "ALTER SYSTEM SET timezone = '%s'" % tz)
+        admin(a.dsn, "SELECT pg_reload_conf()")
+        time.sleep(0.5)
+
+    try:
+        check("before")
+        set_tz("Asia/Tokyo")
+        check("after a reload while idle")
+        conn = psycopg2.connect(user)
+        conn.autocommit = True
+        set_tz("Europe/Paris")
+        conn.cursor().execute("SELECT 1")
+        conn.close()
+        check("after a reload while in use")
+    finally:
+        admin(a.dsn, "ALTER SYSTEM RESET timezone")
+        admin(a.dsn, "SELECT pg_reload_conf()")
+
+
 def cancel(a, c):
     for i in range(a.count):
         conn = psycopg2.connect(a.dsn)
@@ -250,7 +295,7 @@ def cancel(a, c):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("case", choices=["auth", "refused", "state", "mixed", "revoke", "expire", "rotate", "cancel"])
+    ap.add_argument("case", choices=["auth", "refused", "state", "mixed", "revoke", "expire", "rotate", "reload", "cancel"])
     ap.add_argument("--dsn", required=True)
     ap.add_argument("--count", type=int, default=10)
     ap.add_argument("--user", default="u_md5")
