@@ -2,10 +2,12 @@
  *
  * Chunks of SLAB_PER_CHUNK blocks are mmap'd as needed, at most SLAB_CHUNKS
  * of them, and never unmapped: a freed block goes on a free list linked
- * through its first bytes. One flag guards the list; a caller that finds it
- * taken (another thread, or a signal handler that interrupted the holder)
- * gets NULL rather than wait, so no caller can deadlock. A forked child
- * inherits the chunks and the list as they were. */
+ * through its first bytes. One flag guards the list; an allocation that
+ * finds it taken (another thread, or a signal handler that interrupted the
+ * holder) gets NULL rather than wait. A free never takes it: the block is
+ * pushed on a lock-free stack, which the next allocation moves to the list
+ * whole (an exchange, so no ABA). No caller can deadlock. A forked child
+ * inherits the chunks and the lists as they were. */
 #include "slab.h"
 
 #include <stdatomic.h>
@@ -22,6 +24,7 @@ struct free_block {
 
 static atomic_flag slab_lock = ATOMIC_FLAG_INIT;
 static struct free_block *free_list;
+static _Atomic(struct free_block *) freed; /* given back, not yet on free_list */
 static unsigned nchunks;
 
 /* A new chunk's blocks onto the free list (the lock held). */
@@ -46,6 +49,13 @@ void *slab_alloc(void)
 {
     if (atomic_flag_test_and_set_explicit(&slab_lock, memory_order_acquire))
         return NULL;
+    struct free_block *f = atomic_exchange_explicit(&freed, NULL, memory_order_acquire);
+    while (f) {
+        struct free_block *next = f->next;
+        f->next = free_list;
+        free_list = f;
+        f = next;
+    }
     struct free_block *b = NULL;
     if (free_list || grow() == 0) {
         b = free_list;
@@ -57,18 +67,13 @@ void *slab_alloc(void)
     return b;
 }
 
-/* Never blocks either: a free that finds the list taken retries, since the
- * holder only ever runs a few instructions with it (a signal handler that
- * frees while its own thread holds the lock would spin: the callers free
- * only where objpool takes its pool locks, never in a handler). */
 void slab_free(void *block)
 {
     if (!block)
         return;
     struct free_block *b = block;
-    while (atomic_flag_test_and_set_explicit(&slab_lock, memory_order_acquire))
-        ;
-    b->next = free_list;
-    free_list = b;
-    atomic_flag_clear_explicit(&slab_lock, memory_order_release);
+    struct free_block *head = atomic_load_explicit(&freed, memory_order_relaxed);
+    do
+        b->next = head;
+    while (!atomic_compare_exchange_weak_explicit(&freed, &head, b, memory_order_release, memory_order_relaxed));
 }
