@@ -195,6 +195,18 @@ assert_few_backends() {
     done
 }
 
+@test "8 threads of one process, 100 connects each rotating over four roles (trust, superuser, md5, cleartext), Unix and TCP: every answer the thread's own" {
+    local dsn
+    for dsn in "$TCP_DSN" "$UNIX_DSN"; do
+        run_pooled "$TCP_POOL;$UNIX_POOL" "$OBJPOOL_PY" "$PY/pg_cases.py" threads --dsn "$dsn" --count 100
+        assert_equal "$status" 0
+        assert_equal "$(client_field ok)" 800
+    done
+    # the most recently parked session is taken: mostly another role's, so
+    # mostly fresh connections (README: one start-up per target pays)
+    expect_num "$(json_field "$REPORT" "$UNIX_POOL" postgres.startup_mismatch)" -ge 400 "startup_mismatch"
+}
+
 @test "session state never crosses to the next client (SET, set_config, SET ROLE, temp table, PREPARE, LISTEN, advisory lock, open and failed transaction, WITH HOLD cursor, application_name), Unix and TCP" {
     "$(compgen -G '/usr/lib/postgresql/*/bin' | sort -V | tail -n 1)/psql" -X -q -h "$PGD" \
         -p "$POSTGRES_PORT" -U postgres -d postgres -c 'CREATE TABLE leak_t (x int)'

@@ -33,6 +33,10 @@ change about a login or a session.
         once while the sessions sit idle, once while one is in use; after
         each, N connects of u_trust: the TimeZone the server reported must
         be the server's own (SHOW timezone). Set back at the end.
+    pg_cases.py threads --dsn DSN --count N
+        8 threads, each N connects rotating over u_trust, postgres, u_md5
+        (pw1) and u_clear (pw1), each running SELECT current_user and a
+        value unique to the thread and round: both must be its own.
     pg_cases.py cancel --dsn DSN --count N
         N rounds of: connect, run pg_sleep(5), cancel it from another
         thread after 0.2 s; the query must fail as canceled, within 2 s.
@@ -273,6 +277,36 @@ def reload(a, c):
         admin(a.dsn, "SELECT pg_reload_conf()")
 
 
+def threads(a, c):
+    users = [("u_trust", ""), ("postgres", ""), ("u_md5", " password=pw1"), ("u_clear", " password=pw1")]
+    lock = threading.Lock()
+
+    def worker(t):
+        for i in range(a.count):
+            user, extra = users[(t + i) % len(users)]
+            try:
+                conn = psycopg2.connect("%s user=%s%s" % (a.dsn, user, extra))
+                cur = conn.cursor()
+                cur.execute("SELECT current_user::text, %s::int", (t * 100000 + i,))
+                got = cur.fetchone()
+                conn.close()
+            except psycopg2.Error as e:
+                with lock:
+                    c.err("thread %d round %d: %s" % (t, i, str(e).strip()))
+                continue
+            with lock:
+                if got == (user, t * 100000 + i):
+                    c.ok += 1
+                else:
+                    c.bad("thread %d round %d as %s: got %r" % (t, i, user, got))
+
+    ts = [threading.Thread(target=worker, args=(t,)) for t in range(8)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+
+
 def cancel(a, c):
     for i in range(a.count):
         conn = psycopg2.connect(a.dsn)
@@ -295,7 +329,7 @@ def cancel(a, c):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("case", choices=["auth", "refused", "state", "mixed", "revoke", "expire", "rotate", "reload", "cancel"])
+    ap.add_argument("case", choices=["auth", "refused", "state", "mixed", "revoke", "expire", "rotate", "reload", "threads", "cancel"])
     ap.add_argument("--dsn", required=True)
     ap.add_argument("--count", type=int, default=10)
     ap.add_argument("--user", default="u_md5")
