@@ -307,6 +307,7 @@ c.close()" "$UNIX_DSN user=u_scram"
 }
 
 @test "PHP pg_connect per query (its pgsql extension deep-bound, re-bound), md5 over TCP and trust over the Unix socket: 100 results right each, at most 2 % as many backends" {
+    sanitizer_cannot "the sanitizer runtimes refuse RTLD_DEEPBIND"
     require_cmd php
     php -m 2>/dev/null | grep -qix pgsql || skip "php has no pgsql extension (install php-pgsql)"
     local before
