@@ -7,8 +7,11 @@
 # clients are psycopg2 programs (tests/py/pg_loop.py, pg_cases.py).
 #
 # Sessions whose start-up the server admitted without a credential (trust)
-# are reused: the start-up recorded, replayed (conn/pgreplay.c), the session
-# reset and the role's login right checked at every reuse (conn/pgreset.c).
+# or with a cleartext or md5 password are reused: the start-up recorded,
+# replayed (conn/pgreplay.c; a password compared by its keyed hash), the
+# session reset and the role's login right checked at every reuse
+# (conn/pgreset.c); a differing start-up gets a fresh connection
+# (conn/pgfresh.c). SCRAM sessions only with auth=process.
 # What must never change: every result, every refused login, every cancel,
 # no session state reaching the next client.
 
