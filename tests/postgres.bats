@@ -327,3 +327,18 @@ c.close()" "$UNIX_DSN user=u_scram"
     assert_loop_clean 100
     assert_few_backends "$before" 100
 }
+
+@test "a custom placeholder setting (SET myapp.x) never passes its value on; the reused session knows the name (README: what DISCARD ALL leaves)" {
+    run_pooled "$UNIX_POOL" "$OBJPOOL_PY" -c "
+import psycopg2, sys
+dsn = sys.argv[1]
+c = psycopg2.connect(dsn); c.autocommit = True
+c.cursor().execute(\"SET myapp.x = 'secret'\"); c.close()
+c = psycopg2.connect(dsn); cur = c.cursor()
+cur.execute(\"SELECT current_setting('myapp.x', true)\")
+print(repr(cur.fetchone()[0])); c.close()" "$UNIX_DSN user=u_trust"
+    assert_equal "$status" 0
+    # a fresh session answers None; the reused one '' (never 'secret')
+    assert_output "''"
+    assert_equal "$(json_field "$REPORT" "$UNIX_POOL" postgres.replayed)" 1
+}
