@@ -86,7 +86,7 @@ struct conn_proto {
     uint8_t id;            /* enum proto_id: AUTO while detecting */
     uint8_t reset_pending; /* the reset was sent at park; its reply is read at reuse */
     _Atomic uint8_t busy;  /* a feed is running */
-    struct pgrec *pg;      /* PostgreSQL: the recorded start-up (a slab block), or NULL */
+    struct pgrec *pg;      /* PostgreSQL: the recorded start-up (core/blocks.c), or NULL */
 };
 struct conn_proto *cp(struct record *r);
 /* Feed the parser (and, for PostgreSQL, the recording) n bytes. */

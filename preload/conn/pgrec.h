@@ -1,6 +1,6 @@
 /* pgrec.h - what pgreplay.c, pgreset.c and pgfresh.c share: a PostgreSQL
  * connection's recorded start-up and the replay's place in it (struct
- * pgrec, one slab block per connection, kept across its leases). */
+ * pgrec, one 4 KiB block (core/blocks.c) per connection, kept across its leases). */
 #ifndef OBJPOOL_PGREC_H
 #define OBJPOOL_PGREC_H
 
@@ -53,7 +53,7 @@ struct pgrec {
     unsigned char pw[PGREC_PW]; /* a password message being written (replay), wiped after */
     struct pgps ps;
 };
-_Static_assert(sizeof(struct pgrec) <= 4096, "a recording fits its slab block");
+_Static_assert(sizeof(struct pgrec) <= 4096, "a recording fits its block");
 
 /* pgfresh.c: the program's start-up differs from the recorded one: a new
  * connection to the target takes the socket's place, the negotiation the

@@ -6,7 +6,7 @@
  * StartupMessage, and what it read from the server up to the first
  * ReadyForQuery. Only a start-up the server admitted without asking for a
  * credential (trust, peer) is kept; anything else makes the connection
- * never parked. The recording lives in a slab block (core/slab.c), kept
+ * never parked. The recording lives in a 4 KiB block (core/blocks.c), kept
  * with the record across leases.
  *
  * Replay (pg_io_begin, on a reused lease, after pgreset.c checked the
@@ -35,7 +35,7 @@
 #include "../base/siphash.h"
 #include "../base/real.h"
 #include "../core/reasons.h"
-#include "../core/slab.h"
+#include "../core/blocks.h"
 
 static const unsigned char SYNC[5] = {'S', 0, 0, 0, 4};
 static const unsigned char READY_I[6] = {'Z', 0, 0, 0, 5, 'I'};
@@ -172,7 +172,7 @@ void pg_parse(struct record *r, struct conn_proto *p, int is_write, const unsign
 {
     int started = proto_pg_status(&p->st) != 0;
     if (!started && !p->pg && !(atomic_load(&r->flags) & LF_REUSED))
-        p->pg = slab_alloc(); /* NULL: not recorded, never parked */
+        p->pg = block_alloc(); /* NULL: not recorded, never parked */
     struct pgrec *g = p->pg;
     if (started && g && g->rec == REC_DONE && !is_write)
         pg_params_in(g, b, n); /* pgparams.c: values the session saw change */
@@ -194,7 +194,7 @@ void pg_free(struct conn_proto *p)
 {
     if (p->pg)
         memset(p->pg, 0, sizeof *p->pg); /* a password being compared, a start-up */
-    slab_free(p->pg);
+    block_free(p->pg);
     p->pg = NULL;
 }
 
