@@ -72,7 +72,7 @@ int conn_validate(void *user, void *obj, void *arg);
 
 /* ---- release.c, io.c ---- */
 int conn_release(struct record *r, int fd, FILE *fp);
-int conn_io_begin(struct record *r, int is_write, int flags, const struct io_data *d, ssize_t *result);
+int conn_io_begin(struct record *r, int fd, int is_write, int flags, const struct io_data *d, ssize_t *result);
 void conn_io_end(struct record *r, int is_write, int flags, ssize_t n, int err, const struct io_data *d);
 
 /* ---- protocol.c: the connection's protocol (detection, parser, reset) ---- */

@@ -19,7 +19,7 @@
     do {                                                             \
         ssize_t res_;                                                \
         struct io_data d_ = (data);                                  \
-        if (lease_io_begin((r), (is_write), (flags), &d_, &res_))   \
+        if (lease_io_begin((r), fd, (is_write), (flags), &d_, &res_)) \
             return res_;                                             \
         res_ = (call);                                               \
         lease_io_end((r), (is_write), (flags), res_, &d_);           \

@@ -43,7 +43,7 @@ struct kind_ops {
     /* Around a program I/O call on a lease (the lease layer checked that it
      * is one). io_begin returns 1 when the call must not reach the kernel
      * (*result and errno set). NULL: nothing to do. */
-    int (*io_begin)(struct record *r, int is_write, int flags, const struct io_data *d, ssize_t *result);
+    int (*io_begin)(struct record *r, int fd, int is_write, int flags, const struct io_data *d, ssize_t *result);
     void (*io_end)(struct record *r, int is_write, int flags, ssize_t n, int err, const struct io_data *d);
     /* A successful fcntl the program made on a lease. */
     void (*fcntl)(struct record *r, int cmd, long arg);
@@ -92,6 +92,6 @@ void lease_after_park(struct target *t);
 void bury_graveyard(void);
 
 /* Around every program I/O call on a record (see kind_ops). */
-int lease_io_begin(struct record *r, int is_write, int flags, const struct io_data *d, ssize_t *result);
+int lease_io_begin(struct record *r, int fd, int is_write, int flags, const struct io_data *d, ssize_t *result);
 void lease_io_end(struct record *r, int is_write, int flags, ssize_t n, const struct io_data *d);
 #endif
