@@ -132,8 +132,8 @@ int pg_fresh(struct record *r, struct conn_proto *p, struct pgrec *g, size_t fro
     unsigned char said[PGREC_CLI];
     memcpy(said, g->cli, upto);
     atomic_fetch_and(&r->flags, ~LF_REUSED);
-    atomic_store(&r->bytes_out, (uint64_t)upto);
-    atomic_store(&r->bytes_in, from ? 1u : 0u);
+    atomic_store(&conn_rec(r)->bytes_out, (uint64_t)upto);
+    atomic_store(&conn_rec(r)->bytes_in, from ? 1u : 0u);
     proto_postgres_ops.init(&p->st);
     memset(g, 0, sizeof *g);
     if (from) {

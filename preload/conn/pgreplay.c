@@ -159,7 +159,7 @@ static void rec_finish(struct record *r, struct conn_proto *p, struct pgrec *g)
         memset(g->cli + start_end, 0, written - start_end); /* a password never stays */
     if (!ok)
         return;
-    g->epoch = atomic_load(&r->target->pg_epoch);
+    g->epoch = atomic_load(&conn_target(r->target)->pg_epoch);
     g->neg_len = (uint16_t)neg;
     g->euid = geteuid();
     g->egid = getegid();
@@ -310,7 +310,7 @@ static int replay_write(struct record *r, struct conn_proto *p, struct pgrec *g,
         broken(r, g, "the Sync could not be sent");
         return 1;
     }
-    atomic_fetch_add(&r->bytes_out, sizeof SYNC);
+    atomic_fetch_add(&conn_rec(r)->bytes_out, sizeof SYNC);
     if (g->phase == PH_NEG) {
         g->phase = PH_NEG_SERVE;
         g->served = 0;
@@ -335,7 +335,7 @@ static int password_mismatch(struct record *r, struct conn_proto *p, struct pgre
 {
     memset(g->pw, 0, sizeof g->pw);
     atomic_fetch_add(&r->target->ctr->pg_auth_mismatch, 1);
-    atomic_fetch_add(&r->target->pg_epoch, 1);
+    atomic_fetch_add(&conn_target(r->target)->pg_epoch, 1);
     pg_fresh(r, p, g, g->neg_len, g->cli_len);
     *result = (ssize_t)total;
     return 1;
@@ -375,7 +375,7 @@ static int password_write(struct record *r, struct conn_proto *p, struct pgrec *
         broken(r, g, "the Sync could not be sent");
         return 1;
     }
-    atomic_fetch_add(&r->bytes_out, sizeof SYNC);
+    atomic_fetch_add(&conn_rec(r)->bytes_out, sizeof SYNC);
     g->phase = PH_SERVE;
     g->served = g->auth_end;
     g->serve_end = g->srv_len;
@@ -416,7 +416,7 @@ static int replay_read(struct record *r, struct pgrec *g, int flags, const struc
     if (flags & MSG_PEEK)
         return 1;
     g->served = (uint16_t)(g->served + k);
-    atomic_store_explicit(&r->last_io, IO_READ_DATA, memory_order_relaxed);
+    atomic_store_explicit(&conn_rec(r)->last_io, IO_READ_DATA, memory_order_relaxed);
     if (g->served < end)
         return 1;
     char z[sizeof READY_I];

@@ -71,7 +71,7 @@ int pg_send_reset(struct record *r, struct conn_proto *p, int fd)
     ssize_t k = real.send(fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (k < 0)
         return -1;
-    atomic_fetch_add(&r->bytes_out, (uint64_t)k);
+    atomic_fetch_add(&conn_rec(r)->bytes_out, (uint64_t)k);
     if ((size_t)k != n)
         return -1;
     p->reset_pending = 1;
@@ -169,7 +169,7 @@ static int check_sync(struct record *r, struct conn_proto *p)
     static const unsigned char sync[5] = {'S', 0, 0, 0, 4};
     if (real.send(r->fd, sync, sizeof sync, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)sizeof sync)
         return -1;
-    atomic_fetch_add(&r->bytes_out, sizeof sync);
+    atomic_fetch_add(&conn_rec(r)->bytes_out, sizeof sync);
     return check_reply(r, p, 1, 0);
 }
 
@@ -185,7 +185,7 @@ int pg_finish_reset(struct record *r, struct conn_proto *p)
     }
     if (g->euid != geteuid() || g->egid != getegid())
         return OBJPOOL_DISCARD_RESET_FAILED; /* another identity: peer auth would differ */
-    if (g->auth_end && g->epoch != atomic_load(&r->target->pg_epoch))
+    if (g->auth_end && g->epoch != atomic_load(&conn_target(r->target)->pg_epoch))
         return OBJPOOL_DISCARD_RESET_FAILED; /* a password differed since: superseded */
     proto_postgres_ops.reset_done(&p->st);
     pg_replay_arm(r, p);
