@@ -186,6 +186,11 @@ static void write_json(struct out *o, struct row *rows, int n, double wall_s, in
                    (unsigned long long)atomic_load(&r->t->ctr->prewarmed),
                    (unsigned long long)atomic_load(&r->t->ctr->prewarm_failed));
         write_json_postgres(o, r->t);
+        if (r->t->ops->report_more) {
+            char more[512];
+            r->t->ops->report_more(r->t, 1, more, sizeof more);
+            out_printf(o, "%s", more);
+        }
         out_printf(o, "}");
     }
     out_printf(o, "]}\n");
@@ -275,6 +280,12 @@ static void write_text(struct out *o, struct row *rows, int n, double wall_s, in
         if (warm || cold)
             out_printf(o, "      prewarmed %llu, prewarm failures %llu\n", (unsigned long long)warm,
                        (unsigned long long)cold);
+        if (r->t->ops->report_more) {
+            char more[512];
+            r->t->ops->report_more(r->t, 0, more, sizeof more);
+            if (more[0])
+                out_printf(o, "      %s\n", more);
+        }
     }
 }
 
