@@ -1,4 +1,10 @@
 #!/usr/bin/env bats
+# a private PostgreSQL 15 cluster (Unix socket and TCP; trust, md5,
+# cleartext, scram-sha-256, NOLOGIN roles) with psycopg2: 2 % as many
+# backends as queries, every result right, differing start-ups,
+# wrong/missing/changed passwords, NOLOGIN, cancel, session state,
+# pg_terminate_backend, a server restart
+#
 # PostgreSQL through libobjpool.so: a private cluster started by the tests
 # (initdb once per file as the postgres user, a copy of it per test;
 # bench/servers.bash start_postgres), reached over its Unix socket and over
@@ -15,7 +21,7 @@
 # What must never change: every result, every refused login, every cancel,
 # no session state reaching the next client.
 
-load helpers
+load ../helpers
 
 setup_file() {
     PG_TEMPLATE=$(mktemp -d /tmp/objpool-pg.XXXXXX)
@@ -317,13 +323,13 @@ c.close()" "$UNIX_DSN user=u_scram"
     php -m 2>/dev/null | grep -qix pgsql || skip "php has no pgsql extension (install php-pgsql)"
     local before
     before=$(postgres_logins)
-    run_pooled "$TCP_POOL" php "$BATS_TEST_DIRNAME/php/pg_loop.php" "$TCP_DSN user=u_md5 password=pw1" 100
+    run_pooled "$TCP_POOL" php "$REPO_ROOT/tests/php/pg_loop.php" "$TCP_DSN user=u_md5 password=pw1" 100
     assert_loop_clean 100
     assert_few_backends "$before" 100
     expect_num "$(json_field "$REPORT" "$TCP_POOL" postgres.replayed)" -ge 98 "replayed"
 
     before=$(postgres_logins)
-    run_pooled "$UNIX_POOL" php "$BATS_TEST_DIRNAME/php/pg_loop.php" "$UNIX_DSN user=u_trust" 100
+    run_pooled "$UNIX_POOL" php "$REPO_ROOT/tests/php/pg_loop.php" "$UNIX_DSN user=u_trust" 100
     assert_loop_clean 100
     assert_few_backends "$before" 100
 }
