@@ -1,6 +1,8 @@
 /* log.c - messages and a signal-safe formatter. */
 #include "log.h"
 
+#include "raw.h"
+
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
@@ -149,7 +151,7 @@ void write_all(int fd, const char *buf, size_t len)
 {
     while (len) {
         /* the raw syscall: our own write() interposer must not see it */
-        long n = syscall(SYS_write, fd, buf, len);
+        long n = raw_syscall(SYS_write, fd, buf, len);
         if (n < 0) {
             if (errno == EINTR)
                 continue;

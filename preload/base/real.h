@@ -27,6 +27,8 @@ struct real_fns {
     int (*shutdown)(int, int);
     int (*setsockopt)(int, int, int, const void *, socklen_t);
     int (*epoll_ctl)(int, int, int, struct epoll_event *);
+    int (*epoll_create)(int);
+    int (*epoll_create1)(int);
     ssize_t (*read)(int, void *, size_t);
     ssize_t (*write)(int, const void *, size_t);
     ssize_t (*readv)(int, const struct iovec *, int);

@@ -19,6 +19,7 @@
 #include "../base/log.h"
 #include "../conn/conn.h"
 #include "interpose.h"
+#include "sys.h"
 
 static int not_open(void)
 {
@@ -400,3 +401,11 @@ OBJPOOL_EXPORT void closefrom(int lowfd)
     }
     close_range_any((unsigned)lowfd, ~0u, 0);
 }
+
+/* syscall()'s routed numbers take these bodies (interpose/sysroute.c). */
+INTERNAL_ALIAS(close);
+INTERNAL_ALIAS(close_range);
+INTERNAL_ALIAS(dup);
+INTERNAL_ALIAS(dup2);
+INTERNAL_ALIAS(dup3);
+INTERNAL_ALIAS(fcntl);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "../file/filepool.h"
+#include "../base/raw.h"
 #include "interpose.h"
 
 /* glibc's fortified entry points (what -D_FORTIFY_SOURCE builds call);
@@ -193,5 +194,5 @@ OBJPOOL_EXPORT int flock(int fd, int op)
         if (l->ops && l->ops->fcntl)
             l->ops->fcntl(l, F_SETLK, 0); /* a lock: as fcntl(F_SETLK) would be */
     }
-    return (int)syscall(SYS_flock, fd, op);
+    return (int)raw_syscall(SYS_flock, fd, op);
 }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "../base/log.h"
+#include "../base/raw.h"
 #include "../base/real.h"
 #include "../base/state.h"
 #include "../config/config.h"
@@ -20,6 +21,7 @@
 #include "../lease/lease.h"
 #include "../lease/live.h"
 #include "../report/report.h"
+#include "sys.h"
 
 /* The log file lives at a high fd, owned by objpool like an idle object, so
  * it takes no number the program expects and survives its close loops. */
@@ -27,7 +29,7 @@ static void open_log_file(void)
 {
     if (!cfg.log_file[0])
         return;
-    int fd = (int)syscall(SYS_openat, AT_FDCWD, cfg.log_file,
+    int fd = (int)raw_syscall(SYS_openat, AT_FDCWD, cfg.log_file,
                           O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
         log_msg(LOG_ERROR, "log: %s: %s", cfg.log_file, "cannot open; logging to stderr");
@@ -69,6 +71,7 @@ static void copy_program_name(void)
 static void init_run(void)
 {
     real_resolve();
+    sys_resolve();
     copy_program_name();
     config_load(&cfg, NULL, NULL);
     if (cfg.disabled || cfg.errors || !cfg.nspecs)
@@ -90,6 +93,7 @@ static void init_run(void)
     report_start();
     inherit_setup();
     pooling_on = 1;
+    sys_setup(); /* syscall() routes numbers from now on */
 }
 
 static void objpool_init(void)

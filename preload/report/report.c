@@ -15,6 +15,7 @@
 
 #include "../base/clock.h"
 #include "../base/log.h"
+#include "../base/raw.h"
 #include "../base/proto_id.h"
 #include "../base/real.h"
 #include "../base/state.h"
@@ -286,7 +287,7 @@ static int open_dest(void)
         log_msg(LOG_ERROR, "report: the report path is too long once %%p is expanded; no report written");
         return -1;
     }
-    int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+    int fd = (int)raw_syscall(SYS_openat, AT_FDCWD, path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
         log_msg(LOG_ERROR, "report: %s: %s", path, strerror(errno));
     return fd;
