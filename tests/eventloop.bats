@@ -231,7 +231,7 @@ nodelay_of() {
 
 # --- 3. closes objpool cannot see ------------------------------------------------------
 
-@test "syscall(SYS_close) x500 after one exchange each: every connect is acquired through the pool, every cycle answers" {
+@test "SYS_close made without libc x500 after one exchange each: every connect is acquired through the pool, every cycle answers" {
     start_tagserver
     run_pooled "$(pool_for "$PORT")" "$TOOLS/eventloop" rawclose --port "$PORT" --cycles 500
     assert_client_clean 500

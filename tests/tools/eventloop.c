@@ -7,7 +7,8 @@
  *
  * Cases:
  *   rawclose     --cycles N times: socket, connect, one exchange, then
- *                syscall(SYS_close) - a close objpool never sees
+ *                SYS_close made in assembly (rawsys.h) - a close objpool
+ *                never sees
  *   spawn-dup2   a SOCK_CLOEXEC lease handed to a posix_spawn child with
  *                posix_spawn_file_actions_adddup2; the parent closes its
  *                copy and makes --cycles connections while the child lives
@@ -35,6 +36,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "rawsys.h"
 
 extern char **environ;
 
@@ -167,7 +169,7 @@ static void case_rawclose(void)
             ok++;
         else
             errors++;
-        if (syscall(SYS_close, fd) != 0)
+        if (rawsys(SYS_close, fd, 0, 0) != 0)
             die("SYS_close");
     }
     printf("cycles=%ld ok=%ld mismatches=0 errors=%ld\n", g_cycles, ok, errors);

@@ -23,7 +23,7 @@
  *   exec-execle exec-fexecve   pooled work, then exec /bin/true
  *   exec-fail            pooled work, a failed execv, more pooled work
  *   close-range close-range-cloexec closefrom close-loop
- *   rawclose-file        syscall(SYS_close) on a lease, the number is reused
+ *   rawclose-file        SYS_close in assembly (rawsys.h) on a lease, the number is reused
  *                        by a file, close() it
  *   rawclose-socket      ... reused by a socket to --port2 (not pooled)
  *   signal               a SIGALRM handler closes a lease (every ~50 us)
@@ -54,6 +54,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "rawsys.h"
 
 extern char **environ;
 
@@ -769,7 +770,7 @@ static void case_rawclose(const char *what)
     if (!strcmp(what, "file"))
         c1 = req(fd, "raw-closed");
     /* (socket: no I/O on the lease, so that a byte count cannot tell) */
-    if (syscall(SYS_close, fd) != 0)
+    if (rawsys(SYS_close, fd, 0, 0) != 0)
         die("SYS_close");
     if (!strcmp(what, "file")) {
         int f = open(path, O_RDONLY);
