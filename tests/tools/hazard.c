@@ -27,6 +27,7 @@
  *                        by a file, close() it
  *   rawclose-socket      ... reused by a socket to --port2 (not pooled)
  *   signal               a SIGALRM handler closes a lease (every ~50 us)
+ *   signal-syscall       the same, every close syscall(SYS_close) (libuv's)
  *                        while the main thread does --cycles cycles
  *
  * Prints key=value lines on stdout (pid=, child_pid=, conn ids, hits seen).
@@ -801,6 +802,15 @@ static void case_rawclose(const char *what)
 
 static volatile int g_victim = -1;
 static volatile long g_handler_closes;
+static int g_sysclose; /* signal-syscall: every close is syscall(SYS_close), as libuv's */
+
+static void close_lease(int fd)
+{
+    if (g_sysclose)
+        syscall(SYS_close, fd);
+    else
+        close(fd);
+}
 
 static void on_alarm(int sig)
 {
@@ -808,7 +818,7 @@ static void on_alarm(int sig)
     int e = errno;
     int fd = __atomic_exchange_n(&g_victim, -1, __ATOMIC_SEQ_CST);
     if (fd >= 0) {
-        close(fd);
+        close_lease(fd);
         g_handler_closes++;
     }
     errno = e;
@@ -843,11 +853,11 @@ static void case_signal(void)
                 errors++;
             else
                 ok++;
-            close(fd);
+            close_lease(fd);
         }
         int left = __atomic_exchange_n(&g_victim, -1, __ATOMIC_SEQ_CST);
         if (left >= 0)
-            close(left);
+            close_lease(left);
     }
     struct itimerval off = {{0, 0}, {0, 0}};
     setitimer(ITIMER_REAL, &off, NULL);
@@ -919,6 +929,10 @@ int main(int argc, char **argv)
         case_rawclose("socket");
     else if (!strcmp(c, "signal"))
         case_signal();
+    else if (!strcmp(c, "signal-syscall")) {
+        g_sysclose = 1;
+        case_signal();
+    }
     else {
         fprintf(stderr, "hazard: unknown case %s\n", c);
         return 2;
