@@ -12,12 +12,12 @@
 #include <sys/uio.h>
 
 #if defined(__GNUC__) && !defined(__clang__)
-#define ALIAS_COPY(name) copy(name) /* libc's leaf/nothrow, which GCC asks for */
+#define ALIAS_COPY(name) , copy(name) /* libc's leaf/nothrow, which GCC asks for */
 #else
 #define ALIAS_COPY(name)
 #endif
 #define INTERNAL_ALIAS(name) \
-    extern __typeof(name) ip_##name __attribute__((alias(#name), visibility("hidden"), ALIAS_COPY(name)))
+    extern __typeof(name) ip_##name __attribute__((alias(#name), visibility("hidden") ALIAS_COPY(name)))
 
 /* syscall()'s look-up table and next function (sys.c). */
 extern unsigned char sys_route[] __attribute__((visibility("hidden")));
