@@ -273,6 +273,12 @@ assert_child_conn_kept() {
     assert_child_conn_kept
 }
 
+@test "vfork, the child clears FD_CLOEXEC with syscall(SYS_fcntl) and execs: never reused while the child holds it" {
+    start_tagserver
+    run_pooled "$(pool_for "$PORT")" "$TOOLS/eventloop" vfork-syscall --port "$PORT" --cycles 20
+    assert_child_conn_kept
+}
+
 # --- 5. RTLD_DEEPBIND ------------------------------------------------------------------
 
 @test "php-memcached (dlopen'ed with RTLD_DEEPBIND): objpool says once that its calls bypass it; results right" {

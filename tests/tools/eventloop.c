@@ -13,6 +13,7 @@
  *                posix_spawn_file_actions_adddup2; the parent closes its
  *                copy and makes --cycles connections while the child lives
  *   vfork-setfd  the same, the child made by vfork, which clears FD_CLOEXEC
+ *   vfork-syscall  the same, the child's fcntl made with syscall(SYS_fcntl)
  *                on the lease with fcntl(F_SETFD, 0) before exec
  *   refused      a non-blocking connect to PORT where nobody listens:
  *                EINPROGRESS, then SO_ERROR after POLLOUT
@@ -217,6 +218,8 @@ static pid_t spawn_dup2(int lease, int go, int done)
 
 /* vfork: the lease is SOCK_CLOEXEC at vfork time; the child makes it
  * inheritable itself before exec. */
+static int g_vfork_syscall; /* vfork-syscall: the child's fcntl is syscall(SYS_fcntl) */
+
 static pid_t vfork_setfd(int lease, int go, int done)
 {
     char cmd[512];
@@ -224,7 +227,7 @@ static pid_t vfork_setfd(int lease, int go, int done)
     char *argv[] = {"sh", "-c", cmd, NULL};
     pid_t pid = vfork();
     if (pid == 0) {
-        if (fcntl(lease, F_SETFD, 0) < 0)
+        if ((g_vfork_syscall ? syscall(SYS_fcntl, lease, F_SETFD, 0) : fcntl(lease, F_SETFD, 0)) < 0)
             _exit(126);
         execve("/bin/sh", argv, environ);
         _exit(127);
@@ -344,7 +347,7 @@ static void case_argv0(int argc, char **argv)
 /* Exit 2: a wrong command line is the test's fault, not objpool's. */
 static void usage(void)
 {
-    fprintf(stderr, "usage: eventloop rawclose|spawn-dup2|vfork-setfd|refused|argv0 --port N [--cycles N]\n");
+    fprintf(stderr, "usage: eventloop rawclose|spawn-dup2|vfork-setfd|vfork-syscall|refused|argv0 --port N [--cycles N]\n");
     exit(2);
 }
 
@@ -367,7 +370,10 @@ int main(int argc, char **argv)
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (!strcmp(c, "rawclose"))
         case_rawclose();
-    else if (!strcmp(c, "spawn-dup2") || !strcmp(c, "vfork-setfd"))
+    else if (!strcmp(c, "vfork-syscall")) {
+        g_vfork_syscall = 1;
+        case_spawn(c);
+    } else if (!strcmp(c, "spawn-dup2") || !strcmp(c, "vfork-setfd"))
         case_spawn(c);
     else if (!strcmp(c, "refused"))
         case_refused();
