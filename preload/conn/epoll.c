@@ -337,16 +337,20 @@ void conn_epoll_created(int epfd)
                 "connections are no longer parked");
 }
 
-/* Take fd out of every epoll instance the program made (recorded ones
- * are done already). 0, or a reason not to park. */
-static int leave_instances(int fd)
+/* Take fd out of every epoll instance the program made but the n
+ * recorded registrations in done (deleted already: an event loop that
+ * registers through epoll_ctl pays no system call more). 0, or a reason
+ * not to park. */
+static int leave_instances(int fd, const struct epreg *done, int n)
 {
     if (atomic_load(&ep_inst_lost))
         return REASON_SHARED; /* in a set objpool does not know of, perhaps */
     int top = atomic_load(&ep_inst_top);
     for (int i = 0; i < top; i++) {
-        int v = atomic_load(&ep_inst[i]);
-        if (!v)
+        int v = atomic_load(&ep_inst[i]), seen = 0;
+        for (int j = 0; j < n && !seen; j++)
+            seen = done[j].epfd == v - 1;
+        if (!v || seen)
             continue;
         struct epoll_event ev = {0};
         if (real.epoll_ctl(v - 1, EPOLL_CTL_DEL, fd, &ev) == 0 || errno == ENOENT)
@@ -372,5 +376,5 @@ int epreg_park(int fd)
         if (real.epoll_ctl(all[i].epfd, EPOLL_CTL_DEL, fd, &ev) < 0 && !nothing_there(errno))
             return REASON_ERROR;
     }
-    return leave_instances(fd);
+    return leave_instances(fd, all, n);
 }
