@@ -41,6 +41,8 @@ def run(args, pooled):
     env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "OBJPOOL_POOLS", "OBJPOOL_CONFIG")}
     env["NODE_PATH"] = NODE_PATH
     report = os.path.join(DIR, "node.report.%d.json" % seq)
+    if os.path.exists(report):
+        os.unlink(report)  # a report appends: this run's lines only
     if pooled:
         env.update(LD_PRELOAD=LIB, OBJPOOL_POOLS="tcp://127.0.0.1:%s" % REDIS_PORT,
                    OBJPOOL_REPORT=report, OBJPOOL_REPORT_FORMAT="json")
