@@ -48,6 +48,16 @@ node_loop() {
     assert_output "$(readlink -f "${LIB##*:}")"
 }
 
+@test "syscall() only, x200 PINGs on new connections to redis (write/read, sendto/recvfrom, writev/readv, sendmsg/recvmsg, close): observed I/O, pooled" {
+    [[ -x "$TOOLS/sysexact" ]] || fail "test tool not built: $TOOLS/sysexact"
+    redis_up
+    run_pooled "$(pool_for "$REDIS_PORT")" "$TOOLS/sysexact" --lease "$REDIS_PORT" 200
+    assert_success
+    assert_output "pings=200 ok=200"
+    expect_num "$(json_field "$REPORT" "$(pool_for "$REDIS_PORT")" hits)" -ge 190 "report hits"
+    assert_equal "$(json_field "$REPORT" "$(pool_for "$REDIS_PORT")" discarded.unobserved_io)" 0
+}
+
 @test "Node: a net.Socket per operation, destroy() after the reply, x200 against redis-server: >= 95% hits, every value right" {
     require_node
     redis_up

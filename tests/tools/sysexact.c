@@ -9,6 +9,11 @@
  *   sysexact [--port P]   P: a TCP port the test configured a pool for
  *                         (connects there meet objpool's connect path)
  *   sysexact --where      prints the object syscall() resolves to
+ *   sysexact --lease P N  N redis PINGs, each on a new connection to port P
+ *                         made, written, read and closed only through
+ *                         syscall(), cycling through write/read,
+ *                         sendto/recvfrom, writev/readv, sendmsg/recvmsg;
+ *                         prints "pings=N ok=N"
  */
 #include <arpa/inet.h>
 #include <dlfcn.h>
@@ -186,8 +191,51 @@ static void kinds(int port)
         CALL("close", SYS_close, fds[i]);
 }
 
+/* One PING on a new connection, every call through syscall(); way picks
+ * the pair of I/O numbers. 1 if +PONG came back. */
+static int lease_ping(int port, int way)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    long fd = syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
+    if (fd < 0 || syscall(SYS_connect, fd, &sa, sizeof sa) < 0)
+        return 0;
+    char req[] = "PING\r\n", buf[16] = {0};
+    struct iovec out = {req, 6}, in = {buf, 7};
+    struct msghdr mo = {.msg_iov = &out, .msg_iovlen = 1}, mi = {.msg_iov = &in, .msg_iovlen = 1};
+    long w, r;
+    switch (way % 4) {
+    case 0:
+        w = syscall(SYS_write, fd, req, 6);
+        r = syscall(SYS_read, fd, buf, 7);
+        break;
+    case 1:
+        w = syscall(SYS_sendto, fd, req, 6, 0, NULL, 0);
+        r = syscall(SYS_recvfrom, fd, buf, 7, MSG_WAITALL, NULL, NULL);
+        break;
+    case 2:
+        w = syscall(SYS_writev, fd, &out, 1);
+        r = syscall(SYS_readv, fd, &in, 1);
+        break;
+    default:
+        w = syscall(SYS_sendmsg, fd, &mo, 0);
+        r = syscall(SYS_recvmsg, fd, &mi, MSG_WAITALL);
+        break;
+    }
+    int ok = w == 6 && r == 7 && memcmp(buf, "+PONG\r\n", 7) == 0;
+    syscall(SYS_close, fd);
+    return ok;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 3 && strcmp(argv[1], "--lease") == 0) {
+        int port = atoi(argv[2]), n = atoi(argv[3]), ok = 0;
+        for (int i = 0; i < n; i++)
+            ok += lease_ping(port, i);
+        printf("pings=%d ok=%d\n", n, ok);
+        return ok == n ? 0 : 1;
+    }
     if (argc > 1 && strcmp(argv[1], "--where") == 0) {
         Dl_info di;
         void *fn = dlsym(RTLD_DEFAULT, "syscall");
