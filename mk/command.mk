@@ -41,7 +41,7 @@ tools: $(CMD_TOOL)
 man: $(CMD_MAN)
 
 # Links the library's own parser objects, unchanged: one parser for both.
-CONFIG_OBJ = $(patsubst preload/%.c,$(BUILD)/obj/%.o,$(wildcard preload/config/*.c)) $(BUILD)/obj/base/log.o $(BUILD)/obj/base/raw.o $(BUILD)/obj/base/proto_id.o $(BUILD)/obj/core/reasons.o $(BUILD)/obj/core/pool.o $(BUILD)/obj/core/pool_sets.o $(BUILD)/obj/core/pool_admin.o
+CONFIG_OBJ = $(patsubst preload/%.c,$(BUILD)/obj/%.o,$(wildcard preload/config/*.c)) $(BUILD)/obj/base/log.o $(BUILD)/obj/base/real.o $(BUILD)/obj/base/raw.o $(BUILD)/obj/base/proto_id.o $(BUILD)/obj/core/reasons.o $(BUILD)/obj/core/pool.o $(BUILD)/obj/core/pool_sets.o $(BUILD)/obj/core/pool_admin.o
 $(CMD_TOOL): scripts/objpool-tool.c $(CONFIG_OBJ) $(PRELOAD_HDR)
 	@$(call need_header,jansson.h,libjansson-dev)
 	@mkdir -p $(dir $@)
@@ -102,7 +102,7 @@ FUZZ_FLAGS    = -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefi
 FUZZ_BIN      = $(BUILD)/fuzz/config_fuzz
 
 fuzz-build: $(FUZZ_BIN)
-CONFIG_SRC = $(wildcard preload/config/*.c) preload/base/log.c preload/base/raw.c preload/base/proto_id.c
+CONFIG_SRC = $(wildcard preload/config/*.c) preload/base/log.c preload/base/proto_id.c
 $(FUZZ_BIN): tests/fuzz/config_fuzz.c $(CONFIG_SRC) $(PRELOAD_HDR)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/config_fuzz.c $(CONFIG_SRC)

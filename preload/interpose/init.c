@@ -6,11 +6,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "../base/log.h"
-#include "../base/raw.h"
 #include "../base/real.h"
 #include "../base/state.h"
 #include "../config/config.h"
@@ -22,6 +20,7 @@
 #include "../lease/live.h"
 #include "../report/report.h"
 #include "sys.h"
+#include "interpose.h"
 
 /* The log file lives at a high fd, owned by objpool like an idle object, so
  * it takes no number the program expects and survives its close loops. */
@@ -29,7 +28,7 @@ static void open_log_file(void)
 {
     if (!cfg.log_file[0])
         return;
-    int fd = (int)raw_syscall(SYS_openat, AT_FDCWD, cfg.log_file,
+    int fd = real.openat(AT_FDCWD, cfg.log_file,
                           O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
         log_msg(LOG_ERROR, "log: %s: %s", cfg.log_file, "cannot open; logging to stderr");
@@ -80,6 +79,7 @@ static void init_run(void)
     if (!cfg.ntargets)
         return;
     live_setup(); /* before any pool and any fork handler */
+    fd_hooks_install(); /* before the band exists */
     if (reg_init(idle_band()) < 0) {
         log_msg(LOG_ERROR, "init: cannot map the fd registry: pooling is off");
         return;

@@ -14,10 +14,10 @@
  *
  * The table is all zero until init has set pooling up (sys_setup): until
  * then, and in a process without pools, every number passes. */
-#include <dlfcn.h>
 #include <sys/syscall.h>
 
 #include "../base/raw.h"
+#include "../base/real.h"
 #include "../conn/conn.h"
 #include "sys.h"
 
@@ -77,12 +77,11 @@ static void route(long nr)
         sys_route[nr] = 1;
 }
 
-/* At init, in every process: libc's syscall becomes the next one. */
+/* At init, in every process, after real_resolve(): libc's syscall (or,
+ * without one, still raw_syscall) becomes the next one. */
 void sys_resolve(void)
 {
-    void *next = dlsym(RTLD_NEXT, "syscall");
-    if (next)
-        sys_next = (long (*)(long, ...))next;
+    sys_next = real.syscall;
 }
 
 /* Once pooling is on: the numbers whose interposers own objects are
