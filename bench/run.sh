@@ -68,6 +68,8 @@ export ROOT BUILD LIB="$ROOT/$BUILD/libobjpool.so" BENCH_OUT="$OUT" BENCH_DIR="$
     REDIS_PORT REDIS_PID NUTCRACKER_PORT NUTCRACKER_PID MEMCACHED_PORT MEMCACHED_PID MAKE
 "$SYS_PY" bench/bench.py
 bench_status=$?
+# HTTPS per request, side by side (the trust-store pool): its own nginx, CAs
+bench/tls.sh || echo "bench: bench/tls.sh failed" >&2
 # The Node table (bench/node.py): per-op Node redis clients, and syscall()'s
 # cost for everyone else.
 "$SYS_PY" bench/node.py
