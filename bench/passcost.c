@@ -2,18 +2,22 @@
  * instructions per call with valgrind --tool=callgrind
  * --toggle-collect=bench_loop (only bench_loop and what it calls is counted).
  *
- * Usage: passcost OP N      OP: close read write connect fopen
+ * Usage: passcost OP N      OP: close read write connect fopen syscall sysread
  *
- * Per-iteration set-up uses raw syscall(2), which objpool does not
- * interpose: it costs the same with and without the preload, so the
+ * Per-iteration set-up uses a system call made here in assembly (rawsys),
+ * which no preload can see (objpool routes some numbers of libc's
+ * syscall() now): it costs the same with and without the preload, so the
  * difference between two runs is the preload's cost per call.
- *   close    syscall(SYS_dup, fd) then close() of the copy
+ *   close    rawsys(SYS_dup, fd) then close() of the copy
  *   read     read() of 1 byte from /dev/zero
  *   write    write() of 1 byte to /dev/null
- *   connect  syscall(SYS_socket) then connect() of a TCP socket to a
+ *   connect  rawsys(SYS_socket) then connect() of a TCP socket to a
  *            loopback port nothing listens on (ECONNREFUSED) and
- *            syscall(SYS_close)   (PASSCOST_PORT, default 9)
+ *            rawsys(SYS_close)   (PASSCOST_PORT, default 9)
  *   fopen    fopen("/dev/null", "r") and fclose()
+ *   syscall  syscall(SYS_getppid): a number objpool's syscall() passes on
+ *   sysread  syscall(SYS_read) of 1 byte from /dev/zero: a routed number
+ *            on an fd objpool does not own
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -26,6 +30,22 @@
 #include <unistd.h>
 
 static int g_zero, g_null;
+
+/* A system call with up to three arguments, past every library. */
+static long rawsys(long nr, long a, long b, long c)
+{
+    long r;
+#if defined(__x86_64__)
+    __asm__ volatile("syscall" : "=a"(r) : "a"(nr), "D"(a), "S"(b), "d"(c) : "rcx", "r11", "memory");
+#elif defined(__aarch64__)
+    register long x8 __asm__("x8") = nr, x0 __asm__("x0") = a, x1 __asm__("x1") = b, x2 __asm__("x2") = c;
+    __asm__ volatile("svc #0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2) : "memory");
+    r = x0;
+#else
+    r = syscall(nr, a, b, c);
+#endif
+    return r;
+}
 static struct sockaddr_in g_sa;
 
 __attribute__((noinline)) void bench_loop(const char *op, long n);
@@ -34,7 +54,7 @@ __attribute__((noinline)) void bench_loop(const char *op, long n)
     char c = 'x';
     if (!strcmp(op, "close")) {
         for (long i = 0; i < n; i++)
-            close((int)syscall(SYS_dup, g_null));
+            close((int)rawsys(SYS_dup, g_null, 0, 0));
     } else if (!strcmp(op, "read")) {
         for (long i = 0; i < n; i++)
             if (read(g_zero, &c, 1) != 1)
@@ -45,10 +65,10 @@ __attribute__((noinline)) void bench_loop(const char *op, long n)
                 abort();
     } else if (!strcmp(op, "connect")) {
         for (long i = 0; i < n; i++) {
-            int fd = (int)syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
+            int fd = (int)rawsys(SYS_socket, AF_INET, SOCK_STREAM, 0);
             if (connect(fd, (struct sockaddr *)&g_sa, sizeof g_sa) == 0)
                 abort();
-            syscall(SYS_close, fd);
+            rawsys(SYS_close, fd, 0, 0);
         }
     } else if (!strcmp(op, "fopen")) {
         for (long i = 0; i < n; i++) {
@@ -57,6 +77,14 @@ __attribute__((noinline)) void bench_loop(const char *op, long n)
                 abort();
             fclose(f);
         }
+    } else if (!strcmp(op, "syscall")) {
+        for (long i = 0; i < n; i++)
+            if (syscall(SYS_getppid) < 0)
+                abort();
+    } else if (!strcmp(op, "sysread")) {
+        for (long i = 0; i < n; i++)
+            if (syscall(SYS_read, g_zero, &c, 1) != 1)
+                abort();
     } else {
         fprintf(stderr, "passcost: unknown op %s\n", op);
         exit(2);
@@ -66,7 +94,7 @@ __attribute__((noinline)) void bench_loop(const char *op, long n)
 int main(int argc, char **argv)
 {
     if (argc != 3) {
-        fprintf(stderr, "usage: passcost close|read|write|connect|fopen N\n");
+        fprintf(stderr, "usage: passcost close|read|write|connect|fopen|syscall|sysread N\n");
         return 2;
     }
     g_zero = open("/dev/zero", O_RDONLY);

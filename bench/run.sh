@@ -72,4 +72,7 @@ rc=$?
 bench/tls.sh || echo "bench: bench/tls.sh failed" >&2
 # PostgreSQL (its own servers: a private cluster and PgBouncer)
 BUILD="$BUILD" bench/postgres.sh || echo "bench: the PostgreSQL table failed" >&2
+# The Node table (bench/node.py): per-op Node redis clients, and syscall()'s
+# cost for everyone else.
+"$SYS_PY" bench/node.py || echo "bench: the Node table failed" >&2
 exit "$rc"

@@ -41,7 +41,7 @@ tools: $(CMD_TOOL)
 man: $(CMD_MAN)
 
 # Links the library's own parser objects, unchanged: one parser for both.
-CONFIG_OBJ = $(patsubst preload/%.c,$(BUILD)/obj/%.o,$(wildcard preload/config/*.c)) $(BUILD)/obj/base/log.o $(BUILD)/obj/base/real.o $(BUILD)/obj/base/proto_id.o $(BUILD)/obj/core/reasons.o $(BUILD)/obj/core/pool.o $(BUILD)/obj/core/pool_sets.o $(BUILD)/obj/core/pool_admin.o
+CONFIG_OBJ = $(patsubst preload/%.c,$(BUILD)/obj/%.o,$(wildcard preload/config/*.c)) $(BUILD)/obj/base/log.o $(BUILD)/obj/base/real.o $(BUILD)/obj/base/raw.o $(BUILD)/obj/base/proto_id.o $(BUILD)/obj/core/reasons.o $(BUILD)/obj/core/pool.o $(BUILD)/obj/core/pool_sets.o $(BUILD)/obj/core/pool_admin.o
 # The helper's own sources: one file per subcommand (scripts/tool/tool.h).
 CMD_TOOL_SRC = $(sort $(wildcard scripts/tool/*.c))
 $(CMD_TOOL): $(CMD_TOOL_SRC) scripts/tool/tool.h $(CONFIG_OBJ) $(PRELOAD_HDR)

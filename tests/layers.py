@@ -31,8 +31,8 @@ LAYERS = {
 SEALED = {"conn/proto": {"base/proto_id.h"}}  # folders that include only their own headers and these
 MAX_LINES = 500
 REAL_LIST = "base/real_list.h"
-REAL_ONLY = "base/real.c"  # the one file that may call dlsym or syscall(SYS_...)
-BYPASS = re.compile(r"\b(dlsym|syscall)\s*\(\s*(RTLD_NEXT|SYS_)")
+REAL_ONLY = "base/real.c"  # the one file that may call dlsym or (raw_)syscall(SYS_...)
+BYPASS = re.compile(r"\b(dlsym|syscall|raw_syscall)\s*\(\s*(RTLD_NEXT|SYS_)")
 EXPORT = re.compile(r"(?<!#define )OBJPOOL_EXPORT\s[^;{(]*?\b(\w+)\s*\(")
 
 

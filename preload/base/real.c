@@ -8,6 +8,7 @@
 #include "real.h"
 
 #include "export.h"
+#include "raw.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -18,47 +19,59 @@
 
 int raw_close(int fd)
 {
-    return (int)syscall(SYS_close, fd);
+    return (int)raw_syscall(SYS_close, fd);
 }
 static int raw_socket(int d, int t, int p)
 {
-    return (int)syscall(SYS_socket, d, t, p);
+    return (int)raw_syscall(SYS_socket, d, t, p);
 }
 static int raw_connect(int fd, const struct sockaddr *a, socklen_t l)
 {
-    return (int)syscall(SYS_connect, fd, a, l);
+    return (int)raw_syscall(SYS_connect, fd, a, l);
 }
 static int raw_shutdown(int fd, int how)
 {
-    return (int)syscall(SYS_shutdown, fd, how);
+    return (int)raw_syscall(SYS_shutdown, fd, how);
 }
 static int raw_setsockopt(int fd, int lv, int nm, const void *v, socklen_t l)
 {
-    return (int)syscall(SYS_setsockopt, fd, lv, nm, v, l);
+    return (int)raw_syscall(SYS_setsockopt, fd, lv, nm, v, l);
 }
 static int raw_epoll_ctl(int ep, int op, int fd, struct epoll_event *ev)
 {
-    return (int)syscall(SYS_epoll_ctl, ep, op, fd, ev);
+    return (int)raw_syscall(SYS_epoll_ctl, ep, op, fd, ev);
+}
+static int raw_epoll_create1(int flags)
+{
+    return (int)raw_syscall(SYS_epoll_create1, flags);
+}
+static int raw_epoll_create(int size)
+{
+    if (size <= 0) { /* the kernel's check; aarch64 has only epoll_create1 */
+        errno = EINVAL;
+        return -1;
+    }
+    return raw_epoll_create1(0);
 }
 static ssize_t raw_read(int fd, void *b, size_t n)
 {
-    return syscall(SYS_read, fd, b, n);
+    return raw_syscall(SYS_read, fd, b, n);
 }
 static ssize_t raw_write(int fd, const void *b, size_t n)
 {
-    return syscall(SYS_write, fd, b, n);
+    return raw_syscall(SYS_write, fd, b, n);
 }
 static ssize_t raw_readv(int fd, const struct iovec *v, int n)
 {
-    return syscall(SYS_readv, fd, v, n);
+    return raw_syscall(SYS_readv, fd, v, n);
 }
 static ssize_t raw_writev(int fd, const struct iovec *v, int n)
 {
-    return syscall(SYS_writev, fd, v, n);
+    return raw_syscall(SYS_writev, fd, v, n);
 }
 static ssize_t raw_recvfrom(int fd, void *b, size_t n, int f, struct sockaddr *a, socklen_t *l)
 {
-    return syscall(SYS_recvfrom, fd, b, n, f, a, l);
+    return raw_syscall(SYS_recvfrom, fd, b, n, f, a, l);
 }
 static ssize_t raw_recv(int fd, void *b, size_t n, int f)
 {
@@ -66,11 +79,11 @@ static ssize_t raw_recv(int fd, void *b, size_t n, int f)
 }
 static ssize_t raw_recvmsg(int fd, struct msghdr *m, int f)
 {
-    return syscall(SYS_recvmsg, fd, m, f);
+    return raw_syscall(SYS_recvmsg, fd, m, f);
 }
 static ssize_t raw_sendto(int fd, const void *b, size_t n, int f, const struct sockaddr *a, socklen_t l)
 {
-    return syscall(SYS_sendto, fd, b, n, f, a, l);
+    return raw_syscall(SYS_sendto, fd, b, n, f, a, l);
 }
 static ssize_t raw_send(int fd, const void *b, size_t n, int f)
 {
@@ -78,7 +91,7 @@ static ssize_t raw_send(int fd, const void *b, size_t n, int f)
 }
 static ssize_t raw_sendmsg(int fd, const struct msghdr *m, int f)
 {
-    return syscall(SYS_sendmsg, fd, m, f);
+    return raw_syscall(SYS_sendmsg, fd, m, f);
 }
 static ssize_t raw_read_chk(int fd, void *b, size_t n, size_t bl)
 {
@@ -97,16 +110,16 @@ static ssize_t raw_recvfrom_chk(int fd, void *b, size_t n, size_t bl, int f, str
 }
 static int raw_dup(int fd)
 {
-    return (int)syscall(SYS_dup, fd);
+    return (int)raw_syscall(SYS_dup, fd);
 }
 static int raw_dup3(int a, int b, int f)
 {
-    return (int)syscall(SYS_dup3, a, b, f);
+    return (int)raw_syscall(SYS_dup3, a, b, f);
 }
 static int raw_dup2(int a, int b)
 {
     if (a == b) /* dup3 refuses a == b; dup2 checks a is open */
-        return (int)syscall(SYS_fcntl, a, F_GETFD) < 0 ? -1 : b;
+        return (int)raw_syscall(SYS_fcntl, a, F_GETFD) < 0 ? -1 : b;
     return raw_dup3(a, b, 0);
 }
 static int raw_fcntl(int fd, int cmd, ...)
@@ -115,11 +128,11 @@ static int raw_fcntl(int fd, int cmd, ...)
     va_start(ap, cmd);
     long arg = va_arg(ap, long);
     va_end(ap);
-    return (int)syscall(SYS_fcntl, fd, cmd, arg);
+    return (int)raw_syscall(SYS_fcntl, fd, cmd, arg);
 }
 static int raw_close_range(unsigned a, unsigned b, int f)
 {
-    return (int)syscall(SYS_close_range, a, b, f);
+    return (int)raw_syscall(SYS_close_range, a, b, f);
 }
 static int raw_openat(int dir, const char *p, int fl, ...)
 {
@@ -127,7 +140,7 @@ static int raw_openat(int dir, const char *p, int fl, ...)
     va_start(ap, fl);
     int mode = va_arg(ap, int);
     va_end(ap);
-    return (int)syscall(SYS_openat, dir, p, fl, mode);
+    return (int)raw_syscall(SYS_openat, dir, p, fl, mode);
 }
 static int raw_open(const char *p, int fl, ...)
 {
@@ -148,23 +161,23 @@ static int raw_openat_2(int dir, const char *p, int fl)
 
 static ssize_t raw_sendfile(int out, int in, off_t *off, size_t n)
 {
-    return syscall(SYS_sendfile, out, in, off, n);
+    return raw_syscall(SYS_sendfile, out, in, off, n);
 }
 static ssize_t raw_splice(int in, off_t *oi, int out, off_t *oo, size_t n, unsigned int f)
 {
-    return syscall(SYS_splice, in, oi, out, oo, n, f);
+    return raw_syscall(SYS_splice, in, oi, out, oo, n, f);
 }
 static int raw_sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int f)
 {
-    return (int)syscall(SYS_sendmmsg, fd, v, n, f);
+    return (int)raw_syscall(SYS_sendmmsg, fd, v, n, f);
 }
 static int raw_recvmmsg(int fd, struct mmsghdr *v, unsigned int n, int f, struct timespec *t)
 {
-    return (int)syscall(SYS_recvmmsg, fd, v, n, f, t);
+    return (int)raw_syscall(SYS_recvmmsg, fd, v, n, f, t);
 }
 static int raw_flock(int fd, int op)
 {
-    return (int)syscall(SYS_flock, fd, op);
+    return (int)raw_syscall(SYS_flock, fd, op);
 }
 
 /* The next definition of a symbol after objpool's: what an interposer's

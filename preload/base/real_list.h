@@ -24,6 +24,8 @@
     X(shutdown, "shutdown", int, (int, int), raw_shutdown)                                                     \
     X(setsockopt, "setsockopt", int, (int, int, int, const void *, socklen_t), raw_setsockopt)                 \
     X(epoll_ctl, "epoll_ctl", int, (int, int, int, struct epoll_event *), raw_epoll_ctl)                       \
+    X(epoll_create, "epoll_create", int, (int), raw_epoll_create)                                              \
+    X(epoll_create1, "epoll_create1", int, (int), raw_epoll_create1)                                           \
     X(readv, "readv", ssize_t, (int, const struct iovec *, int), raw_readv)                                    \
     X(writev, "writev", ssize_t, (int, const struct iovec *, int), raw_writev)                                 \
     X(recv, "recv", ssize_t, (int, void *, size_t, int), raw_recv)                                             \
@@ -80,6 +82,7 @@
     X(splice, "splice", ssize_t, (int, off_t *, int, off_t *, size_t, unsigned int), raw_splice)               \
     X(sendmmsg, "sendmmsg", int, (int, struct mmsghdr *, unsigned int, int), raw_sendmmsg)                     \
     X(recvmmsg, "recvmmsg", int, (int, struct mmsghdr *, unsigned int, int, struct timespec *), raw_recvmmsg)  \
+    X(syscall, "syscall", long, (long, ...), raw_syscall)                                                      \
     X(vdprintf, "vdprintf", int, (int, const char *, va_list), lazy_vdprintf)                                  \
     X(vdprintf_chk, "__vdprintf_chk", int, (int, int, const char *, va_list), lazy_vdprintf_chk)               \
     X(fdopen, "fdopen", FILE *, (int, const char *), lazy_fdopen)                                              \

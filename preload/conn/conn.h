@@ -46,6 +46,9 @@ void conn_prewarm(void);
  * swap and the park (conn/epoll.c). */
 struct epoll_event;
 int conn_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev);
+/* The program made the epoll instance epfd (any way objpool sees): a
+ * parked connection is taken out of it (conn/epoll.c). */
+void conn_epoll_created(int epfd);
 /* fd names a new object now: forget its epoll records. */
 void conn_epoll_forget(int fd);
 /* socket() while TCP pools exist: hand out a recycled spare socket when one

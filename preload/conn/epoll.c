@@ -292,8 +292,70 @@ int epreg_move_end(int fd, struct epreg_move *m, int dup_flags)
     return -1;
 }
 
+/* Every epoll instance the program made (epoll_create, epoll_create1,
+ * also through syscall()), as its number + 1 (0: a free entry). A
+ * registration made through io_uring (IORING_OP_EPOLL_CTL: libuv >= 1.50
+ * batches all of them so) passes no interposer, and its DEL may reach the
+ * kernel after the close, by a number that then names nothing: so a park
+ * deletes the connection from each of these. An entry is not forgotten at
+ * the program's close (close's pass-through path looks at nothing more):
+ * a number that no longer names an epoll instance answers the park's DEL
+ * with EBADF or EINVAL and is dropped then, and one that names another
+ * instance now is one the connection must leave too. Lock-free: a signal
+ * handler may make an instance. */
+#define EP_INSTANCES 256
+static _Atomic int ep_inst[EP_INSTANCES];
+static _Atomic int ep_inst_top;  /* entries [0, top) were ever used */
+static _Atomic int ep_inst_lost; /* more instances than the table holds */
+
+void conn_epoll_created(int epfd)
+{
+    int top = atomic_load(&ep_inst_top);
+    for (int i = 0; i < top; i++)
+        if (atomic_load(&ep_inst[i]) == epfd + 1)
+            return; /* the number again: still there */
+    for (int i = 0; i < EP_INSTANCES; i++) {
+        int free_ = 0;
+        if (atomic_compare_exchange_strong(&ep_inst[i], &free_, epfd + 1)) {
+            int t = atomic_load(&ep_inst_top);
+            while (t < i + 1 && !atomic_compare_exchange_weak(&ep_inst_top, &t, i + 1))
+                ;
+            return;
+        }
+    }
+    if (!atomic_exchange(&ep_inst_lost, 1))
+        log_msg(LOG_WARN, "epoll: more than %d epoll instances: %s", EP_INSTANCES,
+                "connections are no longer parked");
+}
+
+/* Take fd out of every epoll instance the program made but the n
+ * recorded registrations in done (deleted already: an event loop that
+ * registers through epoll_ctl pays no system call more). 0, or a reason
+ * not to park. */
+static int leave_instances(int fd, const struct epreg *done, int n)
+{
+    if (atomic_load(&ep_inst_lost))
+        return REASON_SHARED; /* in a set objpool does not know of, perhaps */
+    int top = atomic_load(&ep_inst_top);
+    for (int i = 0; i < top; i++) {
+        int v = atomic_load(&ep_inst[i]), seen = 0;
+        for (int j = 0; j < n && !seen; j++)
+            seen = done[j].epfd == v - 1;
+        if (!v || seen)
+            continue;
+        struct epoll_event ev = {0};
+        if (real.epoll_ctl(v - 1, EPOLL_CTL_DEL, fd, &ev) == 0 || errno == ENOENT)
+            continue;
+        if (errno != EBADF && errno != EINVAL)
+            return REASON_ERROR;
+        atomic_compare_exchange_strong(&ep_inst[i], &v, 0); /* not an epoll instance now */
+    }
+    return 0;
+}
+
 /* A parked connection must give the program no more events: delete what
- * it registered, as its close would have (the description stays open). */
+ * it registered, as its close would have (the description stays open),
+ * and what it may have registered unseen. */
 int epreg_park(int fd)
 {
     struct epreg all[EPREG_PER_FD];
@@ -305,5 +367,5 @@ int epreg_park(int fd)
         if (real.epoll_ctl(all[i].epfd, EPOLL_CTL_DEL, fd, &ev) < 0 && !nothing_there(errno))
             return REASON_ERROR;
     }
-    return 0;
+    return leave_instances(fd, all, n);
 }

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 
 #include "interpose.h"
+#include "sys.h"
 
 /* A program call on fd moves bytes objpool will not see: 1 if it must not
  * run (fd is objpool's own number: EBADF, as for a closed number). */
@@ -114,3 +115,9 @@ OBJPOOL_EXPORT FILE *fdopen(int fd, const char *mode)
         return NULL;
     return real.fdopen(fd, mode);
 }
+
+/* syscall()'s routed numbers take these bodies (interpose/sysroute.c). */
+INTERNAL_ALIAS(sendfile);
+INTERNAL_ALIAS(splice);
+INTERNAL_ALIAS(sendmmsg);
+INTERNAL_ALIAS(recvmmsg);

@@ -19,6 +19,7 @@
 
 #include "../conn/conn.h"
 #include "interpose.h"
+#include "sys.h"
 
 /* The lease layer's part of the band's calls (core/band.h). */
 static int hook_lease_close(int fd, struct record *l)
@@ -152,3 +153,11 @@ OBJPOOL_EXPORT void closefrom(int lowfd)
     }
     close_range_any((unsigned)lowfd, ~0u, 0);
 }
+
+/* syscall()'s routed numbers take these bodies (interpose/sysroute.c). */
+INTERNAL_ALIAS(close);
+INTERNAL_ALIAS(close_range);
+INTERNAL_ALIAS(dup);
+INTERNAL_ALIAS(dup2);
+INTERNAL_ALIAS(dup3);
+INTERNAL_ALIAS(fcntl);

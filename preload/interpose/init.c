@@ -20,6 +20,7 @@
 #include "../lease/live.h"
 #include "../report/report.h"
 #include "../tls/tls.h"
+#include "sys.h"
 #include "interpose.h"
 
 /* The log file lives at a high fd, owned by objpool like an idle object, so
@@ -70,6 +71,7 @@ static void copy_program_name(void)
 static void init_run(void)
 {
     real_resolve();
+    sys_resolve();
     copy_program_name();
     config_load(&cfg, NULL, NULL);
     if (cfg.disabled || cfg.errors || !cfg.nspecs)
@@ -92,6 +94,7 @@ static void init_run(void)
     report_start();
     inherit_setup();
     pooling_on = 1;
+    sys_setup(); /* syscall() routes numbers from now on */
 }
 
 static void objpool_init(void)

@@ -10,6 +10,7 @@
 
 #include "../conn/conn.h"
 #include "interpose.h"
+#include "sys.h"
 
 /* glibc's fortified entry points (what -D_FORTIFY_SOURCE builds call);
  * their headers declare them only inside fortify wrappers. */
@@ -209,3 +210,13 @@ OBJPOOL_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
         return real.sendmsg(fd, msg, flags);
     return sendmsg_leased(l, fd, msg, flags);
 }
+
+/* syscall()'s routed numbers take these bodies (interpose/sysroute.c). */
+INTERNAL_ALIAS(read);
+INTERNAL_ALIAS(write);
+INTERNAL_ALIAS(readv);
+INTERNAL_ALIAS(writev);
+INTERNAL_ALIAS(recvfrom);
+INTERNAL_ALIAS(sendto);
+INTERNAL_ALIAS(recvmsg);
+INTERNAL_ALIAS(sendmsg);

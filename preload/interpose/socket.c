@@ -7,6 +7,7 @@
 
 #include "../conn/conn.h"
 #include "interpose.h"
+#include "sys.h"
 
 static __attribute__((noinline)) int connect_configured(int fd, const struct sockaddr *addr, socklen_t len)
 {
@@ -58,3 +59,8 @@ OBJPOOL_EXPORT int setsockopt(int fd, int level, int name, const void *val, sock
     return rc;
 }
 
+
+/* syscall()'s routed numbers take these bodies (interpose/sysroute.c). */
+INTERNAL_ALIAS(socket);
+INTERNAL_ALIAS(connect);
+INTERNAL_ALIAS(shutdown);

@@ -42,6 +42,25 @@ exported_calls() {
     assert_output ""
 }
 
+@test "layering: objpool exports syscall() and its own code never calls it (raw_syscall instead); the check sees such a call" {
+    require_cmd objdump nm cc
+    local so="${LIB##*:}"
+    [[ -f "$so" ]] || fail "library not built: $so"
+    run bash -c "nm -D --defined-only '$so' | awk '\$3 == \"syscall\"'"
+    assert_output --partial "syscall"
+    run bash -c "objdump -d '$so' | grep -E '(call|jmp)q? +[0-9a-f]+ <syscall@plt>'"
+    assert_output ""
+    # a library that exports syscall and calls it, as objpool's code did
+    # before raw_syscall: exported_calls names it
+    local bad="$BATS_TEST_TMPDIR/bad.so"
+    printf '%s\n' '#include <unistd.h>' '#include <sys/syscall.h>' \
+        'long syscall(long nr, ...) { return nr; }' \
+        'int bad_close(int fd) { return (int)syscall(SYS_close, fd); }' >"$BATS_TEST_TMPDIR/bad.c"
+    cc -shared -fPIC -O2 -o "$bad" "$BATS_TEST_TMPDIR/bad.c"
+    run exported_calls "$bad"
+    assert_output "syscall"
+}
+
 @test "layering: the library exports exactly the functions base/real_list.h lists (nm)" {
     require_cmd nm
     local so="${LIB##*:}"

@@ -247,7 +247,7 @@ nodelay_of() {
 
 # --- 3. closes objpool cannot see ------------------------------------------------------
 
-@test "syscall(SYS_close) x500 after one exchange each: every connect is acquired through the pool, every cycle answers" {
+@test "SYS_close made without libc x500 after one exchange each: every connect is acquired through the pool, every cycle answers" {
     start_tagserver
     run_pooled "$(pool_for "$PORT")" "$TOOLS/eventloop" rawclose --port "$PORT" --cycles 500
     assert_client_clean 500
@@ -286,6 +286,12 @@ assert_child_conn_kept() {
 @test "vfork, the child clears FD_CLOEXEC with fcntl(F_SETFD, 0) and execs: never reused while the child holds it" {
     start_tagserver
     run_pooled "$(pool_for "$PORT")" "$TOOLS/eventloop" vfork-setfd --port "$PORT" --cycles 20
+    assert_child_conn_kept
+}
+
+@test "vfork, the child clears FD_CLOEXEC with syscall(SYS_fcntl) and execs: never reused while the child holds it" {
+    start_tagserver
+    run_pooled "$(pool_for "$PORT")" "$TOOLS/eventloop" vfork-syscall --port "$PORT" --cycles 20
     assert_child_conn_kept
 }
 

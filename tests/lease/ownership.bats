@@ -454,6 +454,16 @@ assert_close_all_kept_pool() {
     expect_num "$(field acquired)" -eq "$(( $(field hits) + $(field misses) ))" "acquired = hits + misses"
 }
 
+@test "the same with syscall(SYS_close) for every close (libuv's): no deadlock, no cross-talk, the main thread's closes park" {
+    start_tagserver
+    OBJPOOL_TEST_TIMEOUT=60 hazard signal-syscall --cycles 2000
+    assert_tool_clean
+    [[ "$status" != 124 ]] || fail "timed out (deadlock?)"
+    expect_num "$(out_field handler_closes)" -gt 0 "leases closed by the handler"
+    expect_num "$(field acquired)" -eq "$(( $(field hits) + $(field misses) ))" "acquired = hits + misses"
+    expect_num "$(field hits)" -ge 1000 "report hits"
+}
+
 # --- 10. threads racing ------------------------------------------------------------------------
 
 @test "8 threads x 2000 cycles, early closes, abandoned requests, partial reads, hand-offs, server random closes: no mismatch" {

@@ -6,11 +6,13 @@
  *
  * Cases:
  *   rawclose     --cycles N times: socket, connect, one exchange, then
- *                syscall(SYS_close) - a close objpool never sees
+ *                SYS_close made in assembly (rawsys.h) - a close objpool
+ *                never sees
  *   spawn-dup2   a SOCK_CLOEXEC lease handed to a posix_spawn child with
  *                posix_spawn_file_actions_adddup2; the parent closes its
  *                copy and makes --cycles connections while the child lives
  *   vfork-setfd  the same, the child made by vfork, which clears FD_CLOEXEC
+ *   vfork-syscall  the same, the child's fcntl made with syscall(SYS_fcntl)
  *                on the lease with fcntl(F_SETFD, 0) before exec
  *   refused      a non-blocking connect to PORT where nobody listens:
  *                EINPROGRESS, then SO_ERROR after POLLOUT
@@ -33,6 +35,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "rawsys.h"
 
 #include "tool.h"
 
@@ -109,7 +112,7 @@ static void case_rawclose(void)
             ok++;
         else
             errors++;
-        if (syscall(SYS_close, fd) != 0)
+        if (rawsys(SYS_close, fd, 0, 0) != 0)
             die("SYS_close");
     }
     printf("cycles=%ld ok=%ld mismatches=0 errors=%ld\n", g_cycles, ok, errors);
@@ -150,6 +153,8 @@ static pid_t spawn_dup2(int lease, int go, int done)
 
 /* vfork: the lease is SOCK_CLOEXEC at vfork time; the child makes it
  * inheritable itself before exec. */
+static int g_vfork_syscall; /* vfork-syscall: the child's fcntl is syscall(SYS_fcntl) */
+
 static pid_t vfork_setfd(int lease, int go, int done)
 {
     char cmd[512];
@@ -157,7 +162,7 @@ static pid_t vfork_setfd(int lease, int go, int done)
     char *argv[] = {"sh", "-c", cmd, NULL};
     pid_t pid = vfork();
     if (pid == 0) {
-        if (fcntl(lease, F_SETFD, 0) < 0)
+        if ((g_vfork_syscall ? syscall(SYS_fcntl, lease, F_SETFD, 0) : fcntl(lease, F_SETFD, 0)) < 0)
             _exit(126);
         execve("/bin/sh", argv, environ);
         _exit(127);
@@ -277,7 +282,7 @@ static void case_argv0(int argc, char **argv)
 /* Exit 2: a wrong command line is the test's fault, not objpool's. */
 static void usage(void)
 {
-    fprintf(stderr, "usage: eventloop rawclose|spawn-dup2|vfork-setfd|refused|argv0 --port N [--cycles N]\n");
+    fprintf(stderr, "usage: eventloop rawclose|spawn-dup2|vfork-setfd|vfork-syscall|refused|argv0 --port N [--cycles N]\n");
     exit(2);
 }
 
@@ -300,7 +305,10 @@ int main(int argc, char **argv)
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (!strcmp(c, "rawclose"))
         case_rawclose();
-    else if (!strcmp(c, "spawn-dup2") || !strcmp(c, "vfork-setfd"))
+    else if (!strcmp(c, "vfork-syscall")) {
+        g_vfork_syscall = 1;
+        case_spawn(c);
+    } else if (!strcmp(c, "spawn-dup2") || !strcmp(c, "vfork-setfd"))
         case_spawn(c);
     else if (!strcmp(c, "refused"))
         case_refused();

@@ -22,10 +22,11 @@
  *   exec-execle exec-fexecve   pooled work, then exec /bin/true
  *   exec-fail            pooled work, a failed execv, more pooled work
  *   close-range close-range-cloexec closefrom close-loop
- *   rawclose-file        syscall(SYS_close) on a lease, the number is reused
+ *   rawclose-file        SYS_close in assembly (rawsys.h) on a lease, the number is reused
  *                        by a file, close() it
  *   rawclose-socket      ... reused by a socket to --port2 (not pooled)
  *   signal               a SIGALRM handler closes a lease (every ~50 us)
+ *   signal-syscall       the same, every close syscall(SYS_close) (libuv's)
  *                        while the main thread does --cycles cycles
  *
  * Prints key=value lines on stdout (pid=, child_pid=, conn ids, hits seen).
@@ -52,6 +53,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "rawsys.h"
 
 #include "tool.h"
 
@@ -437,6 +439,10 @@ int main(int argc, char **argv)
         case_rawclose("socket");
     else if (!strcmp(c, "signal"))
         case_signal();
+    else if (!strcmp(c, "signal-syscall")) {
+        g_sysclose = 1;
+        case_signal();
+    }
     else {
         fprintf(stderr, "hazard: unknown case %s\n", c);
         return 2;
