@@ -7,7 +7,7 @@
 # interest registered through io_uring, as libuv >= 1.50 does it
 # (tests/tools/uring_epoll.c).
 
-load helpers
+load ../helpers
 
 setup() {
     require_lib
@@ -30,7 +30,7 @@ node_loop() {
     local mode=$1 count=$2
     shift 2
     run_pooled "$(pool_for "$REDIS_PORT")" NODE_PATH="$NODE_DIR" node \
-        "$BATS_TEST_DIRNAME/node/redis_loop.js" --port "$REDIS_PORT" --count "$count" --mode "$mode" "$@"
+        "$TESTS_DIR/node/redis_loop.js" --port "$REDIS_PORT" --count "$count" --mode "$mode" "$@"
 }
 
 @test "syscall(): 0-6 arguments, bad numbers, bad fds, every routed number on fds objpool does not own: same results and errno with the preload" {
