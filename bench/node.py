@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# node.py - the Node table of `make bench`.
 """The Node table of `make bench` (bench/run.sh runs it after bench.py).
 
 Node per-op redis clients (tests/node/redis_loop.js) against redis-server,

@@ -1,5 +1,4 @@
-/*
- * rawsys.h - a system call made in assembly, past libc and past every
+/* rawsys.h - a system call made in assembly, past libc and past every
  * preload: what a static binary, Go or io_uring does. objpool interposes
  * libc's syscall() (it routes close, the I/O family and more), so a test
  * of a call objpool can never see must not use syscall().

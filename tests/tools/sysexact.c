@@ -1,5 +1,4 @@
-/*
- * sysexact: calls syscall() the way programs do - with 0 to 6 arguments,
+/* sysexact.c - calls syscall() the way programs do - with 0 to 6 arguments,
  * with numbers no kernel has, with bad fds, and every number objpool's
  * syscall() routes on fds objpool does not own (pipes, socket pairs, UDP
  * and TCP sockets, a file) - and prints each result and errno (errno is

@@ -1,5 +1,4 @@
-/*
- * uring_epoll: what libuv >= 1.50 does with epoll - every registration
+/* uring_epoll.c - what libuv >= 1.50 does with epoll - every registration
  * and every removal batched through io_uring (IORING_OP_EPOLL_CTL), where
  * no epoll_ctl interposer sees it - against a pooled redis connection.
  *
