@@ -29,6 +29,7 @@ struct conn_proto {
     uint8_t id;            /* enum proto_id: AUTO while detecting */
     uint8_t reset_pending; /* the reset was sent at park; its reply is read at reuse */
     _Atomic uint8_t busy;  /* a feed is running */
+    struct conn_goodbye gb; /* a goodbye kept from the server (goodbye.c) */
 };
 _Static_assert(sizeof(struct conn_proto) <= RECORD_PRIV_SIZE, "a connection's protocol state fits its record");
 
@@ -49,6 +50,40 @@ static void decided(struct record *r, struct conn_proto *p, int id)
         ops->init(&p->st);
         ops->out(&p->st, p->det.buf, p->det.len);
     }
+}
+
+struct conn_goodbye *conn_goodbye_of(struct record *r)
+{
+    return &cp(r)->gb;
+}
+
+int conn_proto_verdict(struct record *r)
+{
+    const struct proto_ops *ops = proto_ops_for(cp(r)->id);
+    return ops ? ops->verdict(&cp(r)->st) : PV_CLEAN;
+}
+
+/* A goodbye is recognised on the parser's state before the write; a
+ * connection still detecting its protocol, with nothing written yet, is
+ * asked as a fresh one of the protocol these bytes show. */
+int conn_proto_goodbye(struct record *r, const unsigned char *b, size_t n, struct proto_goodbye *g)
+{
+    struct conn_proto *p = cp(r);
+    int id = p->id;
+    if (id == PROTO_AUTO) {
+        if (p->det.len)
+            return GB_NONE;
+        struct proto_detect d = {0};
+        id = proto_detect_feed(&d, b, n);
+        const struct proto_ops *ops = proto_ops_for(id);
+        if (!ops || !ops->goodbye)
+            return GB_NONE;
+        struct proto_state fresh;
+        ops->init(&fresh);
+        return ops->goodbye(&fresh, b, n, g);
+    }
+    const struct proto_ops *ops = proto_ops_for(id);
+    return ops && ops->goodbye ? ops->goodbye(&p->st, b, n, g) : GB_NONE;
 }
 
 void conn_proto_start(struct record *r)

@@ -27,7 +27,7 @@ struct kind_ops;
 enum record_kind { KIND_SOCKET = 1, KIND_FILE, KIND_INTERNAL };
 
 /* Room for a kind's own per-object state (struct record.priv). */
-#define RECORD_PRIV_SIZE 296
+#define RECORD_PRIV_SIZE 384
 /* LEASED: the program holds it. IDLE: objpool holds it (parked in its
  * pool's idle list, a spare, a home guard). BUSY: an idle object one thread
  * is working on (validating, swapping, destroying, or moving it out of the
@@ -38,7 +38,6 @@ enum record_state { STATE_LEASED = 1, STATE_IDLE, STATE_BUSY };
 /* record flags */
 #define LF_SHARED 0x01        /* dup'd, inherited or sent: never park */
 #define LF_HALF_CLOSED 0x02   /* shutdown(SHUT_RD/WR) or a real SHUT_RDWR */
-#define LF_SHUT_DEFERRED 0x04 /* SHUT_RDWR emulated: reads give 0, writes EPIPE */
 #define LF_UNOBSERVED 0x08    /* I/O objpool could not account for (MSG_OOB...) */
 #define LF_REUSED 0x10        /* handed out from the idle list */
 #define LF_FIRST_IO_DONE 0x20 /* the first I/O after a reuse has returned */

@@ -12,16 +12,17 @@
 #include "../lease/lease.h"
 
 /* A program I/O call on a lease: lease_io_begin may answer it without the
- * kernel (after a deferred shutdown, or EBADF on objpool's own number);
+ * kernel as made (a goodbye objpool answers, or EBADF on objpool's own
+ * number; `fd` is the caller's);
  * otherwise the real call runs and lease_io_end accounts for what moved
  * (the bytes, for the protocol layer), errno untouched. */
 #define IO_ON_LEASE(r, is_write, flags, data, call)                  \
     do {                                                             \
         ssize_t res_;                                                \
-        if (lease_io_begin((r), (is_write), (flags), &res_))        \
+        struct io_data d_ = (data);                                  \
+        if (lease_io_begin((r), fd, (is_write), (flags), &d_, &res_)) \
             return res_;                                             \
         res_ = (call);                                               \
-        struct io_data d_ = (data);                                  \
         lease_io_end((r), (is_write), (flags), res_, &d_);           \
         return res_;                                                 \
     } while (0)

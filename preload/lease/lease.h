@@ -21,15 +21,17 @@
 #include "../core/objpool.h"
 #include "../core/registry.h"
 
-/* The bytes of one program I/O call: a buffer, or an iovec array. */
+/* The bytes of one program I/O call: a buffer of len bytes, or an iovec
+ * array. */
 struct io_data {
     const void *buf;
     const struct iovec *iov;
     int iovcnt;
+    size_t len;
 };
-#define IO_BUF(b) ((struct io_data){(b), NULL, 0})
-#define IO_IOV(v, n) ((struct io_data){NULL, (v), (n)})
-#define IO_MSG(m) ((struct io_data){NULL, (m) ? (m)->msg_iov : NULL, (m) ? (int)(m)->msg_iovlen : 0})
+#define IO_BUF(b, n) ((struct io_data){(b), NULL, 0, (n)})
+#define IO_IOV(v, n) ((struct io_data){NULL, (v), (n), 0})
+#define IO_MSG(m) ((struct io_data){NULL, (m) ? (m)->msg_iov : NULL, (m) ? (int)(m)->msg_iovlen : 0, 0})
 
 struct kind_ops {
     const char *name; /* "tcp", "unix", "file": the report's kind */
@@ -39,8 +41,9 @@ struct kind_ops {
     int (*release)(struct record *r, int fd, FILE *fp);
     /* Around a program I/O call on a lease (the lease layer checked that it
      * is one). io_begin returns 1 when the call must not reach the kernel
-     * (*result and errno set). NULL: nothing to do. */
-    int (*io_begin)(struct record *r, int is_write, int flags, ssize_t *result);
+     * as the program made it (*result and errno set: it answered the call,
+     * accounting included). NULL: nothing to do. */
+    int (*io_begin)(struct record *r, int fd, int is_write, int flags, const struct io_data *d, ssize_t *result);
     void (*io_end)(struct record *r, int is_write, int flags, ssize_t n, int err, const struct io_data *d);
     /* A successful fcntl the program made on a lease. */
     void (*fcntl)(struct record *r, int cmd, long arg);
@@ -89,6 +92,6 @@ void lease_after_park(struct target *t);
 void bury_graveyard(void);
 
 /* Around every program I/O call on a record (see kind_ops). */
-int lease_io_begin(struct record *r, int is_write, int flags, ssize_t *result);
+int lease_io_begin(struct record *r, int fd, int is_write, int flags, const struct io_data *d, ssize_t *result);
 void lease_io_end(struct record *r, int is_write, int flags, ssize_t n, const struct io_data *d);
 #endif
