@@ -158,6 +158,12 @@ int conn_release_to(struct record *l, int fd, int stub)
         reason = epreg_park(fd, stub >= 0 ? &m : NULL);
     conn_epoll_forget(fd);
     if (!reason) {
+        /* the program may have changed O_NONBLOCK behind fcntl (ioctl
+         * FIONBIO, as Python's setblocking does): the next swap compares
+         * the fresh socket's flags with these */
+        int st = real.fcntl(fd, F_GETFL);
+        if (st >= 0)
+            l->status_flags = st;
         l->parked_ns = now_ns();
         atomic_store(&l->state, STATE_IDLE);
         int hi = reg_place_high(fd, l);
