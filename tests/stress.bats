@@ -1,8 +1,9 @@
 #!/usr/bin/env bats
 # The chaos mix (issue 14, item 6), short version: tests/chaos-run per
 # protocol, chaosd delaying, splitting, closing and resetting, the chaos
-# client abandoning, reading partly, shutting down, forking, and using every
-# I/O family. Under the preload: no foreign reply, reuse happened, no more
+# client abandoning, reading partly, shutting down, forking, ending a third
+# of its connections with the protocol's goodbye (QUIT, quit, Connection:
+# close, a half-close) and using every I/O family. Under the preload: no foreign reply, reuse happened, no more
 # program-visible errors than without objpool (tests/chaos-run says why the
 # margin). `make stress` runs the same at 10^6 requests.
 
@@ -18,6 +19,7 @@ chaos_run() {
     chaos_run --requests 2000 --protos line
     assert_success
     assert_output --partial "chaos: line ok (foreign=0"
+    assert_output --regexp "goodbyes=[1-9]"
 }
 
 @test "stress: chaos mix, proto=redis: no foreign reply, reuse, errors as without objpool" {
