@@ -67,3 +67,8 @@ export ROOT BUILD LIB="$ROOT/$BUILD/libobjpool.so" BENCH_OUT="$OUT" BENCH_DIR="$
     ECHOD_PORT ECHOD_PID NGINX_PORT NGINX_PID HAPROXY_PORT HAPROXY_PID \
     REDIS_PORT REDIS_PID NUTCRACKER_PORT NUTCRACKER_PID MEMCACHED_PORT MEMCACHED_PID MAKE
 "$SYS_PY" bench/bench.py
+rc=$?
+# the goodbye table (urllib.request per request against one kept-alive
+# connection), a module of its own
+"$SYS_PY" bench/goodbye.py || rc=1
+exit $rc
