@@ -264,11 +264,11 @@ static int exchange(struct conn *c, int wfam, int rfam, const char *id, const ch
  * then EOF must follow: the server's (or objpool's stub). */
 static int goodbye(struct conn *c, const char *id)
 {
-    char req[600], exp[600];
     int res = OK;
     if (c->fp)
         fflush(c->fp);
     if (!strcmp(g_proto, "http")) {
+        char req[600], exp[600];
         size_t n = build(id, 0, req, exp);
         memcpy(req + n - 2, "Connection: close\r\n\r\n", 22); /* in place of the final CRLF */
         res = exchange(c, 0, 0, id, req, n + 19, exp, 0);

@@ -135,7 +135,7 @@ static long parse(struct conn *c, char *id, size_t *idn, char *out, size_t *on, 
         (!memcmp(p, "*1\r\n$4\r\nQUIT\r\n", 14) || !memcmp(p, "*1\r\n$4\r\nPING\r\n", 14))) {
         *bye = p[8] == 'Q';
         *idn = 4;
-        memcpy(id, "PING", 4); /* a running draw, as probes */
+        snprintf(id, 5, "PING"); /* a running draw, as probes */
         *on = (size_t)sprintf(out, *bye ? "+OK\r\n" : "+PONG\r\n");
         return 14;
     }
