@@ -110,6 +110,7 @@ print("done")
     assert_equal "$status" 0
     assert_equal "$output" done
     assert_equal "$(nginx_connections "$NG")" 20
+    assert_equal "$(json_field "$REPORT" "$(pool_for "$NGINX_PORT")" discarded.stale_eof)" 20
 }
 
 # --- Redis QUIT ---------------------------------------------------------------
