@@ -107,10 +107,11 @@ static size_t gather(const struct io_data *d, unsigned char *flat, const unsigne
     size_t n = 0;
     for (int i = 0; i < d->iovcnt; i++) {
         if (d->iov[i].iov_len > GB_FLAT - n)
-            return 0;
-        memcpy(flat + n, d->iov[i].iov_base, d->iov[i].iov_len);
+            return 0; /* measured before anything is copied */
         n += d->iov[i].iov_len;
     }
+    for (int i = 0, off = 0; i < d->iovcnt; off += (int)d->iov[i].iov_len, i++)
+        memcpy(flat + off, d->iov[i].iov_base, d->iov[i].iov_len);
     *p = flat;
     return n;
 }
