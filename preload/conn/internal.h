@@ -2,7 +2,8 @@
  * themselves (conn.h is what the interposers see). One file per concern:
  * match.c the target table, sockopt.c option tracking and copying,
  * acquire.c the swap, probe.c idle validation, release.c the park rules,
- * io.c I/O accounting and the deferred shutdown, spare.c spare sockets,
+ * io.c I/O accounting, goodbye.c goodbyes and half-closes (the stub),
+ * spare.c spare sockets,
  * epoll.c the program's epoll registrations, prewarm.c start-up
  * connections, connecting.c connects adopted in progress, deepbind.c
  * libraries loaded with RTLD_DEEPBIND and rebind.c their GOT slots, conn.c the kind's
@@ -91,7 +92,6 @@ void conn_proto_feed(struct record *r, int is_write, const struct io_data *d, si
 /* 0 if the protocol allows parking (*proven: it proved the exchange
  * complete), CONN_NEEDS_RESET, or the reason it does not. */
 int conn_proto_reason(struct record *r, int *proven);
-int conn_proto_clean(struct record *r);
 /* The parser's verdict now (enum proto_verdict); PV_CLEAN without one. */
 int conn_proto_verdict(struct record *r);
 /* Is this write the protocol's goodbye (proto_ops.goodbye)? */

@@ -246,12 +246,3 @@ int conn_proto_finish_reset(struct record *r)
     }
     return OBJPOOL_DISCARD_RESET_FAILED;
 }
-
-/* Is the exchange proven complete by the protocol (a deferred shutdown
- * may then follow a last write)? */
-int conn_proto_clean(struct record *r)
-{
-    int proven;
-    int why = conn_proto_reason(r, &proven);
-    return proven && (why == 0 || why == CONN_NEEDS_RESET);
-}
