@@ -158,6 +158,26 @@ print("done")
     expect_num "$(json_field "$REPORT" "$(pool_for "$REDIS_PORT")" parked)" -eq 60 "parked"
 }
 
+@test "Redis QUIT where PING would be refused (requirepass, no AUTH): the program still reads +OK then EOF; nothing parked" {
+    redis_up --requirepass s3cret
+    run_pooled "$(pool_for "$REDIS_PORT")" "$OBJPOOL_PY" -c '
+import socket, sys
+port = int(sys.argv[1])
+for i in range(20):
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(b"*1\r\n$4\r\nQUIT\r\n")
+    if i % 2:
+        assert s.recv(100) == b"+OK\r\n"
+        assert s.recv(100) == b""
+    s.close()  # even ones: closed with the reply unread, as Perl does
+print("done")
+' "$REDIS_PORT"
+    assert_equal "$status" 0
+    assert_equal "$output" done
+    # the stand-in PING got -NOAUTH: never parked, or discarded at reuse
+    expect_num "$(json_field "$REPORT" "$(pool_for "$REDIS_PORT")" hits)" -eq 0 "hits"
+}
+
 # --- half-closes (Node net socket.end()) ---------------------------------------
 
 @test "Node net socket.end() per op x300 against redis-server: the loop never waits for EOF, <= 6 connections" {

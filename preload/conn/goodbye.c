@@ -14,13 +14,13 @@
  * record's byte counts, and the parser, follow the wire (what the kernel
  * counts); what the program wrote and read differs only by the goodbye
  * and its served reply. Whenever the park is refused after the goodbye was
- * kept from the server, the real connection is shut down both ways
- * instead, so the program's EOF is the kernel's, and it is destroyed at
- * close. */
+ * kept from the server, the program gets the stub all the same and the
+ * connection is destroyed. */
 #include "internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <string.h>
 
 #include "../base/log.h"
@@ -55,13 +55,17 @@ static int make_stub(int status)
     return sv[0];
 }
 
-/* The goodbye was kept from the server but the connection cannot be
- * parked: end it for real both ways, so EOF comes from the kernel. */
+/* The goodbye was kept from the server and no stub could be made: end
+ * the connection for real both ways, so poll, select and epoll report the
+ * hang-up from the kernel, and answer the program's reads with 0 and
+ * writes with EPIPE from here on (bytes of the server's still queued are
+ * never handed to it). Destroyed at close. */
 static void end_for_real(int fd, struct record *l)
 {
+    conn_goodbye_of(l)->state = GBS_ENDED;
     atomic_fetch_or(&l->flags, LF_HALF_CLOSED);
     real.shutdown(fd, SHUT_RDWR);
-    log_debug("fd %d of %s: goodbye: not parkable, shut down", fd, l->target->label);
+    log_debug("fd %d of %s: goodbye: no stub, shut down", fd, l->target->label);
 }
 
 int goodbye_park(int fd, struct record *l, int must_end)
@@ -80,20 +84,36 @@ int goodbye_park(int fd, struct record *l, int must_end)
         return must_end ? 0 : -1;
     }
     int reset = 0;
-    int reason = bad ? -1 : conn_park_reason(fd, l, &reset);
-    if (reason || !reg_claim(fd, l)) {
+    /* a wrong reply to the stand-in: counted as a failed reset is */
+    int reason = bad ? OBJPOOL_DISCARD_RESET_FAILED : conn_park_reason(fd, l, &reset);
+    if ((reason && !must_end) || !reg_claim(fd, l)) {
         guard_leave();
         real.close(stub);
-        if (must_end)
-            end_for_real(fd, l);
-        return must_end ? 0 : -1;
+        return -1;
     }
     bury_graveyard();
-    conn_release_to(l, fd, stub);
+    /* refused with an EOF owed: the program gets the stub all the same,
+     * and the connection is destroyed */
+    conn_release_to(l, fd, stub, reason);
     guard_leave();
     real.close(stub);
     log_debug("fd %d: goodbye: the program holds a stub now", fd);
     return 0;
+}
+
+/* After end_for_real: what a shut-down socket answers. */
+int goodbye_ended(struct record *l, int is_write, int flags, ssize_t *result)
+{
+    (void)l;
+    if (is_write) {
+        if (!(flags & MSG_NOSIGNAL))
+            raise(SIGPIPE);
+        errno = EPIPE;
+        *result = -1;
+    } else {
+        *result = 0;
+    }
+    return 1;
 }
 
 /* The program's bytes of one write, in one piece: its buffer, or a copy of

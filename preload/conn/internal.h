@@ -77,8 +77,9 @@ int conn_release(struct record *r, int fd, FILE *fp);
  * (*reset: after the session reset), else the reason. */
 int conn_park_reason(int fd, struct record *l, int *reset);
 /* Park (or destroy) the lease whose slot the caller claimed; stub >= 0 is
- * put at fd in its place (with the registrations) instead of a close. */
-int conn_release_to(struct record *l, int fd, int stub);
+ * put at fd in its place (with the registrations) instead of a close.
+ * forced: a reason to destroy it whatever the rules say (0: they decide). */
+int conn_release_to(struct record *l, int fd, int stub, int forced);
 int conn_io_begin(struct record *r, int fd, int is_write, int flags, const struct io_data *d, ssize_t *result);
 void conn_io_end(struct record *r, int is_write, int flags, ssize_t n, int err, const struct io_data *d);
 
@@ -106,7 +107,7 @@ size_t conn_read_exact(struct record *r, char *buf, size_t len, uint64_t timeout
 /* ---- goodbye.c: goodbyes kept from the server, the stub ----
  * A connection's goodbye state, beside its parser's (protocol.c). */
 #define CONN_GB_MAX 24
-enum { GBS_NONE = 0, GBS_REPLY, GBS_EOF_AT_END, GBS_OWED };
+enum { GBS_NONE = 0, GBS_REPLY, GBS_EOF_AT_END, GBS_OWED, GBS_ENDED };
 struct conn_goodbye {
     uint8_t state;      /* GBS_*: what the goodbye kept from the server still needs */
     uint8_t bad;        /* the stand-in's reply was not the expected one: destroy */
@@ -122,14 +123,17 @@ struct conn_goodbye *conn_goodbye_of(struct record *r);
 int goodbye_write(struct record *l, int fd, int flags, const struct io_data *d, ssize_t *result);
 /* A read while the stand-in's reply is served (state GBS_REPLY). */
 int goodbye_read(struct record *l, int fd, int flags, const struct io_data *d, ssize_t *result);
+/* GBS_ENDED (no stub could be made): reads give 0, writes EPIPE. */
+int goodbye_ended(struct record *l, int is_write, int flags, ssize_t *result);
 /* After a read while GBS_EOF_AT_END: the stub once the response is complete. */
 void goodbye_after_read(struct record *l);
 /* shutdown(how) on a lease: 0 if the connection parked and the program
  * holds the stub, -1: do the real shutdown. */
 int goodbye_shutdown(int fd, struct record *l, int how);
 /* Park the lease now and put the stub at fd. must_end: the program's EOF
- * is owed (its goodbye never reached the server), so a refused park shuts
- * the connection down for real; otherwise a refusal returns -1. */
+ * is owed (its goodbye never reached the server), so a refused park still
+ * puts the stub there and destroys the connection (or, with no stub,
+ * shuts it down: GBS_ENDED); otherwise a refusal returns -1. */
 int goodbye_park(int fd, struct record *l, int must_end);
 /* The program's close: -1 if the goodbye makes the connection unfit;
  * *owed: bytes of the stand-in's reply still on their way (read and

@@ -15,8 +15,11 @@ int conn_io_begin(struct record *l, int fd, int is_write, int flags, const struc
 {
     if (is_write && goodbye_write(l, fd, flags, d, result))
         return 1;
-    if (!is_write && conn_goodbye_of(l)->state == GBS_REPLY)
+    int gb = conn_goodbye_of(l)->state;
+    if (!is_write && gb == GBS_REPLY)
         return goodbye_read(l, fd, flags, d, result);
+    if (gb == GBS_ENDED)
+        return goodbye_ended(l, is_write, flags, result);
     if (flags & MSG_OOB)
         atomic_fetch_or(&l->flags, LF_UNOBSERVED);
     atomic_fetch_add_explicit(&l->inflight, 1, memory_order_relaxed);

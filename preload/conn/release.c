@@ -142,20 +142,25 @@ static void give_stub(int fd, int stub, int fdflags, struct epreg_move *m)
     epreg_give(fd, m);
 }
 
-int conn_release_to(struct record *l, int fd, int stub)
+int conn_release_to(struct record *l, int fd, int stub, int forced)
 {
     struct target *t = l->target;
     int reset = 0;
     uint64_t owed = 0;
-    int reason = goodbye_at_close(l, &owed) < 0 ? REASON_ERROR : 0;
+    int reason = goodbye_at_close(l, &owed) < 0 ? OBJPOOL_DISCARD_RESET_FAILED : forced;
     if (!reason)
         reason = release_reason(fd, l, &reset, owed);
     if (!reason && reset && conn_proto_send_reset(l, fd) < 0)
         reason = OBJPOOL_DISCARD_RESET_FAILED;
     struct epreg_move m = {0};
     int fdflags = stub >= 0 ? real.fcntl(fd, F_GETFD) : 0;
-    if (!reason) /* the program's epoll registrations end with its close */
-        reason = epreg_park(fd, stub >= 0 ? &m : NULL);
+    if (stub >= 0) { /* the registrations go to the stub, parked or not */
+        int why = epreg_park(fd, &m);
+        if (!reason)
+            reason = why;
+    } else if (!reason) { /* the program's epoll registrations end with its close */
+        reason = epreg_park(fd, NULL);
+    }
     conn_epoll_forget(fd);
     if (!reason) {
         /* the program may have changed O_NONBLOCK behind fcntl (ioctl
@@ -199,5 +204,5 @@ int conn_release(struct record *l, int fd, FILE *fp)
     int unconnected_rc;
     if (conn_release_unconnected(l, fd, &unconnected_rc))
         return unconnected_rc; /* refused after EINPROGRESS: a failed create */
-    return conn_release_to(l, fd, -1);
+    return conn_release_to(l, fd, -1, 0);
 }
