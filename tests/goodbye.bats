@@ -284,6 +284,39 @@ print("done")
     expect_num "$(json_field "$REPORT" "$(pool_for "$MEMCACHED_PORT")" parked)" -eq 50 "parked"
 }
 
+@test "memcached binary QUIT (answered from a NOOP, its opaque echoed) and QUITQ: the program reads what memcached would send, then EOF; parked" {
+    require_cmd memcached
+    start_memcached "$BATS_TEST_TMPDIR/memcached" || fail "memcached did not start"
+    run_pooled "$(pool_for "$MEMCACHED_PORT")" "$OBJPOOL_PY" -c '
+import socket, struct, sys
+def req(op, opaque):
+    return struct.pack(">BBHBBHIIQ", 0x80, op, 0, 0, 0, 0, 0, opaque, 0)
+def recv_all(s, n):
+    b = b""
+    while len(b) < n:
+        d = s.recv(n - len(b))
+        if not d:
+            break
+        b += d
+    return b
+for i in range(40):
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+    s.sendall(req(0x0a, 7)); assert recv_all(s, 24) == struct.pack(">BBHBBHIIQ", 0x81, 0x0a, 0, 0, 0, 0, 0, 7, 0)
+    if i % 2:
+        s.sendall(req(0x17, 9))
+    else:
+        s.sendall(req(0x07, 0x12345678 + i))
+        r = recv_all(s, 24)
+        assert r == struct.pack(">BBHBBHIIQ", 0x81, 0x07, 0, 0, 0, 0, 0, 0x12345678 + i, 0), r
+    assert s.recv(100) == b""
+    s.close()
+print("done")
+' "$MEMCACHED_PORT"
+    assert_equal "$status" 0
+    assert_equal "$output" done
+    expect_num "$(json_field "$REPORT" "$(pool_for "$MEMCACHED_PORT")" parked)" -eq 40 "parked"
+}
+
 @test "shutdown=pass: goodbyes and half-closes reach the server as written" {
     redis_up
     run_pooled "$(pool_for "$REDIS_PORT")?shutdown=pass" "$OBJPOOL_PY" -c '
