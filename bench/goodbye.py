@@ -77,10 +77,13 @@ def main():
         print("goodbye table: no nginx (NGINX_PORT unset): skipped")
         return 0
     pin_server()
-    rows = []
-    for name, mode, pooled in CONTENDERS:
-        times = [run(mode, pooled) for _ in range(RUNS)]
-        rows.append({"contender": name, "us_per_request": statistics.median(times), "runs": times})
+    # the runs interleaved, so a neighbour's load falls on every contender
+    times = [[] for _ in CONTENDERS]
+    for _ in range(RUNS):
+        for i, (_, mode, pooled) in enumerate(CONTENDERS):
+            times[i].append(run(mode, pooled))
+    rows = [{"contender": c[0], "us_per_request": statistics.median(t), "runs": t}
+            for c, t in zip(CONTENDERS, times)]
     floor = rows[2]["us_per_request"]
     print("\n### Goodbyes: urllib.request (Connection: close) per request, %d requests, median of %d runs"
           % (N, RUNS))

@@ -84,8 +84,9 @@ int goodbye_park(int fd, struct record *l, int must_end)
         return must_end ? 0 : -1;
     }
     int reset = 0;
-    /* a wrong reply to the stand-in: counted as a failed reset is */
-    int reason = bad ? OBJPOOL_DISCARD_RESET_FAILED : conn_park_reason(fd, l, &reset);
+    /* a wrong reply to the stand-in: counted as a failed reset is; with
+     * an EOF owed, conn_release_to alone applies the rules */
+    int reason = bad ? OBJPOOL_DISCARD_RESET_FAILED : must_end ? 0 : conn_park_reason(fd, l, &reset);
     if ((reason && !must_end) || !reg_claim(fd, l)) {
         guard_leave();
         real.close(stub);
@@ -176,9 +177,11 @@ int goodbye_write(struct record *l, int fd, int flags, const struct io_data *d, 
     size_t n = gather(d, flat, &p);
     struct proto_goodbye g;
     int kind = n ? conn_proto_goodbye(l, p, n, &g) : GB_NONE;
-    int reset = 0;
-    if (!kind || conn_park_reason(fd, l, &reset) || reset)
-        return 0; /* sent as written: the server ends it */
+    if (!kind)
+        return 0; /* sent as written */
+    /* the release rules are asked once, at the park: if they refuse then,
+     * the program still gets its EOF from the stub, and the server sees
+     * a close where it would have seen the goodbye */
     log_debug("fd %d of %s: goodbye (%s) kept from the server", fd, l->target->label,
               kind == GB_SWALLOW ? "swallowed" : kind == GB_REPLY ? "answered" : "renamed");
     if (kind == GB_SWALLOW) {
