@@ -75,6 +75,8 @@ int goodbye_park(int fd, struct record *l, int must_end)
     g->state = GBS_NONE;
     g->bad = 0;
     int status = real.fcntl(fd, F_GETFL);
+    if (status >= 0)
+        l->status_flags = status; /* the park records it (FIONBIO is never seen) */
     int stub = status < 0 || atomic_load(&l->inflight) || epreg_unmovable(fd) ? -1 : make_stub(status);
     if (stub < 0 || !guard_enter()) {
         if (stub >= 0)

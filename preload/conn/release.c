@@ -166,7 +166,7 @@ int conn_release_to(struct record *l, int fd, int stub, int forced)
         /* the program may have changed O_NONBLOCK behind fcntl (ioctl
          * FIONBIO, as Python's setblocking does): the next swap compares
          * the fresh socket's flags with these */
-        int st = real.fcntl(fd, F_GETFL);
+        int st = stub >= 0 ? l->status_flags : real.fcntl(fd, F_GETFL); /* goodbye_park read it */
         if (st >= 0)
             l->status_flags = st;
         l->parked_ns = now_ns();
