@@ -155,12 +155,12 @@ static ssize_t send_edited(struct record *l, int fd, int flags, const unsigned c
     int err = errno;
     struct conn_goodbye *cg = conn_goodbye_of(l);
     if (r >= (ssize_t)(g->off + g->len)) {
-        cg->state = kind == GB_REPLY ? GBS_REPLY : GBS_EOF_AT_END;
         memcpy(cg->expect, g->expect, g->expect_len);
         cg->expect_len = g->expect_len;
         memcpy(cg->serve, g->serve, g->serve_len);
         cg->serve_len = g->serve_len;
         cg->got = cg->served = 0;
+        cg->state = kind == GB_REPLY ? GBS_REPLY : GBS_EOF_AT_END; /* published last */
     } else if (r > 0) {
         atomic_fetch_or(&l->flags, LF_UNOBSERVED); /* the program sends the rest unedited */
     }

@@ -109,7 +109,8 @@ size_t conn_read_exact(struct record *r, char *buf, size_t len, uint64_t timeout
 #define CONN_GB_MAX 24
 enum { GBS_NONE = 0, GBS_REPLY, GBS_EOF_AT_END, GBS_OWED, GBS_ENDED };
 struct conn_goodbye {
-    uint8_t state;      /* GBS_*: what the goodbye kept from the server still needs */
+    _Atomic uint8_t state; /* GBS_*: what the goodbye kept from the server still needs
+                              (read by every I/O call, of any thread) */
     uint8_t bad;        /* the stand-in's reply was not the expected one: destroy */
     uint8_t expect_len; /* the server's reply to the stand-in request */
     uint8_t got;        /* of it, read by objpool */
