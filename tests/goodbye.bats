@@ -6,7 +6,9 @@
 # token is renamed) or takes a clean half-close, parks the connection and
 # hands the program a stub that gives EOF at once. The server must see at
 # most 2 % as many connections as requests, every body or value right.
-# The clients are in tests/goodbye/.
+# The clients are in tests/goodbye/. Every test but three fails against the
+# library before goodbyes (the HTTP/1.0, half-close-with-a-reply-unread and
+# requirepass tests guard what must not change).
 
 load helpers
 
