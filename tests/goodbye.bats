@@ -204,13 +204,17 @@ print("done")
     expect_num "$(accepts)" -le "$MAX_CONNS" "line server connections"
 }
 
-@test "the stub after a clean SHUT_WR: EOF, EPIPE, and what getsockopt, getpeername, setsockopt(TCP_NODELAY) answer" {
+@test "the stub after a clean SHUT_WR: select, poll (RDHUP) and read see EOF at once; EPIPE; and what getsockopt, getpeername, setsockopt(TCP_NODELAY) answer" {
     start_tagserver
     run_pooled "$(pool_for "$PORT")?proto=line" "$OBJPOOL_PY" -c '
 import errno, socket, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 s.sendall(b"REQ a\n"); assert s.recv(100).startswith(b"REP a ")
 s.shutdown(socket.SHUT_WR)
+import select
+print("select", select.select([s], [], [], 2)[0] == [s])
+p = select.poll(); p.register(s, select.POLLIN | select.POLLRDHUP)
+print("poll", bool(p.poll(2000)[0][1] & select.POLLRDHUP))
 print("read", s.recv(100))
 print("SO_ERROR", s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR))
 print("SO_TYPE", s.getsockopt(socket.SOL_SOCKET, socket.SO_TYPE) == socket.SOCK_STREAM)
@@ -230,6 +234,8 @@ except OSError as e:
 s.close()
 ' "$PORT"
     assert_equal "$status" 0
+    assert_line "select True"
+    assert_line "poll True"
     assert_line "read b''"
     assert_line "SO_ERROR 0"
     assert_line "SO_TYPE True"
