@@ -37,7 +37,7 @@ static int quiet(struct record *l)
 {
     int f = atomic_load(&l->flags);
     return l->target->spec->opts.shutdown_defer && !(f & (LF_SHARED | LF_UNOBSERVED | LF_HALF_CLOSED)) &&
-           atomic_load(&l->inflight) == 0 && conn_goodbye_of(l)->state == GBS_NONE;
+           atomic_load(&conn_rec(l)->inflight) == 0 && conn_goodbye_of(l)->state == GBS_NONE;
 }
 
 /* The stub: a socketpair end whose peer is closed, non-blocking as the
@@ -77,7 +77,7 @@ int goodbye_park(int fd, struct record *l, int must_end)
     int status = real.fcntl(fd, F_GETFL);
     if (status >= 0)
         l->status_flags = status; /* the park records it (FIONBIO is never seen) */
-    int stub = status < 0 || atomic_load(&l->inflight) || epreg_unmovable(fd) ? -1 : make_stub(status);
+    int stub = status < 0 || atomic_load(&conn_rec(l)->inflight) || epreg_unmovable(fd) ? -1 : make_stub(status);
     if (stub < 0 || !guard_enter()) {
         if (stub >= 0)
             real.close(stub);
@@ -150,7 +150,7 @@ static ssize_t send_edited(struct record *l, int fd, int flags, const unsigned c
         {(void *)(p + g->off + g->len), n - g->off - g->len},
     };
     struct msghdr m = {.msg_iov = v, .msg_iovlen = 3};
-    atomic_fetch_add(&l->inflight, 1);
+    atomic_fetch_add(&conn_rec(l)->inflight, 1);
     ssize_t r = real.sendmsg(fd, &m, flags);
     int err = errno;
     struct conn_goodbye *cg = conn_goodbye_of(l);
@@ -230,8 +230,8 @@ int goodbye_read(struct record *l, int fd, int flags, const struct io_data *d, s
             g->bad = 1; /* the server is gone: the program still gets its fixed reply */
             break;
         }
-        atomic_fetch_add(&l->bytes_in, (uint64_t)k);
-        atomic_store(&l->last_io, IO_READ_DATA);
+        atomic_fetch_add(&conn_rec(l)->bytes_in, (uint64_t)k);
+        atomic_store(&conn_rec(l)->last_io, IO_READ_DATA);
         struct io_data wire = IO_BUF(g->seen + g->got, (size_t)k);
         conn_proto_feed(l, 0, &wire, (size_t)k);
         g->got = (uint8_t)(g->got + k);

@@ -22,7 +22,7 @@ int conn_io_begin(struct record *l, int fd, int is_write, int flags, const struc
         return goodbye_ended(l, is_write, flags, result);
     if (flags & MSG_OOB)
         atomic_fetch_or(&l->flags, LF_UNOBSERVED);
-    atomic_fetch_add_explicit(&l->inflight, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&conn_rec(l)->inflight, 1, memory_order_relaxed);
     return 0;
 }
 
@@ -30,26 +30,26 @@ int conn_io_begin(struct record *l, int fd, int is_write, int flags, const struc
  * connection (EOF or a reset there means the server dropped it idle). */
 void conn_io_end(struct record *l, int is_write, int flags, ssize_t n, int err, const struct io_data *d)
 {
-    atomic_fetch_sub_explicit(&l->inflight, 1, memory_order_relaxed);
+    atomic_fetch_sub_explicit(&conn_rec(l)->inflight, 1, memory_order_relaxed);
     if (n < 0 && (err == EAGAIN || err == EWOULDBLOCK || err == EINTR))
         return; /* nothing moved */
     if (is_write) {
         if (n > 0) {
-            atomic_fetch_add_explicit(&l->bytes_out, (uint64_t)n, memory_order_relaxed);
-            atomic_store_explicit(&l->last_io, IO_WRITE, memory_order_relaxed);
+            atomic_fetch_add_explicit(&conn_rec(l)->bytes_out, (uint64_t)n, memory_order_relaxed);
+            atomic_store_explicit(&conn_rec(l)->last_io, IO_WRITE, memory_order_relaxed);
             conn_proto_feed(l, 1, d, (size_t)n);
         } else if (n < 0) {
-            atomic_store_explicit(&l->last_io, IO_ERROR, memory_order_relaxed);
+            atomic_store_explicit(&conn_rec(l)->last_io, IO_ERROR, memory_order_relaxed);
         }
     } else if (!(flags & MSG_PEEK)) {
         if (n > 0) {
-            atomic_fetch_add_explicit(&l->bytes_in, (uint64_t)n, memory_order_relaxed);
-            atomic_store_explicit(&l->last_io, IO_READ_DATA, memory_order_relaxed);
+            atomic_fetch_add_explicit(&conn_rec(l)->bytes_in, (uint64_t)n, memory_order_relaxed);
+            atomic_store_explicit(&conn_rec(l)->last_io, IO_READ_DATA, memory_order_relaxed);
             conn_proto_feed(l, 0, d, (size_t)n);
-            if (conn_goodbye_of(l)->state == GBS_EOF_AT_END && !atomic_load(&l->inflight))
+            if (conn_goodbye_of(l)->state == GBS_EOF_AT_END && !atomic_load(&conn_rec(l)->inflight))
                 goodbye_after_read(l);
         } else {
-            atomic_store_explicit(&l->last_io, n == 0 ? IO_READ_EOF : IO_ERROR, memory_order_relaxed);
+            atomic_store_explicit(&conn_rec(l)->last_io, n == 0 ? IO_READ_EOF : IO_ERROR, memory_order_relaxed);
         }
     }
     /* a reused connection whose first answer is EOF or a reset: the server

@@ -95,6 +95,11 @@ struct proto_ops {
      * GB_NONE, or the kind with *g filled. Pure: the caller feeds out()
      * with what it then really sends (goodbye.h). */
     int (*goodbye)(const struct proto_state *st, const unsigned char *p, size_t n, struct proto_goodbye *g);
+    /* Bytes of per-connection state beyond proto_state (a session's
+     * recorded start-up answer), or 0: a block of that size comes from the
+     * pool's slab at adoption (conn/internal.h, conn_ext), so that only the
+     * pools of such a protocol pay for it. */
+    size_t session_size;
 };
 
 extern const struct proto_ops proto_http_ops;
