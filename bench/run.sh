@@ -68,6 +68,8 @@ export ROOT BUILD LIB="$ROOT/$BUILD/libobjpool.so" BENCH_OUT="$OUT" BENCH_DIR="$
     REDIS_PORT REDIS_PID NUTCRACKER_PORT NUTCRACKER_PID MEMCACHED_PORT MEMCACHED_PID MAKE
 "$SYS_PY" bench/bench.py
 rc=$?
+# HTTPS per request, side by side (the trust-store pool): its own nginx, CAs
+bench/tls.sh || echo "bench: bench/tls.sh failed" >&2
 # the goodbye table (urllib.request per request against one kept-alive
 # connection), a module of its own
 "$SYS_PY" bench/goodbye.py || rc=1

@@ -16,7 +16,7 @@
 struct objpool;
 struct kind_ops;
 
-enum pool_kind { POOL_TCP = 1, POOL_UNIX, POOL_FILE };
+enum pool_kind { POOL_TCP = 1, POOL_UNIX, POOL_FILE, POOL_TLSCA /* a CA bundle (tls/trust.c) */ };
 
 /* bits of pool_opts.modes (file pools): which opens may be pooled */
 #define MODE_READ 0x1
@@ -64,6 +64,7 @@ struct pool_spec {
     unsigned port;              /* tcp */
     char path[MAX_URL + 1];     /* unix, file */
     struct pool_opts opts;
+    int tls_resume;             /* tls-ca: resume=on (tls/resume.c) */
     char source[128];           /* "OBJPOOL_POOLS:2" or "/etc/objpool.conf:7" */
 };
 

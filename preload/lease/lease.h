@@ -56,6 +56,9 @@ struct kind_ops {
     void (*stats)(struct target *t, objpool_stats_t *out);
     void (*evict_expired)(struct target *t);
     void (*reset_stats)(struct target *t);
+    /* Optional: what else the report says of a target, as JSON members
+     * (",\"name\":..."), and as one line of text; "" for nothing. */
+    void (*report_more)(struct target *t, int json, char *buf, size_t size);
 };
 
 /* A generic pool for a target, with its options; the preload creates

@@ -164,12 +164,18 @@ static void write_json(struct out *o, struct row *rows, int n, double wall_s, in
                        (unsigned long long)r->st.discarded[report_reasons[k]]);
         out_printf(o, "},\"discarded_total\":%llu,\"idle\":%zu,\"peak_idle\":%zu,\"peak_leased\":%zu,"
                       "\"hit_ratio\":%.4f,\"mean_create_us\":%.1f,\"saved_ms\":%.3f,"
-                      "\"stale_reuse_errors\":%llu,\"prewarmed\":%llu,\"prewarm_failed\":%llu}",
+                      "\"stale_reuse_errors\":%llu,\"prewarmed\":%llu,\"prewarm_failed\":%llu",
                    (unsigned long long)r->discarded, r->st.idle, r->st.peak_idle, r->st.peak_leased,
                    hit_ratio(r), r->mean_create_us, r->saved_ms,
                    (unsigned long long)atomic_load(&r->t->ctr->stale_reuse_errors),
                    (unsigned long long)atomic_load(&r->t->ctr->prewarmed),
                    (unsigned long long)atomic_load(&r->t->ctr->prewarm_failed));
+        if (r->t->ops->report_more) {
+            char more[512];
+            r->t->ops->report_more(r->t, 1, more, sizeof more);
+            out_printf(o, "%s", more);
+        }
+        out_printf(o, "}");
     }
     out_printf(o, "]}\n");
 }
@@ -258,6 +264,12 @@ static void write_text(struct out *o, struct row *rows, int n, double wall_s, in
         if (warm || cold)
             out_printf(o, "      prewarmed %llu, prewarm failures %llu\n", (unsigned long long)warm,
                        (unsigned long long)cold);
+        if (r->t->ops->report_more) {
+            char more[512];
+            r->t->ops->report_more(r->t, 0, more, sizeof more);
+            if (more[0])
+                out_printf(o, "      %s\n", more);
+        }
     }
 }
 
