@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # objpool benchmarks: `make bench` runs this.  Starts the servers (echod,
 # nginx, HAProxy, redis-server, nutcracker, memcached) on free loopback
-# ports in a temp dir, runs bench/bench.py (tables 1-9, among them `make
-# bench-files` as table 7 and bench/ports.sh's network namespaces in table
-# 8; build/bench/results.json, chart).  Stops every server on exit.
+# ports in a temp dir, runs bench/bench.py (tables 1-9, one module each in
+# bench/tables/, among them `make bench-files` as table 7 and bench/ports.sh's
+# network namespaces in table 8; build/bench/results.json, chart).  Stops every server on exit.
 # BENCH_RUNS=N (default 5) runs per contender.
 set -u
 cd "$(dirname "$0")/.." || exit 2
@@ -70,7 +70,9 @@ export ROOT BUILD LIB="$ROOT/$BUILD/libobjpool.so" BENCH_OUT="$OUT" BENCH_DIR="$
 rc=$?
 # HTTPS per request, side by side (the trust-store pool): its own nginx, CAs
 bench/tls.sh || echo "bench: bench/tls.sh failed" >&2
+# PostgreSQL (its own servers: a private cluster and PgBouncer)
+BUILD="$BUILD" bench/postgres.sh || echo "bench: the PostgreSQL table failed" >&2
 # the goodbye table (urllib.request per request against one kept-alive
 # connection), a module of its own
 "$SYS_PY" bench/goodbye.py || rc=1
-exit $rc
+exit "$rc"

@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/proto_id.h"
+
 /* A hostile token or file name can be longer than a log line: cut it, so
  * that the reason at the end of the line is never lost. */
 static const char *cut_long(const char *s, char *buf, size_t size)
@@ -245,6 +247,11 @@ void add_spec(struct config *cfg, const char *source, const char *url, char **kv
         config_error(cfg, source, url, "expect= needs check=");
         return;
     }
+    /* a PostgreSQL pool admits what the server admitted when it recorded a
+     * login: a password change or a pg_hba reload is seen within this */
+    if (sp->opts.proto == PROTO_POSTGRES &&
+        !((sp->opts.set_here | sp->opts.set_default) & (1u << OPT_MAX_LIFETIME)))
+        sp->opts.max_lifetime_ms = PG_MAX_LIFETIME_MS;
     cfg->nspecs++;
 }
 

@@ -30,6 +30,7 @@ enum last_io { IO_NONE = 0, IO_WRITE, IO_READ_DATA, IO_READ_EOF, IO_ERROR };
 
 /* a connection's record flags (core/registry.h has the shared ones) */
 #define LF_HALF_CLOSED LF_KIND(0)   /* shutdown(SHUT_RD/WR) or a real SHUT_RDWR */
+#define LF_SHUT_DEFERRED LF_KIND(1) /* reads give 0, writes EPIPE (PostgreSQL's Terminate: pgreplay.c) */
 #define LF_FIRST_IO_DONE LF_KIND(2) /* the first I/O after a reuse has returned */
 #define LF_SPARE LF_KIND(3)         /* a pristine unconnected socket kept for socket() */
 #define LF_CONNECTING LF_KIND(4)    /* adopted while its connect was in progress (connecting.c) */
@@ -55,6 +56,7 @@ static inline struct conn_rec *conn_rec(struct record *r)
 
 struct conn_target {
     _Atomic int reset_refused; /* the server answered the session reset with an error */
+    _Atomic unsigned pg_epoch; /* PostgreSQL: bumped when a password differs from a recorded one */
     /* per-connection state beyond the record, for this pool's protocol
      * (proto_ops.session_size); ext.size 0: the pool needs none */
     struct slab ext;
@@ -139,6 +141,57 @@ int conn_io_begin(struct record *r, int fd, int is_write, int flags, const struc
 void conn_io_end(struct record *r, int is_write, int flags, ssize_t n, int err, const struct io_data *d);
 
 /* ---- protocol.c: the connection's protocol (detection, parser, reset) ---- */
+#include "proto/proto.h"
+/* A connection's protocol state, in its record's private area (kept
+ * across its leases). */
+struct pgrec;
+/* A connection's goodbye state (goodbye.c), kept beside its parser's. */
+#define CONN_GB_MAX 24
+enum { GBS_NONE = 0, GBS_REPLY, GBS_EOF_AT_END, GBS_OWED, GBS_ENDED };
+struct conn_goodbye {
+    _Atomic uint8_t state; /* GBS_*: what the goodbye kept from the server still needs
+                              (read by every I/O call, of any thread) */
+    uint8_t bad;        /* the stand-in's reply was not the expected one: destroy */
+    uint8_t expect_len; /* the server's reply to the stand-in request */
+    uint8_t got;        /* of it, read by objpool */
+    uint8_t serve_len;  /* the reply the program reads instead */
+    uint8_t served;
+    unsigned char expect[CONN_GB_MAX], seen[CONN_GB_MAX], serve[CONN_GB_MAX];
+};
+struct conn_proto {
+    struct proto_state st;
+    struct proto_detect det;
+    uint8_t id;            /* enum proto_id: AUTO while detecting */
+    uint8_t reset_pending; /* the reset was sent at park; its reply is read at reuse */
+    _Atomic uint8_t busy;  /* a feed is running */
+    struct pgrec *pg;      /* PostgreSQL: the recorded start-up (core/blocks.c), or NULL */
+    struct conn_goodbye gb; /* a goodbye kept from the server (goodbye.c) */
+};
+struct conn_proto *cp(struct record *r);
+/* Feed the parser (and, for PostgreSQL, the recording) n bytes. */
+void conn_proto_parse(struct record *r, struct conn_proto *p, int is_write, const unsigned char *b, size_t n);
+/* The record is destroyed: give back what its protocol holds. */
+void conn_proto_free(struct record *r);
+
+/* ---- pgreplay.c, pgreset.c: PostgreSQL sessions handed on ----
+ * A fresh connection's start-up is recorded; at park the session is reset
+ * and the role's right to log in asked; at reuse the program's start-up is
+ * swallowed when it is the recorded one and the recorded answer served on
+ * the readiness of a real Sync, else a fresh connection takes its place. */
+void pg_parse(struct record *r, struct conn_proto *p, int is_write, const unsigned char *b, size_t n);
+int pg_reason(struct record *r, struct conn_proto *p, int *proven);
+int pg_send_reset(struct record *r, struct conn_proto *p, int fd);
+int pg_finish_reset(struct record *r, struct conn_proto *p);
+void pg_free(struct conn_proto *p);
+/* Before a program I/O call on a PostgreSQL lease: 1 when objpool answers
+ * it (*result, errno set), 0 to let it through. */
+int pg_io_begin(struct record *r, int is_write, int flags, const struct io_data *d, ssize_t *result);
+/* pgreplay.c for pgreset.c: the reset was read and checked. */
+void pg_replay_arm(struct record *r, struct conn_proto *p);
+/* The recorded start-up answer holds exactly this message (a ParameterStatus
+ * the reset re-reported). */
+int pg_rec_has(const struct conn_proto *p, const unsigned char *msg, size_t len);
+int pg_rec_status(const struct conn_proto *p); /* the last ReadyForQuery status */
 /* conn_proto_reason's answer when the session must be reset before reuse. */
 #define CONN_NEEDS_RESET (-1)
 /* A new connection: its pool's protocol, or detection. */
@@ -161,18 +214,6 @@ size_t conn_read_exact(struct record *r, char *buf, size_t len, uint64_t timeout
 
 /* ---- goodbye.c: goodbyes kept from the server, the stub ----
  * A connection's goodbye state, beside its parser's (protocol.c). */
-#define CONN_GB_MAX 24
-enum { GBS_NONE = 0, GBS_REPLY, GBS_EOF_AT_END, GBS_OWED, GBS_ENDED };
-struct conn_goodbye {
-    _Atomic uint8_t state; /* GBS_*: what the goodbye kept from the server still needs
-                              (read by every I/O call, of any thread) */
-    uint8_t bad;        /* the stand-in's reply was not the expected one: destroy */
-    uint8_t expect_len; /* the server's reply to the stand-in request */
-    uint8_t got;        /* of it, read by objpool */
-    uint8_t serve_len;  /* the reply the program reads instead */
-    uint8_t served;
-    unsigned char expect[CONN_GB_MAX], seen[CONN_GB_MAX], serve[CONN_GB_MAX];
-};
 struct conn_goodbye *conn_goodbye_of(struct record *r);
 /* A write of the program: 1 if it was a goodbye objpool answered
  * (*result, errno set); 0: send it as written. */

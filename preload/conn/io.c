@@ -9,10 +9,16 @@
 #include "../base/real.h"
 #include "../base/state.h"
 
-/* Before the call: a goodbye objpool answers, the served reply to one;
- * MSG_OOB bytes are not accounted for; one more call in flight. */
+/* Before the call: PostgreSQL's replayed start-up, a goodbye objpool
+ * answers, the served reply to one; MSG_OOB bytes are not accounted for;
+ * one more call in flight. */
 int conn_io_begin(struct record *l, int fd, int is_write, int flags, const struct io_data *d, ssize_t *result)
 {
+    /* PostgreSQL: the start-up replayed, the goodbye swallowed (pgreplay.c) */
+    if (cp(l)->pg && pg_io_begin(l, is_write, flags, d, result))
+        return 1;
+    if (atomic_load_explicit(&l->flags, memory_order_relaxed) & LF_SHUT_DEFERRED)
+        return goodbye_ended(l, is_write, flags, result); /* EOF for reads, EPIPE for writes */
     if (is_write && goodbye_write(l, fd, flags, d, result))
         return 1;
     int gb = conn_goodbye_of(l)->state;

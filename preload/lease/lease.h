@@ -21,17 +21,18 @@
 #include "../core/objpool.h"
 #include "../core/registry.h"
 
-/* The bytes of one program I/O call: a buffer of len bytes, or an iovec
- * array. */
+/* The bytes of one program I/O call: a buffer, or an iovec array. */
+struct msghdr;
 struct io_data {
     const void *buf;
     const struct iovec *iov;
     int iovcnt;
-    size_t len;
+    size_t len;            /* buf's size */
+    const struct msghdr *msg; /* recvmsg/sendmsg: the header, else NULL */
 };
-#define IO_BUF(b, n) ((struct io_data){(b), NULL, 0, (n)})
-#define IO_IOV(v, n) ((struct io_data){NULL, (v), (n), 0})
-#define IO_MSG(m) ((struct io_data){NULL, (m) ? (m)->msg_iov : NULL, (m) ? (int)(m)->msg_iovlen : 0, 0})
+#define IO_BUF(b, n) ((struct io_data){(b), NULL, 0, (n), NULL})
+#define IO_IOV(v, n) ((struct io_data){NULL, (v), (n), 0, NULL})
+#define IO_MSG(m) ((struct io_data){NULL, (m) ? (m)->msg_iov : NULL, (m) ? (int)(m)->msg_iovlen : 0, 0, (m)})
 
 struct kind_ops {
     const char *name; /* "tcp", "unix", "file": the report's kind */

@@ -139,6 +139,21 @@ static double hit_ratio(const struct row *r)
     return r->st.acquired ? (double)r->st.hits / (double)r->st.acquired : 0.0;
 }
 
+/* A PostgreSQL pool's replay figures, as its "postgres" object. */
+static void write_json_postgres(struct out *o, const struct target *t)
+{
+    if (t->spec->opts.proto != PROTO_POSTGRES && !(atomic_load(&t->ctr->proto_seen) & (1u << PROTO_POSTGRES)))
+        return;
+    const struct target_counters *c = t->ctr;
+    out_printf(o, ",\"postgres\":{\"replayed\":%llu,\"startup_mismatch\":%llu,\"auth_unverifiable\":%llu,"
+                  "\"auth_mismatch\":%llu,\"reset_rollback\":%llu}",
+               (unsigned long long)atomic_load(&c->pg_replayed),
+               (unsigned long long)atomic_load(&c->pg_startup_mismatch),
+               (unsigned long long)atomic_load(&c->pg_auth_unverifiable),
+               (unsigned long long)atomic_load(&c->pg_auth_mismatch),
+               (unsigned long long)atomic_load(&c->pg_reset_rollback));
+}
+
 static void write_json(struct out *o, struct row *rows, int n, double wall_s, int when)
 {
     out_printf(o, "{\"pid\":%d,\"program\":", (int)getpid());
@@ -170,6 +185,7 @@ static void write_json(struct out *o, struct row *rows, int n, double wall_s, in
                    (unsigned long long)atomic_load(&r->t->ctr->stale_reuse_errors),
                    (unsigned long long)atomic_load(&r->t->ctr->prewarmed),
                    (unsigned long long)atomic_load(&r->t->ctr->prewarm_failed));
+        write_json_postgres(o, r->t);
         if (r->t->ops->report_more) {
             char more[512];
             r->t->ops->report_more(r->t, 1, more, sizeof more);
