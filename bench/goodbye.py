@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""bench/goodbye.py - the goodbye table: urllib.request per request (it asks
+# goodbye.py - the goodbye table of make bench (run by bench/run.sh).
+"""The goodbye table: urllib.request per request (it asks
 for Connection: close) without and with objpool, against http.client on one
 kept-alive connection (the floor no per-request client can beat), side by
 side against nginx, the client pinned to one CPU and nginx to another.
