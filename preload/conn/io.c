@@ -9,6 +9,7 @@
 #include "../base/log.h"
 #include "../base/real.h"
 #include "../base/state.h"
+#include "pgrec.h"
 
 /* Before the call: after a deferred shutdown the call never reaches the
  * kernel; MSG_OOB bytes are not accounted for; one more call in flight. */
@@ -71,6 +72,25 @@ void conn_io_end(struct record *l, int is_write, int flags, ssize_t n, int err, 
     }
 }
 
+/* A half-close after a swallowed PostgreSQL Terminate (node-postgres's
+ * end()): the program now waits, through epoll, for the server's close,
+ * which only the server can make readable (rule 2). So the Terminate is
+ * sent for real, then the shutdown, and the connection is destroyed at
+ * close (half_closed) instead of parked. */
+static int unsay_goodbye(int fd, struct record *l, int how)
+{
+    static const unsigned char terminate[5] = {'X', 0, 0, 0, 4};
+    int saved = errno;
+    cp(l)->pg->bye = 0;
+    /* if it cannot be sent the server reads EOF and ends the backend too */
+    (void)real.send(fd, terminate, sizeof terminate, MSG_NOSIGNAL);
+    errno = saved;
+    atomic_fetch_and(&l->flags, ~LF_SHUT_DEFERRED);
+    atomic_fetch_or(&l->flags, LF_HALF_CLOSED);
+    log_debug("shutdown fd %d: half-close after a swallowed Terminate: sent", fd);
+    return real.shutdown(fd, how);
+}
+
 /* shutdown(SHUT_RDWR) on a clean lease is deferred to the close (later
  * reads give 0, writes EPIPE) so the connection can still be parked; any
  * other shutdown is real and the lease half-closed. */
@@ -85,8 +105,11 @@ int conn_shutdown(int fd, struct record *l, int how)
         log_debug("shutdown fd %d: SHUT_RDWR deferred to close", fd);
         return 0;
     }
-    if (f & LF_SHUT_DEFERRED)
+    if (f & LF_SHUT_DEFERRED) {
+        if (how != SHUT_RDWR && cp(l)->pg && cp(l)->pg->bye)
+            return unsay_goodbye(fd, l, how);
         return 0;
+    }
     atomic_fetch_or(&l->flags, LF_HALF_CLOSED);
     return real.shutdown(fd, how);
 }
