@@ -75,4 +75,7 @@ BUILD="$BUILD" bench/postgres.sh || echo "bench: the PostgreSQL table failed" >&
 # The Node table (bench/node.py): per-op Node redis clients, and syscall()'s
 # cost for everyone else.
 "$SYS_PY" bench/node.py || echo "bench: the Node table failed" >&2
+# the goodbye table (urllib.request per request against one kept-alive
+# connection), a module of its own
+"$SYS_PY" bench/goodbye.py || rc=1
 exit "$rc"

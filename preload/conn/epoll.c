@@ -355,17 +355,40 @@ static int leave_instances(int fd, const struct epreg *done, int n)
 
 /* A parked connection must give the program no more events: delete what
  * it registered, as its close would have (the description stays open),
- * and what it may have registered unseen. */
-int epreg_park(int fd)
+ * and what it may have registered unseen. What was deleted is kept in m
+ * (when given), for a stub that takes the connection's place. */
+int epreg_park(int fd, struct epreg_move *m)
 {
     struct epreg all[EPREG_PER_FD];
     int n;
+    if (m) {
+        m->n = 0;
+        m->keep = -1;
+    }
     if (snapshot(fd, all, &n) < 0)
         return REASON_SHARED; /* registered where objpool cannot take it back */
     for (int i = 0; i < n; i++) {
         struct epoll_event ev = {0};
-        if (real.epoll_ctl(all[i].epfd, EPOLL_CTL_DEL, fd, &ev) < 0 && !nothing_there(errno))
+        if (real.epoll_ctl(all[i].epfd, EPOLL_CTL_DEL, fd, &ev) == 0) {
+            if (m)
+                m->reg[m->n++] = all[i];
+        } else if (!nothing_there(errno)) {
             return REASON_ERROR;
+        }
     }
     return leave_instances(fd, all, n);
+}
+
+/* A stub took the place of a parked connection: the program's
+ * registrations follow it (an ADD of a ready socket reports its EOF at
+ * once, edge-triggered too). */
+void epreg_give(int fd, struct epreg_move *m)
+{
+    if (!m->n)
+        return;
+    if (add_all(fd, m->reg, m->n) < 0) {
+        log_msg(LOG_ERROR, "epoll: fd %d: %s", fd, "cannot move the program's registrations to the stub");
+        return;
+    }
+    store(fd, m->reg, m->n);
 }

@@ -2,7 +2,8 @@
  * themselves (conn.h is what the interposers see). One file per concern:
  * match.c the target table, sockopt.c option tracking and copying,
  * acquire.c the swap, probe.c idle validation, release.c the park rules,
- * io.c I/O accounting and the deferred shutdown, spare.c spare sockets,
+ * io.c I/O accounting, goodbye.c goodbyes and half-closes (the stub),
+ * spare.c spare sockets,
  * epoll.c the program's epoll registrations, prewarm.c start-up
  * connections, connecting.c connects adopted in progress, deepbind.c
  * libraries loaded with RTLD_DEEPBIND and rebind.c their GOT slots, conn.c the kind's
@@ -29,14 +30,14 @@ enum last_io { IO_NONE = 0, IO_WRITE, IO_READ_DATA, IO_READ_EOF, IO_ERROR };
 
 /* a connection's record flags (core/registry.h has the shared ones) */
 #define LF_HALF_CLOSED LF_KIND(0)   /* shutdown(SHUT_RD/WR) or a real SHUT_RDWR */
-#define LF_SHUT_DEFERRED LF_KIND(1) /* SHUT_RDWR emulated: reads give 0, writes EPIPE */
+#define LF_SHUT_DEFERRED LF_KIND(1) /* reads give 0, writes EPIPE (PostgreSQL's Terminate: pgreplay.c) */
 #define LF_FIRST_IO_DONE LF_KIND(2) /* the first I/O after a reuse has returned */
 #define LF_SPARE LF_KIND(3)         /* a pristine unconnected socket kept for socket() */
 #define LF_CONNECTING LF_KIND(4)    /* adopted while its connect was in progress (connecting.c) */
 
 /* Room for protocol.c's struct conn_proto (the detector and the parser's
  * state), which it alone lays out and asserts to fit. */
-#define CONN_PROTO_AREA 296
+#define CONN_PROTO_AREA 384
 
 struct conn_rec {
     _Atomic int inflight; /* program I/O calls running on it */
@@ -129,6 +130,13 @@ int conn_validate(void *user, void *obj, void *arg);
 
 /* ---- release.c, io.c ---- */
 int conn_release(struct record *r, int fd, FILE *fp);
+/* The release rules alone: 0 if the lease at fd may be parked now
+ * (*reset: after the session reset), else the reason. */
+int conn_park_reason(int fd, struct record *l, int *reset);
+/* Park (or destroy) the lease whose slot the caller claimed; stub >= 0 is
+ * put at fd in its place (with the registrations) instead of a close.
+ * forced: a reason to destroy it whatever the rules say (0: they decide). */
+int conn_release_to(struct record *l, int fd, int stub, int forced);
 int conn_io_begin(struct record *r, int fd, int is_write, int flags, const struct io_data *d, ssize_t *result);
 void conn_io_end(struct record *r, int is_write, int flags, ssize_t n, int err, const struct io_data *d);
 
@@ -137,6 +145,19 @@ void conn_io_end(struct record *r, int is_write, int flags, ssize_t n, int err, 
 /* A connection's protocol state, in its record's private area (kept
  * across its leases). */
 struct pgrec;
+/* A connection's goodbye state (goodbye.c), kept beside its parser's. */
+#define CONN_GB_MAX 24
+enum { GBS_NONE = 0, GBS_REPLY, GBS_EOF_AT_END, GBS_OWED, GBS_ENDED };
+struct conn_goodbye {
+    _Atomic uint8_t state; /* GBS_*: what the goodbye kept from the server still needs
+                              (read by every I/O call, of any thread) */
+    uint8_t bad;        /* the stand-in's reply was not the expected one: destroy */
+    uint8_t expect_len; /* the server's reply to the stand-in request */
+    uint8_t got;        /* of it, read by objpool */
+    uint8_t serve_len;  /* the reply the program reads instead */
+    uint8_t served;
+    unsigned char expect[CONN_GB_MAX], seen[CONN_GB_MAX], serve[CONN_GB_MAX];
+};
 struct conn_proto {
     struct proto_state st;
     struct proto_detect det;
@@ -144,6 +165,7 @@ struct conn_proto {
     uint8_t reset_pending; /* the reset was sent at park; its reply is read at reuse */
     _Atomic uint8_t busy;  /* a feed is running */
     struct pgrec *pg;      /* PostgreSQL: the recorded start-up (core/blocks.c), or NULL */
+    struct conn_goodbye gb; /* a goodbye kept from the server (goodbye.c) */
 };
 struct conn_proto *cp(struct record *r);
 /* Feed the parser (and, for PostgreSQL, the recording) n bytes. */
@@ -179,12 +201,42 @@ void conn_proto_feed(struct record *r, int is_write, const struct io_data *d, si
 /* 0 if the protocol allows parking (*proven: it proved the exchange
  * complete), CONN_NEEDS_RESET, or the reason it does not. */
 int conn_proto_reason(struct record *r, int *proven);
-int conn_proto_clean(struct record *r);
+/* The parser's verdict now (enum proto_verdict); PV_CLEAN without one. */
+int conn_proto_verdict(struct record *r);
+/* Is this write the protocol's goodbye (proto_ops.goodbye)? */
+struct proto_goodbye;
+int conn_proto_goodbye(struct record *r, const unsigned char *p, size_t n, struct proto_goodbye *g);
 /* Park time: send the session reset; -1 if it could not be sent whole. */
 int conn_proto_send_reset(struct record *r, int fd);
 /* Reuse time: read and check the reset's reply; 0, or a discard reason. */
 int conn_proto_finish_reset(struct record *r);
 size_t conn_read_exact(struct record *r, char *buf, size_t len, uint64_t timeout_ms);
+
+/* ---- goodbye.c: goodbyes kept from the server, the stub ----
+ * A connection's goodbye state, beside its parser's (protocol.c). */
+struct conn_goodbye *conn_goodbye_of(struct record *r);
+/* A write of the program: 1 if it was a goodbye objpool answered
+ * (*result, errno set); 0: send it as written. */
+int goodbye_write(struct record *l, int fd, int flags, const struct io_data *d, ssize_t *result);
+/* A read while the stand-in's reply is served (state GBS_REPLY). */
+int goodbye_read(struct record *l, int fd, int flags, const struct io_data *d, ssize_t *result);
+/* GBS_ENDED (no stub could be made): reads give 0, writes EPIPE. */
+int goodbye_ended(struct record *l, int is_write, int flags, ssize_t *result);
+/* After a read while GBS_EOF_AT_END: the stub once the response is complete. */
+void goodbye_after_read(struct record *l);
+/* shutdown(how) on a lease: 0 if the connection parked and the program
+ * holds the stub, -1: do the real shutdown. */
+int goodbye_shutdown(int fd, struct record *l, int how);
+/* Park the lease now and put the stub at fd. must_end: the program's EOF
+ * is owed (its goodbye never reached the server), so a refused park still
+ * puts the stub there and destroys the connection (or, with no stub,
+ * shuts it down: GBS_ENDED); otherwise a refusal returns -1. */
+int goodbye_park(int fd, struct record *l, int must_end);
+/* The program's close: -1 if the goodbye makes the connection unfit;
+ * *owed: bytes of the stand-in's reply still on their way (read and
+ * checked by goodbye_finish at the next acquire). */
+int goodbye_at_close(struct record *l, uint64_t *owed);
+int goodbye_finish(struct record *l);
 
 /* ---- epoll.c: the program's epoll registrations, by fd number ----
  * A hit moves them from the fresh socket to the connection: begin (before
@@ -207,9 +259,11 @@ int epreg_unmovable(int fd);
 int epreg_move_begin(int fd, struct epreg_move *m);
 int epreg_move_end(int fd, struct epreg_move *m, int dup_flags);
 void epreg_move_abort(int fd, struct epreg_move *m);
-/* Park time: delete the program's registrations of fd; 0, or the reason
- * the lease cannot be parked. */
-int epreg_park(int fd);
+/* Park time: delete the program's registrations of fd (kept in m when not
+ * NULL, for epreg_give); 0, or the reason the lease cannot be parked. */
+int epreg_park(int fd, struct epreg_move *m);
+/* The registrations kept by epreg_park, made on the object now at fd. */
+void epreg_give(int fd, struct epreg_move *m);
 
 /* ---- spare.c ---- */
 void spare_put(int fd, int family, int status);

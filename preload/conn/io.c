@@ -1,37 +1,31 @@
 /* io.c - the program's I/O on a connection lease: counted (bytes, the last
- * I/O, calls in flight) for the release rules, and the deferred
- * shutdown(SHUT_RDWR) that redis-py and others make right before close. */
+ * I/O, calls in flight) for the release rules; goodbyes and half-closes
+ * go to goodbye.c. */
 #include "internal.h"
 
 #include <errno.h>
-#include <signal.h>
 
 #include "../base/log.h"
 #include "../base/real.h"
 #include "../base/state.h"
-#include "pgrec.h"
 
-/* Before the call: after a deferred shutdown the call never reaches the
- * kernel; MSG_OOB bytes are not accounted for; one more call in flight. */
+/* Before the call: PostgreSQL's replayed start-up, a goodbye objpool
+ * answers, the served reply to one; MSG_OOB bytes are not accounted for;
+ * one more call in flight. */
 int conn_io_begin(struct record *l, int fd, int is_write, int flags, const struct io_data *d, ssize_t *result)
 {
-    (void)fd; /* the caller's number: the lease's record says the same */
     /* PostgreSQL: the start-up replayed, the goodbye swallowed (pgreplay.c) */
     if (cp(l)->pg && pg_io_begin(l, is_write, flags, d, result))
         return 1;
-    int f = atomic_load_explicit(&l->flags, memory_order_relaxed);
-    if (f & LF_SHUT_DEFERRED) {
-        /* the emulated shutdown(SHUT_RDWR): EOF for reads, EPIPE for writes */
-        if (is_write) {
-            if (!(flags & MSG_NOSIGNAL))
-                raise(SIGPIPE);
-            errno = EPIPE;
-            *result = -1;
-        } else {
-            *result = 0;
-        }
+    if (atomic_load_explicit(&l->flags, memory_order_relaxed) & LF_SHUT_DEFERRED)
+        return goodbye_ended(l, is_write, flags, result); /* EOF for reads, EPIPE for writes */
+    if (is_write && goodbye_write(l, fd, flags, d, result))
         return 1;
-    }
+    int gb = conn_goodbye_of(l)->state;
+    if (!is_write && gb == GBS_REPLY)
+        return goodbye_read(l, fd, flags, d, result);
+    if (gb == GBS_ENDED)
+        return goodbye_ended(l, is_write, flags, result);
     if (flags & MSG_OOB)
         atomic_fetch_or(&l->flags, LF_UNOBSERVED);
     atomic_fetch_add_explicit(&conn_rec(l)->inflight, 1, memory_order_relaxed);
@@ -58,6 +52,8 @@ void conn_io_end(struct record *l, int is_write, int flags, ssize_t n, int err, 
             atomic_fetch_add_explicit(&conn_rec(l)->bytes_in, (uint64_t)n, memory_order_relaxed);
             atomic_store_explicit(&conn_rec(l)->last_io, IO_READ_DATA, memory_order_relaxed);
             conn_proto_feed(l, 0, d, (size_t)n);
+            if (conn_goodbye_of(l)->state == GBS_EOF_AT_END && !atomic_load(&conn_rec(l)->inflight))
+                goodbye_after_read(l);
         } else {
             atomic_store_explicit(&conn_rec(l)->last_io, n == 0 ? IO_READ_EOF : IO_ERROR, memory_order_relaxed);
         }
@@ -72,45 +68,16 @@ void conn_io_end(struct record *l, int is_write, int flags, ssize_t n, int err, 
     }
 }
 
-/* A half-close after a swallowed PostgreSQL Terminate (node-postgres's
- * end()): the program now waits, through epoll, for the server's close,
- * which only the server can make readable (rule 2). So the Terminate is
- * sent for real, then the shutdown, and the connection is destroyed at
- * close (half_closed) instead of parked. */
-static int unsay_goodbye(int fd, struct record *l, int how)
-{
-    static const unsigned char terminate[5] = {'X', 0, 0, 0, 4};
-    int saved = errno;
-    cp(l)->pg->bye = 0;
-    /* if it cannot be sent the server reads EOF and ends the backend too */
-    (void)real.send(fd, terminate, sizeof terminate, MSG_NOSIGNAL);
-    errno = saved;
-    atomic_fetch_and(&l->flags, ~LF_SHUT_DEFERRED);
-    atomic_fetch_or(&l->flags, LF_HALF_CLOSED);
-    log_debug("shutdown fd %d: half-close after a swallowed Terminate: sent", fd);
-    return real.shutdown(fd, how);
-}
-
-/* shutdown(SHUT_RDWR) on a clean lease is deferred to the close (later
- * reads give 0, writes EPIPE) so the connection can still be parked; any
- * other shutdown is real and the lease half-closed. */
+/* shutdown(SHUT_WR or SHUT_RDWR) after a clean exchange parks the
+ * connection and leaves the program a stub that answers as a shut-down
+ * socket would (goodbye.c); any other shutdown is real and the lease
+ * half-closed. */
 int conn_shutdown(int fd, struct record *l, int how)
 {
-    int f = atomic_load(&l->flags);
-    int io = atomic_load(&conn_rec(l)->last_io);
-    int clean_exchange = io == IO_NONE || io == IO_READ_DATA || (io == IO_WRITE && conn_proto_clean(l));
-    if (how == SHUT_RDWR && l->target->spec->opts.shutdown_defer && clean_exchange &&
-        !(f & (LF_SHARED | LF_HALF_CLOSED | LF_UNOBSERVED)) && atomic_load(&conn_rec(l)->inflight) == 0) {
-        atomic_fetch_or(&l->flags, LF_SHUT_DEFERRED);
-        log_debug("shutdown fd %d: SHUT_RDWR deferred to close", fd);
-        return 0;
-    }
-    if (f & LF_SHUT_DEFERRED) {
-        if (how != SHUT_RDWR && cp(l)->pg && cp(l)->pg->bye)
-            return unsay_goodbye(fd, l, how);
+    if (goodbye_shutdown(fd, l, how) == 0) {
+        log_debug("shutdown fd %d: parked, the program holds a stub", fd);
         return 0;
     }
     atomic_fetch_or(&l->flags, LF_HALF_CLOSED);
     return real.shutdown(fd, how);
 }
-

@@ -42,7 +42,6 @@ struct pgrec {
     uint32_t euid, egid; /* who made the start-up (peer and ident auth) */
     uint16_t cli_len, neg_len, srv_len;
     uint8_t rec, phase, broken, reset_q;
-    uint8_t bye;        /* the program's Terminate swallowed, not sent */
     uint16_t pos;       /* bytes of the current phase's message matched */
     uint16_t served;    /* recorded answer bytes served */
     uint16_t serve_end; /* ... up to here */

@@ -450,7 +450,6 @@ static int goodbye(struct record *r, struct conn_proto *p, struct pgrec *g, cons
         total != sizeof TERMINATE || memcmp(w, TERMINATE, sizeof w) ||
         proto_postgres_ops.verdict(&p->st) != PV_SESSION)
         return 0;
-    g->bye = 1;
     atomic_fetch_or(&r->flags, LF_SHUT_DEFERRED);
     *result = (ssize_t)sizeof TERMINATE;
     return 1;

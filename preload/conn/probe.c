@@ -75,7 +75,9 @@ int conn_validate(void *user, void *obj, void *arg)
         atomic_store(&l->state, STATE_IDLE);
         return REASON_NOT_SAME_SOCKET;
     }
-    int reason = conn_proto_finish_reset(l); /* its reply first: poll would see it as data */
+    int reason = goodbye_finish(l); /* owed replies first: poll would see them as data */
+    if (!reason)
+        reason = conn_proto_finish_reset(l);
     if (!reason)
         reason = idle_reason(user, l);
     if (reason)

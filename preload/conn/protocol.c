@@ -57,6 +57,40 @@ void conn_proto_parse(struct record *r, struct conn_proto *p, int is_write, cons
     }
 }
 
+struct conn_goodbye *conn_goodbye_of(struct record *r)
+{
+    return &cp(r)->gb;
+}
+
+int conn_proto_verdict(struct record *r)
+{
+    const struct proto_ops *ops = proto_ops_for(cp(r)->id);
+    return ops ? ops->verdict(&cp(r)->st) : PV_CLEAN;
+}
+
+/* A goodbye is recognised on the parser's state before the write; a
+ * connection still detecting its protocol, with nothing written yet, is
+ * asked as a fresh one of the protocol these bytes show. */
+int conn_proto_goodbye(struct record *r, const unsigned char *b, size_t n, struct proto_goodbye *g)
+{
+    struct conn_proto *p = cp(r);
+    int id = p->id;
+    if (id == PROTO_AUTO) {
+        if (p->det.len)
+            return GB_NONE;
+        struct proto_detect d = {0};
+        id = proto_detect_feed(&d, b, n);
+        const struct proto_ops *ops = proto_ops_for(id);
+        if (!ops || !ops->goodbye)
+            return GB_NONE;
+        struct proto_state fresh;
+        ops->init(&fresh);
+        return ops->goodbye(&fresh, b, n, g);
+    }
+    const struct proto_ops *ops = proto_ops_for(id);
+    return ops && ops->goodbye ? ops->goodbye(&p->st, b, n, g) : GB_NONE;
+}
+
 void conn_proto_start(struct record *r)
 {
     struct conn_proto *p = cp(r);
@@ -226,13 +260,4 @@ void conn_proto_free(struct record *r)
     struct conn_proto *p = cp(r);
     if (p->id == PROTO_POSTGRES)
         pg_free(p);
-}
-
-/* Is the exchange proven complete by the protocol (a deferred shutdown
- * may then follow a last write)? */
-int conn_proto_clean(struct record *r)
-{
-    int proven;
-    int why = conn_proto_reason(r, &proven);
-    return proven && (why == 0 || why == CONN_NEEDS_RESET);
 }

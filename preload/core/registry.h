@@ -29,7 +29,7 @@ enum record_kind { KIND_SOCKET = 1, KIND_FILE, KIND_INTERNAL };
 /* Room for a kind's own per-object state (struct record.area): each kind
  * lays it out in its own header (conn/internal.h struct conn_rec,
  * file/internal.h struct file_rec) and asserts that it fits. */
-#define RECORD_AREA_SIZE 336
+#define RECORD_AREA_SIZE 416
 /* LEASED: the program holds it. IDLE: objpool holds it (parked in its
  * pool's idle list, a spare, a home guard). BUSY: an idle object one thread
  * is working on (validating, swapping, destroying, or moving it out of the

@@ -16,7 +16,8 @@
 void fd_hooks_install(void);
 
 /* A program I/O call on a lease: lease_io_begin may answer it without the
- * kernel (after a deferred shutdown, or EBADF on objpool's own number);
+ * kernel as made (a goodbye objpool answers, or EBADF on objpool's own
+ * number; `fd` is the caller's);
  * otherwise the real call runs and lease_io_end accounts for what moved
  * (the bytes, for the protocol layer), errno untouched. */
 #define IO_ON_LEASE(r, is_write, flags, data, call)                  \

@@ -42,7 +42,8 @@ struct kind_ops {
     int (*release)(struct record *r, int fd, FILE *fp);
     /* Around a program I/O call on a lease (the lease layer checked that it
      * is one). io_begin returns 1 when the call must not reach the kernel
-     * (*result and errno set). NULL: nothing to do. */
+     * as the program made it (*result and errno set: it answered the call,
+     * accounting included). NULL: nothing to do. */
     int (*io_begin)(struct record *r, int fd, int is_write, int flags, const struct io_data *d, ssize_t *result);
     void (*io_end)(struct record *r, int is_write, int flags, ssize_t n, int err, const struct io_data *d);
     /* A successful fcntl the program made on a lease. */

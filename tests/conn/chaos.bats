@@ -1,14 +1,15 @@
 #!/usr/bin/env bats
 # the chaos mix: chaosd's delays, split replies, closes and resets against a
-# client that abandons, reads partly, shuts down, forks and uses every I/O
-# family, for line, redis, http, memcache and opaque: no foreign reply,
+# client that abandons, reads partly, shuts down, forks, ends a third of its
+# connections with the protocol's goodbye and uses every I/O family, for line, redis, http, memcache and opaque: no foreign reply,
 # reuse, no more errors than without objpool; and the mix catching opaque
 # without a probe
 #
 # The chaos mix (issue 14, item 6), short version: tests/chaos-run per
 # protocol, chaosd delaying, splitting, closing and resetting, the chaos
-# client abandoning, reading partly, shutting down, forking, and using every
-# I/O family. Under the preload: no foreign reply, reuse happened, no more
+# client abandoning, reading partly, shutting down, forking, ending a third
+# of its connections with the protocol's goodbye (QUIT, quit, Connection:
+# close, a half-close) and using every I/O family. Under the preload: no foreign reply, reuse happened, no more
 # program-visible errors than without objpool (tests/chaos-run says why the
 # margin). `make stress` runs the same at 10^6 requests.
 
@@ -24,6 +25,7 @@ chaos_run() {
     chaos_run --requests 2000 --protos line
     assert_success
     assert_output --partial "chaos: line ok (foreign=0"
+    assert_output --regexp "goodbyes=[1-9]"
 }
 
 @test "stress: chaos mix, proto=redis: no foreign reply, reuse, errors as without objpool" {

@@ -230,7 +230,7 @@ start_httpd() {
     expect_num "$(json_field "$REPORT" "$t" hits)" -ge 190 "report hits"
 }
 
-@test "urllib.request.urlopen() x4000 against nginx (keepalive on): zero errors; its Connection: close is honoured" {
+@test "urllib.request.urlopen() x4000 against nginx (keepalive on): zero errors; its Connection: close is kept from nginx, the connection pooled" {
     nginx_up
     local t
     t=$(pool_for "$NGINX_PORT")
@@ -238,7 +238,10 @@ start_httpd() {
     assert_loop_clean 4000
     assert_equal "$(nginx_requests "$NG")" 4000
     assert_equal "$(json_field "$REPORT" "$t" stale_reuse_errors)" 0
-    assert_equal "$(json_field "$REPORT" "$t" hits)" 0
+    # nginx ends a connection after keepalive_requests (1000) with its own
+    # Connection: close: those few are not parked
+    expect_num "$(json_field "$REPORT" "$t" hits)" -ge 3990 "hits"
+    expect_num "$(nginx_connections "$NG")" -le 5 "nginx connections"
     assert_equal "$(json_text "$REPORT" "$t" proto)" http
 }
 

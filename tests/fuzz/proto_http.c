@@ -97,8 +97,15 @@ static int add(int *nruns, size_t *used, char dir, const void *p, size_t n)
 
 static void feed(struct proto_state *st, char dir, const unsigned char *p, size_t n)
 {
-    if (dir == 'o')
+    if (dir == 'o') {
+        /* the goodbye question before a write: in range, an edit inside it */
+        struct proto_goodbye g;
+        int k = proto_http_ops.goodbye(st, p, n, &g);
+        if (k < GB_NONE || k > GB_RENAME ||
+            ((k == GB_REPLY || k == GB_RENAME) && (g.off + g.len > n || g.expect_len > GB_MAX_REPLY)))
+            abort();
         proto_http_ops.out(st, p, n);
+    }
     else
         proto_http_ops.in(st, p, n);
 }

@@ -50,8 +50,15 @@ static size_t parse_segments(const uint8_t *data, size_t size, struct seg *segs)
 
 static void feed(struct proto_state *st, char dir, const uint8_t *p, size_t n)
 {
-    if (dir == 'o')
+    if (dir == 'o') {
+        /* the goodbye question before a write: in range, an edit inside it */
+        struct proto_goodbye g;
+        int k = ops->goodbye(st, p, n, &g);
+        if (k < GB_NONE || k > GB_RENAME ||
+            ((k == GB_REPLY || k == GB_RENAME) && (g.off + g.len > n || g.expect_len > GB_MAX_REPLY)))
+            abort();
         ops->out(st, p, n);
+    }
     else
         ops->in(st, p, n);
 }

@@ -7,7 +7,9 @@
  * three states: each run whole (state inited over garbage), in chunks of
  * sizes drawn from the input (a zeroed state, never inited: zeroed memory
  * must be a fresh state) and byte by byte. After every run the three
- * verdicts must be equal and within enum proto_verdict; anything else, or
+ * verdicts must be equal and within enum proto_verdict, and before each
+ * write the three states must answer the goodbye question alike (with an
+ * edit inside the write); anything else, or
  * a sanitizer report, aborts.
  */
 #ifndef OBJPOOL_PROTO_SPLIT_H
@@ -65,6 +67,22 @@ static int split_verdicts(const struct proto_ops *ops, struct proto_state st[3])
     return v;
 }
 
+/* The goodbye recogniser on a write of n bytes: a kind in range, an edit
+ * inside the write, replies within their bounds; the kind is returned. */
+static int split_goodbye(const struct proto_ops *ops, const struct proto_state *st, const uint8_t *p, size_t n)
+{
+    struct proto_goodbye g;
+    if (!ops->goodbye)
+        return GB_NONE;
+    int k = ops->goodbye(st, p, n, &g);
+    if (k < GB_NONE || k > GB_RENAME)
+        abort();
+    if ((k == GB_REPLY || k == GB_RENAME) && (g.off + g.len > n || g.expect_len > GB_MAX_REPLY ||
+                                              g.serve_len > GB_MAX_REPLY))
+        abort();
+    return k;
+}
+
 static int split_check(const struct proto_ops *ops, const uint8_t *data, size_t size)
 {
     struct proto_state st[3];
@@ -95,6 +113,13 @@ static int split_check(const struct proto_ops *ops, const uint8_t *data, size_t 
         if (n > size - i)
             n = size - i;
         int in = h & 1;
+        /* the goodbye is asked of the state before a write: the same
+         * answer however the bytes before it were cut */
+        if (!in) {
+            int k = split_goodbye(ops, &st[0], data + i, n);
+            if (split_goodbye(ops, &st[1], data + i, n) != k || split_goodbye(ops, &st[2], data + i, n) != k)
+                abort();
+        }
         split_feed(ops, &st[0], in, data + i, n);
         split_chunked(ops, &st[1], in, data + i, n, &seed);
         for (size_t j = 0; j < n; j++)

@@ -9,8 +9,7 @@
 // end() writes Terminate, half-closes and waits for the server's close; a
 // client whose end() has not finished after --end-wait ms (100) is counted
 // in end_waits and its socket destroyed (the close a program would fall
-// back to), so one run measures both. `--close destroy` skips end() and
-// destroys the socket (no Terminate, as a program that drops its client).
+// back to), so one run measures both.
 // Prints "ops=N ok=N mismatches=N errors=N end_waits=N elapsed_us=N".
 'use strict';
 const {Client} = require('pg');
@@ -29,15 +28,10 @@ const config = {
 const count = Number(arg('count', '100'));
 const mode = arg('mode', 'query');
 const endWait = Number(arg('end-wait', '100'));
-const close = arg('close', 'end');
 let endWaits = 0;
 
 // end(), or destroy() when the server's close has not come within endWait.
 async function finish(c) {
-    if (close === 'destroy') {
-        c.connection.stream.destroy();
-        return;
-    }
     let timer;
     const waited = new Promise((resolve) => {
         timer = setTimeout(() => resolve(true), endWait);

@@ -115,6 +115,83 @@ static int check_case(const struct proto_ops *ops, const char *name, const struc
 #define O(s) {'o', (s), sizeof(s) - 1}
 #define I(s) {'i', (s), sizeof(s) - 1}
 
+/* A goodbye: after the history steps (replayed whole and split at every
+ * byte, as check_case does), the write `gb` must be recognised as `kind`;
+ * each of its proper prefixes alone must not be another kind (a goodbye
+ * split across writes goes to the server as written). For GB_REPLY and GB_RENAME the
+ * edited bytes are then fed, with `reply` read after them (for GB_REPLY
+ * the expected stand-in reply when reply is NULL), and the verdict must
+ * be PV_CLEAN: the connection parks. (A prefix may be a whole goodbye of
+ * the same kind: an HTTP head written before its body.) */
+__attribute__((unused)) static void goodbye_state(const struct proto_ops *ops, struct proto_state *st, const struct step *steps,
+                          int nsteps, int split, size_t k)
+{
+    memset(st, 0xa5, sizeof *st);
+    ops->init(st);
+    for (int i = 0; i < nsteps; i++) {
+        size_t n = harness_len(&steps[i]);
+        if (i == split) {
+            harness_feed(ops, st, steps[i].dir, steps[i].data, k);
+            harness_feed(ops, st, steps[i].dir, steps[i].data + k, n - k);
+        } else {
+            harness_feed(ops, st, steps[i].dir, steps[i].data, n);
+        }
+    }
+}
+
+__attribute__((unused)) static int goodbye_one(const struct proto_ops *ops, const struct proto_state *st0, const char *gb, size_t n,
+                       int kind, const char *reply)
+{
+    struct proto_goodbye g;
+    if (ops->goodbye(st0, (const unsigned char *)gb, n, &g) != kind)
+        return 0;
+    for (size_t k = 1; kind != GB_NONE && k < n; k++) {
+        int got = ops->goodbye(st0, (const unsigned char *)gb, k, &g);
+        if (got != GB_NONE && got != kind)
+            return 0;
+    }
+    if (kind != GB_REPLY && kind != GB_RENAME)
+        return 1;
+    ops->goodbye(st0, (const unsigned char *)gb, n, &g);
+    if (g.off + g.len > n || strlen(g.with) < g.len)
+        return 0;
+    struct proto_state st = *st0;
+    ops->out(&st, (const unsigned char *)gb, g.off);
+    ops->out(&st, (const unsigned char *)g.with, g.len);
+    ops->out(&st, (const unsigned char *)gb + g.off + g.len, n - g.off - g.len);
+    if (reply)
+        ops->in(&st, (const unsigned char *)reply, strlen(reply));
+    else
+        ops->in(&st, g.expect, g.expect_len);
+    return ops->verdict(&st) == PV_CLEAN;
+}
+
+__attribute__((unused)) static int check_goodbye(const struct proto_ops *ops, const char *name, const struct step *steps, int nsteps,
+                         const char *gb, size_t n, int kind, const char *reply)
+{
+    struct proto_state st;
+    harness_cases++;
+    goodbye_state(ops, &st, steps, nsteps, -1, 0);
+    int ok = goodbye_one(ops, &st, gb, n, kind, reply);
+    for (int i = 0; ok && i < nsteps; i++)
+        for (size_t k = 1; ok && k < harness_len(&steps[i]); k++) {
+            goodbye_state(ops, &st, steps, nsteps, i, k);
+            ok = goodbye_one(ops, &st, gb, n, kind, reply);
+        }
+    if (!ok) {
+        fprintf(stderr, "FAIL goodbye %s\n", name);
+        harness_failed++;
+    }
+    return ok;
+}
+
+#define GOODBYE(ops, kind, gb, reply, ...)                                                  \
+    do {                                                                                    \
+        static const struct step s_[] = {__VA_ARGS__};                                      \
+        check_goodbye(&(ops), #kind ": " __FILE__ ":" _HARNESS_STR(__LINE__), s_,           \
+                      (int)(sizeof s_ / sizeof *s_), (gb), sizeof(gb) - 1, (kind), (reply)); \
+    } while (0)
+
 static int harness_done(const char *what)
 {
     printf("%s: %d cases, %d failed\n", what, harness_cases, harness_failed);

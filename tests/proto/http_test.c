@@ -503,6 +503,30 @@ static void fresh_states(void)
     }
 }
 
+/* An HTTP/1.1 request with Connection: close, its header section whole
+ * in one write at a clean boundary: the token renamed, and once the
+ * response is read the connection is clean. HTTP/1.0, upgrades, a
+ * request still answered, a head split across writes: sent as written. */
+#define RESP200 "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nhi"
+static void goodbye_cases(void)
+{
+    GOODBYE(H, GB_RENAME, "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", RESP200, O(""));
+    GOODBYE(H, GB_RENAME, "GET / HTTP/1.1\r\nHost: a\r\nconnection: TE, Close\r\nTE: trailers\r\n\r\n", RESP200,
+            O(""));
+    GOODBYE(H, GB_RENAME, "GET /x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n",
+            O("GET / HTTP/1.1\r\nHost: a\r\n\r\n"), I(RESP200));
+    GOODBYE(H, GB_RENAME, "POST / HTTP/1.1\r\nConnection: close\r\nContent-Length: 3\r\n\r\nabc", RESP200, O(""));
+    GOODBYE(H, GB_NONE, "GET / HTTP/1.0\r\nConnection: close\r\n\r\n", NULL, O(""));
+    GOODBYE(H, GB_NONE, "GET / HTTP/1.1\r\nConnection: close, upgrade\r\nUpgrade: x\r\n\r\n", NULL, O(""));
+    GOODBYE(H, GB_NONE, "GET / HTTP/1.1\r\nConnection: close\r\nConnection: close\r\n\r\n", NULL, O(""));
+    GOODBYE(H, GB_NONE, "GET / HTTP/1.1\r\nConnection: keep-alive\r\n\r\n", NULL, O(""));
+    GOODBYE(H, GB_NONE, "GET / HTTP/1.1\r\nConnection: closed\r\n\r\n", NULL, O(""));
+    GOODBYE(H, GB_NONE, "GET / HTTP/1.1\r\nX-Connection: close\r\n\r\n", NULL, O(""));
+    GOODBYE(H, GB_NONE, "GET / HTTP/1.1\r\nConnection: close\r\n\r\n", NULL, O("GET / HTTP/1.1\r\n\r\n"));
+    GOODBYE(H, GB_NONE, "CONNECT a:1 HTTP/1.1\r\nConnection: close\r\n\r\n", NULL, O(""));
+}
+
 int main(void)
 {
     exchanges();
@@ -515,5 +539,6 @@ int main(void)
     bounds();
     counted_not_scanned();
     fresh_states();
+    goodbye_cases();
     return harness_done("http");
 }

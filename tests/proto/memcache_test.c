@@ -502,6 +502,36 @@ static void large(void)
     check("4 GiB body", M.verdict(&st), PV_CLEAN);
 }
 
+/* quit and binary QUITQ are swallowed, binary QUIT answered from a NOOP
+ * with its opaque; only written alone at a clean boundary. */
+static void goodbye_cases(void)
+{
+    static const char quit_b[] = "\x80\x07\0\0\0\0\0\0\0\0\0\0\x12\x34\x56\x78\0\0\0\0\0\0\0\0";
+    static const char quitq_b[] = "\x80\x17\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0";
+    static const char noop_r[] = "\x81\x0a\0\0\0\0\0\0\0\0\0\0\x12\x34\x56\x78\0\0\0\0\0\0\0\0";
+    struct proto_state st;
+    struct proto_goodbye g;
+    GOODBYE(M, GB_SWALLOW, "quit\r\n", NULL, O("set k 0 0 1\r\nv\r\n"), I("STORED\r\n"));
+    GOODBYE(M, GB_SWALLOW, "quit\r\n", NULL, O(""));
+    GOODBYE(M, GB_NONE, "quit\r\n", NULL, O("get k\r\n"));          /* a reply owed */
+    GOODBYE(M, GB_NONE, "get k\r\nquit\r\n", NULL, O(""));
+    GOODBYE(M, GB_NONE, "quit 1\r\n", NULL, O(""));
+    harness_cases++;
+    M.init(&st);
+    if (M.goodbye(&st, (const unsigned char *)quitq_b, 24, &g) != GB_SWALLOW ||
+        M.goodbye(&st, (const unsigned char *)quit_b, 24, &g) != GB_REPLY || g.expect_len != 24 ||
+        memcmp(g.expect, noop_r, 24) || g.serve[1] != 0x07 || memcmp(g.serve + 12, quit_b + 12, 4) ||
+        g.off != 1 || g.len != 1 || g.with[0] != 0x0a) {
+        fprintf(stderr, "FAIL goodbye binary QUIT/QUITQ\n");
+        harness_failed++;
+    }
+    for (size_t k = 1; k < 24; k++)
+        if (M.goodbye(&st, (const unsigned char *)quit_b, k, &g) != GB_NONE) {
+            fprintf(stderr, "FAIL goodbye binary QUIT split at %zu\n", k);
+            harness_failed++;
+        }
+}
+
 int main(void)
 {
     text_pymemcache();
@@ -516,5 +546,6 @@ int main(void)
     binary_more();
     binary_confused();
     large();
+    goodbye_cases();
     return harness_done("memcache");
 }

@@ -425,6 +425,26 @@ static void pending_bound_cases(void)
     expect("CLEAN: 2^20 commands answered", P.verdict(&st), PV_CLEAN);
 }
 
+/* QUIT written alone at a clean boundary, inline or RESP, in any case:
+ * PING in its place, and after +PONG the connection is clean. Not after
+ * an unanswered request, in a session, pipelined, or with more bytes. */
+static void goodbye_cases(void)
+{
+    GOODBYE(P, GB_REPLY, "*1\r\n$4\r\nQUIT\r\n", NULL, O(SET_KV), I(OK));
+    GOODBYE(P, GB_REPLY, "*1\r\n$4\r\nquit\r\n", NULL, O(GET_K), I("$1\r\nv\r\n"));
+    GOODBYE(P, GB_REPLY, "QUIT\r\n", NULL, O("PING\r\n"), I("+PONG\r\n"));
+    GOODBYE(P, GB_REPLY, "*1\r\n$4\r\nQUIT\r\n", NULL, O(""));
+    GOODBYE(P, GB_NONE, "*1\r\n$4\r\nQUIT\r\n", NULL, O(GET_K));             /* a reply still owed */
+    GOODBYE(P, GB_NONE, "*1\r\n$4\r\nQUIT\r\n", NULL, O(GET_K), I("$1\r\n")); /* half read */
+    GOODBYE(P, GB_NONE, "*1\r\n$4\r\nQUIT\r\n", NULL, O(MULTI), I(OK));      /* a session */
+    GOODBYE(P, GB_NONE, "*2\r\n$6\r\nSELECT\r\n$1\r\n1\r\n*1\r\n$4\r\nQUIT\r\n", NULL, O(""));
+    GOODBYE(P, GB_NONE, "*1\r\n$4\r\nQUIT\r\n" PING, NULL, O(""));          /* pipelined behind it */
+    GOODBYE(P, GB_NONE, "*2\r\n$4\r\nQUIT\r\n$1\r\nx\r\n", NULL, O(""));
+    GOODBYE(P, GB_NONE, PING, NULL, O(""));
+    /* the stand-in's reply is what parks it; anything else is not clean */
+    GOODBYE(P, GB_REPLY, "*1\r\n$4\r\nQUIT\r\n", "+PONG\r\n", O(""));
+}
+
 int main(void)
 {
     basic_cases();
@@ -439,5 +459,6 @@ int main(void)
     large_value_cases();
     reset_cases();
     pending_bound_cases();
+    goodbye_cases();
     return harness_done("redis");
 }

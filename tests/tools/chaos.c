@@ -10,6 +10,9 @@
  * read (read, recv, recvmsg, readv or fgets on fdopen) checked against the
  * reply chaosd owes this id, abandon (close unread), partial read, shutdown
  * (SHUT_WR) then read, fork (the child does the exchange). Never pipelined.
+ * A third of the connections still alive end with the protocol's goodbye
+ * (line/opaque: SHUT_WR; redis: QUIT, +OK; memcache: quit; http: a last
+ * request with Connection: close), then read EOF: any byte is FOREIGN.
  * A reply (or part of one) that differs from this request's is FOREIGN.
  * Every draw comes from the seed alone, so a rerun (with or without
  * objpool) sends the same requests with the same actions.
@@ -37,8 +40,8 @@
 enum { OK, FOREIGN, E_CONNECT, E_WRITE, E_READ, E_EOF, E_RESET, E_TIMEOUT, NRES };
 static const char *g_res[NRES] = { "ok", "foreign", "err_connect", "err_write", "err_read",
                                    "err_eof", "err_reset", "err_timeout" };
-enum { C_ABANDON, C_PARTIAL, C_SHUTDOWN, C_FORK, NCOUNT };
-static const char *g_cnt[NCOUNT] = { "abandoned", "partial", "shutdowns", "forks" };
+enum { C_ABANDON, C_PARTIAL, C_SHUTDOWN, C_FORK, C_GOODBYE, NCOUNT };
+static const char *g_cnt[NCOUNT] = { "abandoned", "partial", "shutdowns", "forks", "goodbyes" };
 static atomic_long g_total[NRES], g_counts[NCOUNT];
 static int g_port, g_threads = 1;
 static long g_requests = 1000;
@@ -258,6 +261,38 @@ static int exchange(struct conn *c, int wfam, int rfam, const char *id, const ch
     return c->len == strlen(exp) ? OK : FOREIGN;
 }
 
+/* The protocol's goodbye on a connection whose exchanges are complete,
+ * then EOF must follow: the server's (or objpool's stub). */
+static int goodbye(struct conn *c, const char *id)
+{
+    int res = OK;
+    if (c->fp)
+        fflush(c->fp);
+    if (!strcmp(g_proto, "http")) {
+        char req[600], exp[600];
+        size_t n = build(id, 0, req, exp);
+        memcpy(req + n - 2, "Connection: close\r\n\r\n", 22); /* in place of the final CRLF */
+        res = exchange(c, 0, 0, id, req, n + 19, exp, 0);
+    } else if (!strcmp(g_proto, "redis")) {
+        res = exchange(c, 0, 0, id, "*1\r\n$4\r\nQUIT\r\n", 14, "+OK\r\n", 0);
+    } else if (!strcmp(g_proto, "memcache")) {
+        if (write(c->fd, "quit\r\n", 6) != 6)
+            return err_class(1);
+    } else if (shutdown(c->fd, SHUT_WR) != 0) {
+        return E_WRITE;
+    }
+    if (res != OK)
+        return res;
+    char b[64];
+    ssize_t k = read(c->fd, b, sizeof b);
+    if (k > 0) {
+        memcpy(c->buf, b, (size_t)k);
+        c->len = (size_t)k;
+        return FOREIGN;
+    }
+    return k == 0 ? OK : err_class(0);
+}
+
 /* Ends the connection the way the program opened it (fclose for a FILE). */
 static void finish(struct conn *c)
 {
@@ -334,6 +369,16 @@ static void *worker(void *arg)
                 alive = 0;
             if (!alive)
                 e = ex;  /* the rest of this connection's draws are skipped */
+        }
+        if (alive && rnd(&c, 3) == 0) {
+            int r;
+            cnt[C_GOODBYE]++;
+            snprintf(id, sizeof id, "s%ut%ldg%ld", g_seed, t, seq);
+            r = goodbye(&c, id);
+            res[r]++;
+            if (r == FOREIGN)
+                fprintf(stderr, "chaos: FOREIGN bytes after the goodbye of %s: %.*s\n", id,
+                        (int)(c.len > 120 ? 120 : c.len), c.buf);
         }
         finish(&c);
     }

@@ -12,6 +12,10 @@
  *   memcache  "get <id>\r\n"               -> "VALUE <id> 0 N\r\nd-<id>\r\nEND\r\n";
  *             "set <id> 0 0 N\r\n<data>\r\n" -> "STORED\r\n"
  *   opaque    "<id>\n"                     -> "<id>\n" (echo; "PING\n" is the probe)
+ * Goodbyes, as real servers answer them: redis "*1 QUIT" -> "+OK\r\n" and
+ * close ("*1 PING" -> "+PONG\r\n"); memcache "quit\r\n" -> close at once;
+ * http "Connection: close" -> close after the response; any protocol: the
+ * client's EOF -> close.
  * Chaos is chosen from a hash of the request id and the seed, so a client
  * repeating the same ids (same client seed) meets the same chaos with and
  * without objpool: close-before (no reply), reset (SO_LINGER 0 + close),
@@ -124,9 +128,22 @@ static char *eol(struct conn *c, size_t from)
 
 /* Parses one complete request at the head of the input: its length, 0 if
  * incomplete, -1 if malformed. Fills the reply in out/on. */
-static long parse(struct conn *c, char *id, size_t *idn, char *out, size_t *on)
+static long parse(struct conn *c, char *id, size_t *idn, char *out, size_t *on, int *bye)
 {
     char *e = eol(c, 0), *p = c->in;
+    *bye = 0;
+    if (c->proto == P_REDIS && c->inlen >= 14 &&
+        (!memcmp(p, "*1\r\n$4\r\nQUIT\r\n", 14) || !memcmp(p, "*1\r\n$4\r\nPING\r\n", 14))) {
+        *bye = p[8] == 'Q';
+        *idn = 4;
+        snprintf(id, 5, "PING"); /* a running draw, as probes */
+        *on = (size_t)sprintf(out, *bye ? "+OK\r\n" : "+PONG\r\n");
+        return 14;
+    }
+    if (c->proto == P_MEMCACHE && c->inlen >= 6 && !memcmp(p, "quit\r\n", 6)) {
+        *bye = 2;
+        return 6;
+    }
     if (!e)
         return c->inlen >= BUFSZ ? -1 : 0;
     size_t ll = (size_t)(e - p) + 1, n = ll - 1;
@@ -199,6 +216,7 @@ static long parse(struct conn *c, char *id, size_t *idn, char *out, size_t *on)
         if (*idn == 0 || *idn > 200)
             return -1;
         memcpy(id, p + 5, *idn);
+        *bye = memmem(p, (size_t)(end - p) + 2, "\r\nConnection: close\r\n", 21) != NULL;
         if (hash_id(id, *idn) & (1u << 30))
             *on = (size_t)sprintf(out, "HTTP/1.1 200 OK\r\nX-Id: %.*s\r\nContent-Length: %zu\r\n\r\n%.*s\n",
                                   (int)*idn, id, *idn + 1, (int)*idn, id);
@@ -220,7 +238,8 @@ static void serve(int i)
     while (c->outlen == 0 && !c->closing) {
         char id[256], out[1024];
         size_t idn = 0, on = 0;
-        long used = parse(c, id, &idn, out, &on);
+        int bye;
+        long used = parse(c, id, &idn, out, &on, &bye);
         if (used < 0) {
             drop(i, 0);
             return;
@@ -229,8 +248,14 @@ static void serve(int i)
             break;
         memmove(c->in, c->in + used, c->inlen - (size_t)used);
         c->inlen -= (size_t)used;
+        if (bye == 2) { /* memcached's quit: no reply */
+            drop(i, 0);
+            return;
+        }
         if (reply(i, id, idn, out, on) < 0)
             return;
+        if (bye && !c->closing)
+            c->closing = 1;
     }
     if (c->peer_eof && c->outlen == 0)
         drop(i, 0);

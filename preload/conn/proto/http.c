@@ -352,4 +352,5 @@ const struct proto_ops proto_http_ops = {
     .reset_reply = NULL,
     .reset_reply_len = 0,
     .reset_done = NULL,
+    .goodbye = proto_http_goodbye,
 };

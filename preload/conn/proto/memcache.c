@@ -147,4 +147,5 @@ const struct proto_ops proto_memcache_ops = {
     .reset_reply = NULL,
     .reset_reply_len = 0,
     .reset_done = NULL,
+    .goodbye = proto_memcache_goodbye,
 };

@@ -49,6 +49,28 @@ struct proto_state {
     } u;
 };
 
+/* A goodbye the program writes (QUIT, quit, Connection: close) and what
+ * objpool does instead of sending it (conn/goodbye.c):
+ * GB_SWALLOW: nothing is sent; the program gets EOF at once (memcached quit).
+ * GB_REPLY: bytes [off, off+len) become `with` (same length: a harmless
+ *   request, Redis PING for QUIT); the server's answer, exactly `expect`,
+ *   is read in its place and the program reads `serve` (the reply the
+ *   protocol fixes for the goodbye), then EOF.
+ * GB_RENAME: bytes [off, off+len) become `with` (same length: the close
+ *   token of Connection renamed); the program gets EOF once the response
+ *   is complete. */
+enum { GB_NONE = 0, GB_SWALLOW, GB_REPLY, GB_RENAME };
+#define GB_MAX_REPLY 24
+struct proto_goodbye {
+    size_t off, len;
+    const char *with;
+    unsigned char expect[GB_MAX_REPLY], serve[GB_MAX_REPLY];
+    uint8_t expect_len, serve_len;
+};
+int proto_redis_goodbye(const struct proto_state *st, const unsigned char *p, size_t n, struct proto_goodbye *g);
+int proto_memcache_goodbye(const struct proto_state *st, const unsigned char *p, size_t n, struct proto_goodbye *g);
+int proto_http_goodbye(const struct proto_state *st, const unsigned char *p, size_t n, struct proto_goodbye *g);
+
 struct proto_ops {
     const char *name; /* "http", "redis", "memcache", "line" */
     /* A new connection (zeroes the state). */
@@ -68,6 +90,11 @@ struct proto_ops {
     const char *reset_reply;
     size_t reset_reply_len;
     void (*reset_done)(struct proto_state *st);
+    /* The protocol's goodbye (NULL: it has none): is this write, made in
+     * state st, the goodbye written alone at a clean message boundary?
+     * GB_NONE, or the kind with *g filled. Pure: the caller feeds out()
+     * with what it then really sends (goodbye.h). */
+    int (*goodbye)(const struct proto_state *st, const unsigned char *p, size_t n, struct proto_goodbye *g);
     /* Bytes of per-connection state beyond proto_state (a session's
      * recorded start-up answer), or 0: a block of that size comes from the
      * pool's slab at adoption (conn/internal.h, conn_ext), so that only the

@@ -400,4 +400,5 @@ const struct proto_ops proto_redis_ops = {
     .reset_reply = RESET_REPLY,
     .reset_reply_len = sizeof RESET_REPLY - 1,
     .reset_done = redis_reset_done,
+    .goodbye = proto_redis_goodbye,
 };
