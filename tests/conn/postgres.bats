@@ -1,16 +1,18 @@
 #!/usr/bin/env bats
 # a private PostgreSQL 15 cluster (Unix socket and TCP; trust, md5,
-# cleartext, scram-sha-256, NOLOGIN roles) with psycopg2: 2 % as many
-# backends as queries, every result right, differing start-ups,
-# wrong/missing/changed passwords, NOLOGIN, cancel, session state,
-# pg_terminate_backend, a server restart
+# cleartext, scram-sha-256, NOLOGIN roles) with psycopg2, PHP and
+# node-postgres: 2 % as many backends as queries, every result right,
+# differing start-ups, wrong/missing/changed passwords, NOLOGIN, cancel,
+# session state, pg_terminate_backend, a server restart
 #
 # PostgreSQL through libobjpool.so: a private cluster started by the tests
 # (initdb once per file as the postgres user, a copy of it per test;
 # bench/servers.bash start_postgres), reached over its Unix socket and over
 # TCP (libpq's default sslmode=prefer: an SSLRequest answered 'N'), with
 # trust (u_trust), md5 (u_md5), scram-sha-256 (u_scram) and a NOLOGIN role;
-# clients are psycopg2 programs (tests/py/pg_loop.py, pg_cases.py).
+# clients are psycopg2 programs (tests/py/pg_loop.py, pg_cases.py), PHP
+# pg_connect (tests/php/pg_loop.php) and node-postgres (tests/node/pg_loop.js,
+# the npm module pg in build/node).
 #
 # Sessions whose start-up the server admitted without a credential (trust)
 # or with a cleartext or md5 password are reused: the start-up recorded,
@@ -347,4 +349,57 @@ print(repr(cur.fetchone()[0])); c.close()" "$UNIX_DSN user=u_trust"
     # a fresh session answers None; the reused one '' (never 'secret')
     assert_output "''"
     assert_equal "$(json_field "$REPORT" "$UNIX_POOL" postgres.replayed)" 1
+}
+
+NODE_DIR="$REPO_ROOT/build/node/node_modules"
+
+# node_pg HOST USER COUNT [args...]: tests/node/pg_loop.js (node-postgres,
+# installed into build/node by tests/run), pooled on both targets.
+node_pg() {
+    local host=$1 user=$2 count=$3
+    shift 3
+    run_pooled "$TCP_POOL;$UNIX_POOL" NODE_PATH="$NODE_DIR" node "$TESTS_DIR/node/pg_loop.js" \
+        --host "$host" --port "$POSTGRES_PORT" --user "$user" --count "$count" "$@"
+}
+
+require_node_pg() {
+    require_cmd node
+    [[ -f $NODE_DIR/pg/package.json ]] || skip "npm module pg is not in build/node (tests/run installs it)"
+}
+
+# node-postgres's end() writes Terminate, half-closes (shutdown SHUT_WR) and
+# waits through epoll for the server's close: the Terminate is swallowed
+# (pgreplay.c), the half-close parks the session and hands the program a
+# stub that reads EOF (goodbye.c). pg_loop.js counts an end() still waiting
+# after 2 s in end_waits (and destroys the socket), so a wait fails the
+# test instead of hanging it.
+@test "node-postgres: a Client per query (extended and simple query, end()), 200 each, Unix and TCP, trust and md5: every result right, end() finishes, at most 2 % as many backends as queries" {
+    require_node_pg
+    local host user pool before
+    for host in "$PGD" 127.0.0.1; do
+        pool=$UNIX_POOL
+        [[ $host == 127.0.0.1 ]] && pool=$TCP_POOL
+        for user in u_trust u_md5; do
+            before=$(postgres_logins)
+            node_pg "$host" "$user" 200 --password pw1 --end-wait 2000
+            assert_loop_clean 200
+            assert_equal "$(client_field end_waits)" 0
+            assert_few_backends "$before" 200
+            expect_num "$(json_field "$REPORT" "$pool" postgres.replayed)" -ge 196 "replayed"
+            assert_equal "$(json_field "$REPORT" "$pool" discarded.half_closed)" 0
+        done
+    done
+}
+
+@test "node-postgres: what one Client sets (SET, search_path, temp table, named prepared statement) is not visible to the next, Unix and TCP" {
+    require_node_pg
+    local host pool
+    for host in "$PGD" 127.0.0.1; do
+        pool=$UNIX_POOL
+        [[ $host == 127.0.0.1 ]] && pool=$TCP_POOL
+        node_pg "$host" u_trust 50 --mode state --end-wait 2000
+        assert_loop_clean 50
+        assert_equal "$(client_field end_waits)" 0
+        expect_num "$(json_field "$REPORT" "$pool" postgres.replayed)" -ge 45 "replayed"
+    done
 }
