@@ -18,8 +18,9 @@ setup_file() {
     for c in ruby perl php node npm redis-server memcached nginx; do
         command -v "$c" >/dev/null 2>&1 || [[ -x /usr/sbin/$c ]] || return 0
     done
-    OBJPOOL_LIB="$LIB" "$COV/run" --short --out "$COV_OUT" >"$BATS_FILE_TMPDIR/run.out" 2>&1
-    echo $? >"$BATS_FILE_TMPDIR/run.rc"
+    local rc=0
+    OBJPOOL_LIB="$LIB" "$COV/run" --short --out "$COV_OUT" >"$BATS_FILE_TMPDIR/run.out" 2>&1 || rc=$?
+    echo "$rc" >"$BATS_FILE_TMPDIR/run.rc"
 }
 
 # require_run: skip unless setup_file ran the matrix (it needs five
