@@ -7,15 +7,16 @@
     table.py check RESULTS.tsv EXPECTED.tsv [CLIENTS.tsv]
                                             verdicts against the expected ones
     table.py markdown RESULTS.tsv CLIENTS.tsv EXPECTED.tsv   the README's table
-    table.py check-readme README.md EXPECTED.tsv  the README's table says
-                                                  what EXPECTED.tsv says
+    table.py update-readme RESULTS.tsv CLIENTS.tsv EXPECTED.tsv README.md
+                                            markdown's table, between the README's markers
+    table.py check-readme README.md EXPECTED.tsv CLIENTS.tsv
+                                            the README's table says what EXPECTED.tsv says
 
 A verdict is `pooled` when hits >= 90% of acquired, else `refused(REASON)`:
 REASON the discard reason that counted most, `unseen` when objpool saw no
 connection at all (no report), `none` when it saw some but discarded none.
 """
 import json
-import re
 import sys
 
 POOLED_SHARE = 0.9
@@ -154,6 +155,29 @@ def check(path, expected_path, clients_path=None):
     print("coverage: every value right, every verdict as expected.tsv says")
 
 
+def update_readme(path, clients_path, expected_path, readme_path):
+    """Put markdown()'s table between the README's markers (a full run's)."""
+    import contextlib
+    import io
+    missing = [f[0] for f in tsv_rows(clients_path)
+               if f[0] not in {r["name"] for r in results(path)}]
+    if missing:
+        sys.exit("coverage: %s lacks %s: the README takes a full run's table"
+                 % (path, ", ".join(missing)))
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        markdown(path, clients_path, expected_path)
+    text_ = open(readme_path).read()
+    start = text_.find(README_BEGIN)
+    end = text_.find(README_END)
+    if start < 0 or end < start:
+        sys.exit("coverage: no coverage table markers in %s" % readme_path)
+    text_ = text_[:start] + out.getvalue().rstrip("\n") + text_[end + len(README_END):]
+    with open(readme_path, "w") as f:
+        f.write(text_)
+    print("coverage: the table of %s is in %s" % (path, readme_path))
+
+
 def markdown(path, clients_path, expected_path):
     what = {f[0]: f[4] if len(f) > 4 else "" for f in tsv_rows(clients_path)}
     why = {f[0]: f[2] if len(f) > 2 else "" for f in tsv_rows(expected_path)}
@@ -227,6 +251,8 @@ def main(argv):
         check(*argv[2:])
     elif cmd == "markdown" and len(argv) == 5:
         markdown(argv[2], argv[3], argv[4])
+    elif cmd == "update-readme" and len(argv) == 6:
+        update_readme(*argv[2:])
     elif cmd == "check-readme" and len(argv) == 5:
         check_readme(argv[2], argv[3], argv[4])
     else:
