@@ -89,6 +89,23 @@ planted() {
     assert_output --partial "expected.tsv says refused(full): update expected.tsv"
 }
 
+@test "coverage: a row whose server counts disagree with the client or the report fails" {
+    require_run
+    local name edited=$BATS_TEST_TMPDIR/results.tsv
+    name=$(awk -F'\t' '!/^#/ && $2 == "pooled" {print $1; exit}' "$COV/expected.tsv")
+    # fields: name language server n plain pooled conns_plain conns_pooled ...
+    # a client that reused its own connection: 1 server connection plain
+    awk -F'\t' -v OFS='\t' -v c="$name" '$1 == c {$7 = 1} 1' "$RESULTS" >"$edited"
+    run "$COV/run" --check "$edited"
+    assert_failure
+    assert_output --partial "$name: 1 connections for 50 operations without objpool"
+    # a report that claims hits the server never saw
+    awk -F'\t' -v OFS='\t' -v c="$name" '$1 == c {$8 = $4} 1' "$RESULTS" >"$edited"
+    run "$COV/run" --check "$edited"
+    assert_failure
+    assert_output --partial "$name: the server saw 50 connections under objpool, the report"
+}
+
 @test "coverage: a client that gets a crossed value fails the run, pooled or not" {
     require_run
     # A planted client: redis-py per operation, but operation 3 reads

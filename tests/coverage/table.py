@@ -119,9 +119,27 @@ def expected(path):
     return {f[0]: f[1] for f in tsv_rows(path)}
 
 
+def server_disagrees(r):
+    """What the server counted must agree with the client and the report:
+    plain, a connection per operation (else the client reuses its own and
+    the row proves nothing); pooled, no more connections than the report's
+    misses (else the report counts hits the server never saw)."""
+    out = []
+    n, plain, pooled = (int(r[k]) if r[k].lstrip("-").isdigit() else -1
+                        for k in ("n", "conns_plain", "conns_pooled"))
+    if plain < n:
+        out.append("%s: %d connections for %d operations without objpool: not a new "
+                   "connection per operation" % (r["name"], plain, n))
+    if r["verdict"] == "pooled" and pooled > r["acquired"] - r["hits"]:
+        out.append("%s: the server saw %d connections under objpool, the report %d misses"
+                   % (r["name"], pooled, r["acquired"] - r["hits"]))
+    return out
+
+
 def check(path, expected_path, clients_path=None):
-    """Every value right, every verdict the one expected.tsv names; with
-    CLIENTS.tsv (a full run), every client measured and in expected.tsv."""
+    """Every value right, the server's counts in agreement, every verdict
+    the one expected.tsv names; with CLIENTS.tsv (a full run), every client
+    measured and in expected.tsv."""
     want = expected(expected_path)
     failures = []
     if clients_path:
@@ -136,6 +154,7 @@ def check(path, expected_path, clients_path=None):
             failures.append("%s: a value came back wrong or the client failed "
                             "(plain: %s; objpool: %s)" % (name, r["plain"], r["pooled"]))
             continue
+        failures += server_disagrees(r)
         exp = want.get(name)
         if exp is None:
             failures.append("%s: not in expected.tsv (measured %s): add it" % (name, got))
