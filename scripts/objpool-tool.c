@@ -115,6 +115,8 @@ static void print_globals(const struct config *cfg, const char *file)
            global_origin("OBJPOOL_LOG", cfg->log_level != LOG_WARN));
     printf("log_file       %-22s %s\n", cfg->log_file[0] ? cfg->log_file : "(stderr)",
            global_origin("OBJPOOL_LOG_FILE", cfg->log_file[0] != 0));
+    printf("deepbind       %-22s %s\n", cfg->deepbind == DEEPBIND_WARN ? "warn" : "rebind",
+           global_origin("OBJPOOL_DEEPBIND", cfg->deepbind != DEEPBIND_REBIND));
     if (cfg->disabled)
         printf("OBJPOOL_DISABLE is set: the library would not pool at all\n");
 }

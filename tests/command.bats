@@ -971,7 +971,7 @@ env_and_run() {
     assert_success
     text=$output
     words=$(sed -n '/opt_names\[OPT_COUNT\] = {/,/};/p' "$REPO_ROOT/preload/config/options.c" | grep -o '"[a-z_]*"' | tr -d '"')
-    words+=" report report_format log log_file max_size pool default set OBJPOOL_CONFIG OBJPOOL_POOLS"
+    words+=" report report_format log log_file max_size deepbind pool default set OBJPOOL_CONFIG OBJPOOL_POOLS"
     for word in $words; do
         [[ "$text" == *"$word"* ]] || fail "objpool.conf(5) does not mention $word"
     done

@@ -4,7 +4,7 @@
 # reverse proxy, a Python epoll loop against redis-server), a reused
 # connection gets TCP_NODELAY unless the program chose otherwise, closes
 # objpool cannot see, children that receive a connection after they were
-# made, RTLD_DEEPBIND libraries, and three smaller points of the report and
+# made, and three smaller points of the report and
 # the configuration.  The programs are in tests/py/, tests/php/ and
 # tests/tools/eventloop.c; the servers come from bench/servers.bash.
 # Each wait is bounded (ab -s, per-cycle waits, deadlines), so a broken
@@ -14,7 +14,6 @@ load helpers
 source "$BATS_TEST_DIRNAME/../bench/servers.bash"
 
 PY="$BATS_TEST_DIRNAME/py"
-PHP_DIR="$BATS_TEST_DIRNAME/php"
 
 setup() {
     require_lib
@@ -273,69 +272,7 @@ assert_child_conn_kept() {
     assert_child_conn_kept
 }
 
-# --- 5. RTLD_DEEPBIND ------------------------------------------------------------------
-
-@test "php-memcached (dlopen'ed with RTLD_DEEPBIND): objpool says once that its calls bypass it; results right" {
-    sanitizer_cannot "the sanitizer runtimes refuse RTLD_DEEPBIND (the process aborts before objpool runs)"
-    require_cmd php memcached
-    php -r 'exit(class_exists("Memcached") ? 0 : 1);' || skip "php has no memcached extension (php-memcached)"
-    start_memcached "$BATS_TEST_TMPDIR/memcached" || fail "memcached did not start"
-    run_pooled "$(pool_for "$MEMCACHED_PORT")" php "$PHP_DIR/memcached_loop.php" "$MEMCACHED_PORT" 50
-    assert_equal "$status" 0
-    assert_equal "$(out_field ok)" 50
-    assert_equal "$(out_field mismatches)" 0
-    assert_equal "$(out_field errors)" 0
-    local lines
-    lines=$(printf '%s\n' "$stderr" | grep -F 'objpool[' | grep -F 'RTLD_DEEPBIND' | grep -F 'bypass' |
-        grep -cF 'memcached.so') || true
-    assert_equal "$lines" 1
-}
-
-# dlcheck ARGS...: tests/tools/dl/dlcheck.c (RUNPATH $ORIGIN/dl).
-require_dlcheck() {
-    [[ -x "$TOOLS/dlcheck" && -f "$TOOLS/dl/libdlplug.so" ]] || fail "dlcheck not built (run make tools)"
-}
-
-@test "dlopen and dlmopen through objpool, pools or not: a bare name is found by the program's RUNPATH, \$ORIGIN is the program's" {
-    sanitizer_cannot "the sanitizer runtime intercepts dlopen, so glibc takes it, not the program, for the caller"
-    require_dlcheck
-    local how pools
-    # the real dlopen takes its caller from its return address: were objpool
-    # the caller, neither the RUNPATH nor $ORIGIN (build/tests) would find
-    # dl/libdlquiet.so, and the load would fail
-    for pools in "" "tcp://127.0.0.1:9"; do
-        for how in bare "bare deepbind" origin "origin deepbind" "dlmopen deepbind"; do
-            # shellcheck disable=SC2086
-            run --separate-stderr env LD_PRELOAD="$LIB" OBJPOOL_POOLS="$pools" "$TOOLS/dlcheck" $how
-            echo "# pools='$pools' $how: $output $stderr"
-            assert_equal "$status" 0
-            assert_equal "$output" "loaded=ok"
-        done
-    done
-}
-
-@test "RTLD_DEEPBIND library that calls connect: its connects bypass objpool and it says so once however often it is loaded; silent for one that makes no connection, and without pools" {
-    sanitizer_cannot "the sanitizer runtimes refuse RTLD_DEEPBIND (the process aborts before objpool runs)"
-    require_dlcheck
-    start_tagserver
-    run_pooled "$(pool_for "$PORT")" "$TOOLS/dlcheck" cycle "$TOOLS/dl/libdlplug.so" 3 "$PORT"
-    assert_equal "$status" 0
-    assert_equal "$output" "loaded=ok connects=3"
-    local lines
-    lines=$(printf '%s\n' "$stderr" | grep -cF "]: dlopen(libdlplug.so, RTLD_DEEPBIND): its calls bypass objpool") || true
-    assert_equal "$lines" 1
-    # what the line says is true: the server saw the connects, objpool none
-    # (a pool with nothing acquired is left out of the report)
-    assert_equal "$(accepts)" 3
-    [[ ! -s "$REPORT" ]] || fail "objpool saw the library's connects: $(cat "$REPORT")"
-    run_pooled "$(pool_for "$PORT")" "$TOOLS/dlcheck" cycle "$TOOLS/dl/libdlquiet.so" 2
-    assert_equal "$status" 0
-    assert_equal "$stderr" ""
-    run --separate-stderr env LD_PRELOAD="$LIB" "$TOOLS/dlcheck" cycle "$TOOLS/dl/libdlplug.so" 2 "$PORT"
-    assert_equal "$status" 0
-    assert_equal "$output" "loaded=ok connects=2"
-    assert_equal "$stderr" ""
-}
+# --- 5. RTLD_DEEPBIND: tests/deepbind.bats -----------------------------------------
 
 # --- 6. smaller points ---------------------------------------------------------------------
 

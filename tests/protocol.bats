@@ -91,18 +91,19 @@ select_loop() {
     expect_num "$(json_field "$REPORT" "$t" hits)" -ge 360 "report hits"
 }
 
-@test "redis session state (SELECT, MULTI, WATCH, HELLO 3, TRACKING, SUBSCRIBE, PSUBSCRIBE, SETNAME): the next client gets a fresh session; RESET-able ones reuse the connection" {
+@test "redis session state (SELECT, MULTI, WATCH, HELLO 3, TRACKING, SUBSCRIBE, PSUBSCRIBE, SETNAME, HELLO SETNAME): the next client gets a fresh session; RESET-able ones reuse the connection" {
     redis_up
     local t
     t=$(pool_for "$REDIS_PORT")
     run_pooled "$t" "$OBJPOOL_PY" "$RPROTO" session --port "$REDIS_PORT" --rounds 10
-    # 10 rounds x 8 states: every next client saw a fresh session ...
-    assert_loop_clean 80
-    # ... and after SELECT, MULTI, WATCH, HELLO 3 and TRACKING it was the
-    # same server connection, reset (CLIENT ID equal)
-    assert_equal "$(client_field reused)" 50
-    # CLIENT SETNAME cannot be reset: its connections were destroyed
-    expect_num "$(json_field "$REPORT" "$t" discarded.session_state)" -ge 10 "discarded.session_state"
+    # 10 rounds x 9 states: every next client saw a fresh session (no name) ...
+    assert_loop_clean 90
+    # ... and after SELECT, MULTI, WATCH, HELLO 3, TRACKING, CLIENT SETNAME
+    # and HELLO 3 SETNAME it was the same server connection, reset (CLIENT
+    # ID equal): RESET clears the name
+    assert_equal "$(client_field reused)" 70
+    # SUBSCRIBE and PSUBSCRIBE cannot be followed: their connections were destroyed
+    expect_num "$(json_field "$REPORT" "$t" discarded.session_state)" -ge 20 "discarded.session_state"
     expect_num "$(json_field "$REPORT" "$t" discarded.reset_failed)" -eq 0 "discarded.reset_failed"
     assert_equal "$(json_text "$REPORT" "$t" proto)" redis
 }

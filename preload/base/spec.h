@@ -103,6 +103,9 @@ struct target {
 
 enum report_format { REPORT_TEXT = 0, REPORT_JSON };
 
+/* What objpool does after a dlopen with RTLD_DEEPBIND (`set deepbind`). */
+enum { DEEPBIND_REBIND = 0, DEEPBIND_WARN = 1 };
+
 struct config {
     struct pool_spec *specs;
     int nspecs, cap_specs;
@@ -115,6 +118,7 @@ struct config {
     char log_file[MAX_URL + 1];
     unsigned default_max_size;
     int disabled;
+    int deepbind;               /* DEEPBIND_REBIND or DEEPBIND_WARN (conn/deepbind.c) */
     int errors;                 /* bad lines seen: pooling stays off */
     int quiet;                  /* objpool check: print errors, but no more */
 };

@@ -322,8 +322,16 @@ void set_global(struct config *cfg, const char *source, const char *name, const 
             config_error(cfg, source, val, "not a number from 0 to 100000");
         else
             cfg->default_max_size = (unsigned)v;
+    } else if (!strcmp(name, "deepbind")) {
+        if (!strcmp(val, "rebind"))
+            cfg->deepbind = DEEPBIND_REBIND;
+        else if (!strcmp(val, "warn"))
+            cfg->deepbind = DEEPBIND_WARN;
+        else
+            config_error(cfg, source, val, "not rebind or warn");
     } else {
-        config_error(cfg, source, name, "unknown setting (report, report_format, log, log_file, max_size)");
+        config_error(cfg, source, name,
+                     "unknown setting (report, report_format, log, log_file, max_size, deepbind)");
     }
 }
 
@@ -369,6 +377,8 @@ void config_load(struct config *cfg, const char *file, const char *extra_pools)
         set_global(cfg, "OBJPOOL_LOG", "log", v);
     if ((v = env("OBJPOOL_LOG_FILE")))
         set_global(cfg, "OBJPOOL_LOG_FILE", "log_file", v);
+    if ((v = env("OBJPOOL_DEEPBIND")))
+        set_global(cfg, "OBJPOOL_DEEPBIND", "deepbind", v);
     log_level = cfg->log_level;
 
     /* Environment pools start from the built-in defaults and the global

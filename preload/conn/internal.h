@@ -5,7 +5,7 @@
  * io.c I/O accounting and the deferred shutdown, spare.c spare sockets,
  * epoll.c the program's epoll registrations, prewarm.c start-up
  * connections, connecting.c connects adopted in progress, deepbind.c
- * libraries whose calls bypass objpool (RTLD_DEEPBIND), conn.c the kind's
+ * libraries loaded with RTLD_DEEPBIND and rebind.c their GOT slots, conn.c the kind's
  * table and set-up. */
 #ifndef OBJPOOL_CONN_INTERNAL_H
 #define OBJPOOL_CONN_INTERNAL_H

@@ -1,7 +1,9 @@
 /* dl.c - dlopen and dlmopen. Each is a jump to the real one unless
  * connection pools are configured and the program asks for RTLD_DEEPBIND:
- * such a library's calls reach libc without objpool, and conn/deepbind.c
- * says so when the load added one that may connect. */
+ * such a library's calls would reach libc without objpool, and
+ * conn/deepbind.c re-binds them to objpool, or says why it cannot. A
+ * deep-bound library's own dlopen is re-bound too, so its nested loads
+ * come here as well. */
 #include <dlfcn.h>
 #include <errno.h>
 #include <string.h>

@@ -26,7 +26,7 @@ static int fd = -1;
 
 static const char *const vars[] = {
     "OBJPOOL_POOLS", "OBJPOOL_CONFIG", "OBJPOOL_MAX_SIZE", "OBJPOOL_LOG", "OBJPOOL_REPORT",
-    "OBJPOOL_REPORT_FORMAT", "OBJPOOL_LOG_FILE", "OBJPOOL_DISABLE",
+    "OBJPOOL_REPORT_FORMAT", "OBJPOOL_LOG_FILE", "OBJPOOL_DISABLE", "OBJPOOL_DEEPBIND",
 };
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);

@@ -115,7 +115,7 @@ static void inline_cases(void)
     CASE(P, PV_SESSION, O("client   tracking on\n"), I(OK));
     CASE(P, PV_NEVER, O("client reply off\r\n"));
     CASE(P, PV_NEVER, O("SUBSCRIBE ch\r\n"));
-    CASE(P, PV_NEVER, O("hello 3 setname x\r\n"));
+    CASE(P, PV_SESSION, O("hello 3 setname x\r\n"), I("%0\r\n"));
     /* a name or subcommand longer than any keyword is just another command */
     CASE(P, PV_CLEAN, O("SELECTSELECTSELECTSELECTSELECT 1\r\n"), I("-ERR unknown command\r\n"));
     CASE(P, PV_CLEAN, O("CLIENT TRACKINGTRACKINGTRACKINGTRACKING on\r\n"), I("-ERR unknown\r\n"));
@@ -192,6 +192,45 @@ static void session_cases(void)
     CASE(P, PV_INCOMPLETE, O("*2\r\n$5\r\nHELLO\r\n$1\r\n3\r\n"));
 }
 
+/* What redis-py >= 5, node-redis, go-redis 9, Jedis 5 and Lettuce send on
+ * every connect. */
+#define SETINFO_NAME "*4\r\n$6\r\nCLIENT\r\n$7\r\nSETINFO\r\n$8\r\nLIB-NAME\r\n$8\r\nredis-py\r\n"
+#define SETINFO_VER "*4\r\n$6\r\nCLIENT\r\n$7\r\nSETINFO\r\n$7\r\nLIB-VER\r\n$5\r\n5.0.1\r\n"
+#define SETINFO_ERR "-ERR Unknown subcommand or wrong number of arguments for 'SETINFO'. Try CLIENT HELP.\r\n"
+#define SETNAME_X "*3\r\n$6\r\nCLIENT\r\n$7\r\nSETNAME\r\n$1\r\nx\r\n"
+
+/* CLIENT SETINFO does not stop a park (RESET keeps lib-name and lib-ver:
+ * nothing to reset); its reply is read like any other, +OK (Redis >= 7.2)
+ * or an error (before). CLIENT SETNAME, and HELLO's SETNAME, are session
+ * state: RESET clears the name. */
+static void client_info_cases(void)
+{
+    CASE(P, PV_CLEAN, O(SETINFO_NAME), I(OK));
+    CASE(P, PV_CLEAN, O(SETINFO_NAME), I(SETINFO_ERR));
+    CASE(P, PV_CLEAN, O(SETINFO_NAME), I(OK), O(SETINFO_VER), I(OK), O(SET_KV), I(OK), O(GET_K), I("$1\r\nv\r\n"));
+    CASE(P, PV_CLEAN, O(SETINFO_NAME), I(SETINFO_ERR), O(SETINFO_VER), I(SETINFO_ERR), O(GET_K), I("$-1\r\n"));
+    CASE(P, PV_CLEAN, O(SETINFO_NAME SETINFO_VER GET_K), I(SETINFO_ERR SETINFO_ERR "$-1\r\n")); /* pipelined */
+    CASE(P, PV_CLEAN, O("client setinfo lib-name redis-py\r\n"), I(OK));
+    CASE(P, PV_CLEAN, O("*4\r\n$6\r\nclient\r\n$7\r\nsetinfo\r\n$7\r\nlib-ver\r\n$5\r\n5.0.1\r\n"), I(OK));
+    /* its reply unread, or half read: not parked */
+    CASE(P, PV_INCOMPLETE, O(SETINFO_NAME));
+    CASE(P, PV_INCOMPLETE, O(SETINFO_NAME SETINFO_VER), I(SETINFO_ERR));
+    CASE(P, PV_INCOMPLETE, O(SETINFO_NAME), I("-ERR Unknown subcommand"));
+    CASE(P, PV_INCOMPLETE, O("*4\r\n$6\r\nCLIENT\r\n$7\r\nSETINFO\r\n$8\r\nLIB-NAME\r\n$8\r\nredis"));
+    /* a name: reset, then parked */
+    CASE(P, PV_SESSION, O(SETNAME_X), I(OK));
+    CASE(P, PV_SESSION, O(SETINFO_NAME SETNAME_X), I(SETINFO_ERR OK));
+    CASE(P, PV_SESSION, O("client setname x\r\n"), I(OK));
+    CASE(P, PV_SESSION, O("*3\r\n$6\r\nclient\r\n$7\r\nsetname\r\n$0\r\n\r\n"), I(OK)); /* the name cleared: still reset */
+    CASE(P, PV_SESSION, O("*4\r\n$5\r\nHELLO\r\n$1\r\n3\r\n$7\r\nSETNAME\r\n$1\r\nx\r\n"), I("%0\r\n"));
+    CASE(P, PV_SESSION, O("*7\r\n$5\r\nHELLO\r\n$1\r\n3\r\n$4\r\nAUTH\r\n$1\r\nu\r\n$1\r\np\r\n$7\r\nsetname\r\n$1\r\nx\r\n"),
+         I("%0\r\n"));
+    CASE(P, PV_INCOMPLETE, O(SETNAME_X));
+    /* the other CLIENT subcommands that cannot be undone stay never */
+    CASE(P, PV_NEVER, O(SETINFO_NAME "*4\r\n$6\r\nCLIENT\r\n$4\r\nKILL\r\n$2\r\nID\r\n$1\r\n5\r\n"),
+         I(OK ":1\r\n"));
+}
+
 static void never_cases(void)
 {
     CASE(P, PV_NEVER, O("*2\r\n$9\r\nSUBSCRIBE\r\n$2\r\nch\r\n"), I("*3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n"));
@@ -205,15 +244,11 @@ static void never_cases(void)
     CASE(P, PV_NEVER, O("*3\r\n$5\r\nPSYNC\r\n$1\r\n?\r\n$2\r\n-1\r\n"));
     CASE(P, PV_NEVER, O("*3\r\n$8\r\nREPLCONF\r\n$4\r\nport\r\n$4\r\n6380\r\n"), I(OK));
     CASE(P, PV_NEVER, O(CMD1(8) "SHUTDOWN\r\n"));
-    CASE(P, PV_NEVER, O("*3\r\n$6\r\nCLIENT\r\n$7\r\nSETNAME\r\n$1\r\nx\r\n"), I(OK));
-    CASE(P, PV_NEVER, O("*4\r\n$6\r\nCLIENT\r\n$7\r\nSETINFO\r\n$8\r\nLIB-NAME\r\n$8\r\nredis-py\r\n"), I(OK));
     CASE(P, PV_NEVER, O("*4\r\n$6\r\nCLIENT\r\n$4\r\nKILL\r\n$2\r\nID\r\n$1\r\n5\r\n"), I(":1\r\n"));
     CASE(P, PV_NEVER, O("*3\r\n$6\r\nCLIENT\r\n$5\r\nREPLY\r\n$3\r\nOFF\r\n"));
     CASE(P, PV_NEVER, O("*3\r\n$6\r\nSCRIPT\r\n$5\r\nDEBUG\r\n$3\r\nYES\r\n"), I(OK));
     CASE(P, PV_NEVER, O("script debug sync\r\n"), I(OK));
     CASE(P, PV_NEVER, O("*3\r\n$6\r\nCLIENT\r\n$5\r\nreply\r\n$4\r\nskip\r\n" PING));
-    CASE(P, PV_NEVER, O("*4\r\n$5\r\nHELLO\r\n$1\r\n3\r\n$7\r\nSETNAME\r\n$1\r\nx\r\n"), I("%0\r\n"));
-    CASE(P, PV_NEVER, O("*7\r\n$5\r\nHELLO\r\n$1\r\n3\r\n$4\r\nAUTH\r\n$1\r\nu\r\n$1\r\np\r\n$7\r\nsetname\r\n$1\r\nx\r\n"));
     /* a push reply: at top level, between replies, nested; unasked too */
     CASE(P, PV_NEVER, O(GET_K), I(">2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nk\r\n$-1\r\n"));
     CASE(P, PV_NEVER, O(GET_K), I("$-1\r\n>2\r\n+a\r\n+b\r\n"));
@@ -349,6 +384,14 @@ static void reset_cases(void)
     expect("SESSION: watch on the next lease", P.verdict(&st), PV_SESSION);
     P.reset_done(&st);
     expect("CLEAN: after the second reset", P.verdict(&st), PV_CLEAN);
+    feed(&st, 'o', SETINFO_NAME SETINFO_VER SETNAME_X);
+    feed(&st, 'i', SETINFO_ERR SETINFO_ERR OK);
+    expect("SESSION: setinfo and setname on the next lease", P.verdict(&st), PV_SESSION);
+    P.reset_done(&st);
+    expect("CLEAN: after the third reset (the name cleared)", P.verdict(&st), PV_CLEAN);
+    feed(&st, 'o', SETINFO_NAME);
+    feed(&st, 'i', OK);
+    expect("CLEAN: setinfo alone on the next lease", P.verdict(&st), PV_CLEAN);
     expect_true("the reset request is RESET",
                 P.reset_req_len == 15 && !memcmp(P.reset_req, "*1\r\n$5\r\nRESET\r\n", 15));
     expect_true("its reply is +RESET", P.reset_reply_len == 8 && !memcmp(P.reset_reply, "+RESET\r\n", 8));
@@ -390,6 +433,7 @@ int main(void)
     inline_cases();
     incomplete_cases();
     session_cases();
+    client_info_cases();
     never_cases();
     confused_cases();
     large_value_cases();

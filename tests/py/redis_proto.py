@@ -260,7 +260,8 @@ STATES = [
     ("client tracking on", [("CLIENT", "TRACKING", "on")], "OK", True),
     ("subscribe", [("SUBSCRIBE", "ch")], list, False),
     ("psubscribe", [("PSUBSCRIBE", "ch*")], list, False),
-    ("client setname", [("CLIENT", "SETNAME", "foo")], "OK", False),
+    ("client setname", [("CLIENT", "SETNAME", "foo")], "OK", True),
+    ("hello 3 setname", [("HELLO", 3, "SETNAME", "bar")], list, True),
 ]
 
 FRESH = {"db": "0", "name": "", "multi": "-1", "sub": "0", "psub": "0", "ssub": "0", "resp": "2"}

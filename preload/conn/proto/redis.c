@@ -3,7 +3,7 @@
  *
  * out() counts the commands the program wrote, keeping only the first
  * bytes of the arguments that classify a command (its name, CLIENT's
- * subcommand, CLIENT REPLY's mode, HELLO's options); in() counts complete
+ * subcommand, CLIENT REPLY's mode, SCRIPT's subcommand); in() counts complete
  * top-level replies, following nested aggregates on a small stack of
  * remaining-element counts. Bulk payloads, both ways, are skipped by
  * counting. A connection parks when every command has its reply read, both
@@ -32,7 +32,7 @@
 #define E_ENDTX 32 /* EXEC, DISCARD, RESET: no transaction, nothing watched */
 
 /* Commands whose later arguments matter. */
-enum { C_OTHER = 0, C_CLIENT, C_HELLO, C_SCRIPT };
+enum { C_OTHER = 0, C_CLIENT, C_SCRIPT };
 enum { S_OTHER = 0, S_REPLY };
 
 /* The parser's view of the connection's opaque state. */
@@ -50,7 +50,7 @@ struct word {
 
 static const struct word commands[] = {
     W("SELECT", C_OTHER, E_SESSION),   W("AUTH", C_OTHER, E_SESSION),
-    W("HELLO", C_HELLO, E_SESSION),    W("READONLY", C_OTHER, E_SESSION),
+    W("HELLO", C_OTHER, E_SESSION),    W("READONLY", C_OTHER, E_SESSION),
     W("READWRITE", C_OTHER, E_SESSION), W("ASKING", C_OTHER, E_SESSION),
     W("MULTI", C_OTHER, E_MULTI),      W("EXEC", C_OTHER, E_ENDTX),
     W("DISCARD", C_OTHER, E_ENDTX),    W("RESET", C_OTHER, E_ENDTX),
@@ -70,10 +70,13 @@ static const struct word client_subs[] = {
     W("TRACKING", S_OTHER, E_SESSION), W("REPLY", S_REPLY, E_SESSION),
     W("NO-EVICT", S_OTHER, E_SESSION), W("NO-TOUCH", S_OTHER, E_SESSION),
     /* A name labels the connection as the program's own (CLIENT LIST,
-     * CLIENT KILL by name) and SETINFO's lib-name and lib-ver outlive
-     * RESET; KILL may kill this very connection after its reply. */
-    W("SETNAME", S_OTHER, E_NEVER),    W("SETINFO", S_OTHER, E_NEVER),
-    W("KILL", S_OTHER, E_NEVER),
+     * CLIENT KILL by name): RESET clears it, so it is session state. KILL
+     * may kill this very connection after its reply. SETINFO (lib-name,
+     * lib-ver) is no entry: RESET keeps both on purpose, as the library
+     * behind the connection, and the next user's library sends its own
+     * (README: what a next user may see); its reply, +OK or an error
+     * before Redis 7.2, is counted like any other. */
+    W("SETNAME", S_OTHER, E_SESSION),  W("KILL", S_OTHER, E_NEVER),
 };
 
 /* The first verdict that stops the parser is the one kept: the rest of the
@@ -124,7 +127,7 @@ static int need_arg(const struct redis *r)
         return r->argi == 1 || (r->argi == 2 && r->sub == S_REPLY);
     if (r->cmd == C_SCRIPT)
         return r->argi == 1;
-    return r->cmd == C_HELLO;
+    return 0;
 }
 
 /* An argument just ended: classify the command by it if it is one that
@@ -144,8 +147,6 @@ static void classify(struct redis *r)
         /* CLIENT REPLY OFF|SKIP: replies stop matching commands */
         if (is_kw(r, "OFF", 3) || is_kw(r, "SKIP", 4))
             r->eff |= E_NEVER;
-    } else if (r->cmd == C_HELLO && r->argi >= 2 && is_kw(r, "SETNAME", 7)) {
-        r->eff |= E_NEVER; /* as CLIENT SETNAME */
     } else if (r->cmd == C_SCRIPT && is_kw(r, "DEBUG", 5)) {
         r->eff |= E_NEVER; /* the next EVAL opens a debugger session */
     }
