@@ -19,6 +19,13 @@ TOOL_SRC = $(wildcard tests/tools/*.c)
 TOOLS    = $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/%)
 
 .PHONY: all test demo clean bench tools
+
+# $(call need_header,HEADER,PACKAGE) as a recipe's first line: a target
+# that needs a library beyond libc stops with one line that names the
+# Debian package when the compiler cannot find its header, instead of
+# with the compiler's error (`make test` as root installs it first).
+need_header = printf '\#include <%s>\n' '$(1)' | $(CC) -E -x c - >/dev/null 2>&1 || \
+	{ echo "objpool: $@ needs $(1): apt-get install $(2) (or run make test as root)" >&2; exit 1; }
 all: $(BUILD)/libobjpool.so tools
 
 $(BUILD)/obj/%.o: preload/%.c $(PRELOAD_HDR)
@@ -33,11 +40,17 @@ $(BUILD)/tests/%: tests/tools/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -o $@ $< -lpthread
 
-test: all
-	tests/run
+# tests/run installs the Debian packages the build and the tests need
+# (as root, with apt-get) before it builds anything, then builds `all`
+# and runs the suite; so `test` has no prerequisites of its own.
+test:
+	tests/run --build
 
-demo: all
-	scripts/demo.sh
+# The demo runs the preload and two test programs: it builds those alone,
+# which need nothing beyond gcc, make and libc (build-essential).
+DEMO_NEEDS = $(BUILD)/libobjpool.so $(BUILD)/tests/tagserver $(BUILD)/tests/tagclient
+demo: $(DEMO_NEEDS)
+	BUILD=$(BUILD) scripts/demo.sh
 
 clean:
 	rm -rf $(BUILD)

@@ -28,8 +28,14 @@ teardown() {
     stop_all_tagservers
 }
 
+# needs_tool SUBCOMMAND: check, report and stats run build/objpool-tool
+needs_tool() {
+    case ${1:-} in check | report | stats) require_tool ;; esac
+}
+
 # run_cmd ARGS...: run the objpool command; sets status, output, stderr.
 run_cmd() {
+    needs_tool "${1:-}"
     run --separate-stderr timeout "$OBJPOOL_TEST_TIMEOUT" "$OBJPOOL" "$@"
     show_run
 }
@@ -38,6 +44,7 @@ run_cmd() {
 run_cmd_status() {
     local st=$1
     shift
+    needs_tool "${1:-}"
     run "-$st" --separate-stderr timeout "$OBJPOOL_TEST_TIMEOUT" "$OBJPOOL" "$@"
     show_run
 }

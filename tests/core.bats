@@ -98,7 +98,9 @@ pool_for() { echo "tcp://127.0.0.1:$1?proto=line"; } # the tag server speaks a l
 }
 
 @test "hostname target tcp://localhost:PORT is pooled" {
-    getent hosts localhost | grep -q '127\.0\.0\.1' || skip "localhost does not resolve to 127.0.0.1 here"
+    # the IPv4 lookup: `getent hosts` asks for IPv6 first, and Debian's
+    # /etc/hosts names localhost on ::1 too
+    getent ahostsv4 localhost | grep -q '^127\.0\.0\.1 ' || skip "localhost does not resolve to 127.0.0.1 here"
     start_tagserver --host 127.0.0.1
     run_pooled "tcp://localhost:$PORT?proto=line" "$TOOLS/tagclient" --host localhost --port "$PORT" --cycles 100
     assert_client_clean 100

@@ -100,6 +100,27 @@ sanitizer_cannot() {
     fi
 }
 
+# chroot_cannot WHY: in the fresh-root stage (.ci/fresh runs the suite in a
+# bare Debian chroot and sets OBJPOOL_CHROOT), skip a test that a chroot
+# cannot host, with the reason; tests/run counts such a skip as a CI
+# failure anywhere else. Keep each use narrow: the one thing a chroot lacks.
+chroot_cannot() {
+    if [[ -n "${OBJPOOL_CHROOT:-}" ]]; then
+        skip "chroot: $*"
+    fi
+}
+
+# require_tool: build/objpool-tool (the command's check/report/stats) is
+# built; it needs libjansson-dev, and where that is missing (tests/run not
+# root) the test skips saying so. Built or not, a missing tool otherwise fails.
+require_tool() {
+    [[ -x "$REPO_ROOT/build/objpool-tool" ]] && return 0
+    if ! printf '#include <jansson.h>\n' | "${CC:-cc}" -E -x c - >/dev/null 2>&1; then
+        skip "build/objpool-tool is not built: libjansson-dev is not installed"
+    fi
+    fail "build/objpool-tool is not built (run make)"
+}
+
 # require_lib: the preload library and the test tools must be built.
 # (Fails rather than skips: a missing library is a broken build.)
 require_lib() {
@@ -108,6 +129,29 @@ require_lib() {
     for t in tagserver tagclient passthru; do
         [[ -x "$TOOLS/$t" ]] || fail "test tool not built: $TOOLS/$t (run make tools)"
     done
+}
+
+# assert_duration TEXT MS [ERR_MS] [WHAT]: TEXT is what the reports'
+# fmt_duration (preload/base/log.c) prints for MS milliseconds, give or take
+# its own rounding and ERR_MS: "%.1fms" below a second, "%.2fs" below a
+# minute, "%.1fm" below an hour, else "%.1fh". A measured time's unit
+# depends on the machine's speed (1.1 million hits of a 10 us open saved
+# 11.00s, of a 59 us one under ASan 1.1m), so a test checks the figure
+# against what it measures, never one unit.
+assert_duration() {
+    local text=$1 ms=$2 err=${3:-0} what=${4:-duration} why
+    why=$(awk -v t="$text" -v ms="$ms" -v err="$err" 'BEGIN {
+        if (t ~ /^[0-9]+\.[0-9]ms$/)           { f = 1;       lo = 0;       hi = 1000;    half = 0.05 }
+        else if (t ~ /^[0-9]+\.[0-9][0-9]s$/)  { f = 1000;    lo = 1000;    hi = 60000;   half = 5 }
+        else if (t ~ /^[0-9]+\.[0-9]m$/)       { f = 60000;   lo = 60000;   hi = 3600000; half = 3000 }
+        else if (t ~ /^[0-9]+\.[0-9]h$/)       { f = 3600000; lo = 3600000; hi = -1;      half = 180000 }
+        else { print "not a duration fmt_duration prints"; exit }
+        v = t; sub(/[a-z]+$/, "", v); v *= f
+        if (v < lo - half || (hi > 0 && v > hi + half)) { print "the unit does not fit the figure"; exit }
+        d = v - ms; if (d < 0) d = -d
+        if (d > half + err) printf "%s is %.3f ms, expected %.3f ms (+- %.3f)", t, v, ms, half + err
+    }')
+    [[ -z "$why" ]] || fail "$what: $text: $why"
 }
 
 # expect_num NUMBER OP NUMBER [WHAT]: numeric comparison with a readable

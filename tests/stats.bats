@@ -10,6 +10,7 @@ CMD="$REPO_ROOT/scripts/objpool"
 
 setup() {
     require_lib
+    require_tool
     SD="$BATS_TEST_TMPDIR/live"
     CLIENTS=()
 }
@@ -48,14 +49,27 @@ live_hits() {
     json_field "$BATS_TEST_TMPDIR/live.json" ":$PORT" hits
 }
 
+# hits_above PID N: waits until the live hits of PID exceed N (a slow
+# machine takes longer, a hung one fails after 20 s) and prints them
+hits_above() {
+    local h=0 i
+    for ((i = 0; i < 400; i++)); do
+        h=$(live_hits "$1") || return 1
+        if ((h > $2)); then
+            echo "$h"
+            return 0
+        fi
+        sleep 0.05
+    done
+    echo "$h"
+}
+
 @test "stats: a running client's hits grow between two reads; SIGKILL, and its file is gone" {
     start_tagserver
     start_client 100000
-    sleep 0.3
     local h1 h2
-    h1=$(live_hits "$CLIENT")
-    sleep 0.5
-    h2=$(live_hits "$CLIENT")
+    h1=$(hits_above "$CLIENT" 0)
+    h2=$(hits_above "$CLIENT" "$h1")
     expect_num "$h1" -gt 0 "hits at the first read"
     expect_num "$h2" -gt "$h1" "hits at the second read"
     # the table names the process and the target
@@ -80,7 +94,7 @@ live_hits() {
 @test "stats: --json is the report's schema with event live; --prometheus is strict (our parser and promtool) and says the same" {
     start_tagserver
     start_client 100000
-    sleep 0.3
+    hits_above "$CLIENT" 0 >/dev/null
     kill -STOP "$CLIENT" # the numbers hold still between the two reads
     "$CMD" stats --dir "$SD" --json >"$BATS_TEST_TMPDIR/live.json"
     "$CMD" stats --dir "$SD" --prometheus >"$BATS_TEST_TMPDIR/live.prom"
@@ -344,10 +358,19 @@ PY
         [[ -s "$SD/$CLIENT.stats" ]] && break
         sleep 0.05
     done
-    run timeout 2 "$CMD" stats --dir "$SD" --watch=0.3 "$CLIENT"
-    local draws
-    draws=$(grep -c "pid $CLIENT sleep" <<<"$output")
-    expect_num "$draws" -ge 3 "tables drawn in 2 s at 0.3 s"
+    # three tables drawn, however long a draw takes on this machine (a
+    # hung --watch fails after 20 s)
+    "$CMD" stats --dir "$SD" --watch=0.3 "$CLIENT" >"$BATS_TEST_TMPDIR/watch.out" 2>&1 &
+    local watch=$! draws=0
+    for ((i = 0; i < 400; i++)); do
+        draws=$(grep -c "pid $CLIENT sleep" "$BATS_TEST_TMPDIR/watch.out" || true)
+        ((draws >= 3)) && break
+        sleep 0.05
+    done
+    kill "$watch" 2>/dev/null
+    wait "$watch" 2>/dev/null || true
+    output=$(<"$BATS_TEST_TMPDIR/watch.out")
+    expect_num "$draws" -ge 3 "tables drawn by --watch=0.3"
     assert_output --partial "partial: the file's slots ran out"
     "$CMD" stats --dir "$SD" --json "$CLIENT" >"$BATS_TEST_TMPDIR/live.json"
     run "$OBJPOOL_PY" -c 'import json,sys; o=json.loads(open(sys.argv[1]).readline()); print(len(o["pools"]), o["partial"])' "$BATS_TEST_TMPDIR/live.json"
