@@ -41,7 +41,7 @@ tools: $(CMD_TOOL)
 man: $(CMD_MAN)
 
 # Links the library's own parser objects, unchanged: one parser for both.
-CONFIG_OBJ = $(patsubst preload/%.c,$(BUILD)/obj/%.o,$(wildcard preload/config/*.c)) $(BUILD)/obj/base/log.o $(BUILD)/obj/base/proto_id.o $(BUILD)/obj/core/reasons.o $(BUILD)/obj/core/pool.o $(BUILD)/obj/core/pool_sets.o $(BUILD)/obj/core/pool_admin.o
+CONFIG_OBJ = $(patsubst preload/%.c,$(BUILD)/obj/%.o,$(wildcard preload/config/*.c)) $(BUILD)/obj/base/log.o $(BUILD)/obj/base/real.o $(BUILD)/obj/base/proto_id.o $(BUILD)/obj/core/reasons.o $(BUILD)/obj/core/pool.o $(BUILD)/obj/core/pool_sets.o $(BUILD)/obj/core/pool_admin.o
 $(CMD_TOOL): scripts/objpool-tool.c $(CONFIG_OBJ) $(PRELOAD_HDR)
 	@$(call need_header,jansson.h,libjansson-dev)
 	@mkdir -p $(dir $@)

@@ -112,3 +112,10 @@ uninstall-core:
 	rm -f $(DESTDIR)$(LIBDIR)/libobjpool-core.a $(DESTDIR)$(LIBDIR)/libobjpool-core.so \
 	    $(DESTDIR)$(LIBDIR)/libobjpool-core.so.$(CORE_SOMAJOR)
 	rm -f $(DESTDIR)$(PKGCONFIGDIR)/objpool.pc $(DESTDIR)$(MAN3DIR)/objpool.3
+
+# The preload's slab allocator (preload/core/slab.c) on its own: tests/slab.bats.
+SLAB_UNIT = $(BUILD)/tests/unit/slab_test
+$(SLAB_UNIT): tests/unit/slab_test.c preload/core/slab.c preload/core/slab.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Ipreload/core -o $@ tests/unit/slab_test.c preload/core/slab.c -lpthread
+core tools: $(SLAB_UNIT)

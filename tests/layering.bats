@@ -30,6 +30,16 @@ exported_calls() {
     assert_output ""
 }
 
+@test "layering: the library exports exactly the functions base/real_list.h lists (nm)" {
+    require_cmd nm
+    local so="${LIB##*:}"
+    [[ -f "$so" ]] || fail "library not built: $so"
+    run diff <("$OBJPOOL_PY" "$REPO_ROOT/tests/layers.py" --interposed "$REPO_ROOT/preload") \
+        <(nm -D --defined-only "$so" | awk '$2 ~ /^[TtWi]$/ {print $3}' | sed 's/@.*//' | LC_ALL=C sort -u)
+    show_run
+    assert_success
+}
+
 @test "layering: each layer includes only its own or lower layers; files open with what they own, <= 500 lines" {
     run "$OBJPOOL_PY" "$REPO_ROOT/tests/layers.py" "$REPO_ROOT/preload"
     show_run
@@ -53,4 +63,20 @@ exported_calls() {
     run "$OBJPOOL_PY" "$REPO_ROOT/tests/layers.py" "$tree"
     assert_failure
     assert_output --partial "lease/lease.c: "
+}
+
+@test "layering: the interposer check catches an unlisted export and a call around real" {
+    local tree="$BATS_TEST_TMPDIR/preload"
+    cp -r "$REPO_ROOT/preload" "$tree"
+    printf 'OBJPOOL_EXPORT int listen(int fd, int n)\n{\n    return real.close(fd + n);\n}\n' >>"$tree/interpose/socket.c"
+    run "$OBJPOOL_PY" "$REPO_ROOT/tests/layers.py" "$tree"
+    assert_failure
+    assert_output --partial "interpose/socket.c: exports listen, which base/real_list.h does not list"
+    cp -r "$REPO_ROOT/preload/." "$tree/"
+    printf 'static long bypass(int fd)\n{\n    return syscall(SYS_close, fd);\n}\n' >>"$tree/conn/conn.c"
+    printf 'static void *bypass(void)\n{\n    return dlsym(RTLD_NEXT, "close");\n}\n' >>"$tree/file/file.c"
+    run "$OBJPOOL_PY" "$REPO_ROOT/tests/layers.py" "$tree"
+    assert_failure
+    assert_output --partial "conn/conn.c: calls syscall( directly"
+    assert_output --partial "file/file.c: calls dlsym( directly"
 }

@@ -6,6 +6,12 @@ include headers of its own folder or of a lower layer, never of a folder
 beside it or above it. The protocol parsers (conn/proto/) include nothing of
 objpool outside their own folder but the protocol ids (base/proto_id.h). Every source file opens with a comment that
 says what it owns ("/* NAME - ..."), and none is longer than MAX_LINES.
+The interposed functions are listed once, in base/real_list.h: every
+exported function is named there, and only base/real.c calls dlsym or makes
+a raw system call (everything else goes through `real`).
+
+    layers.py [PRELOAD]               check the rules above
+    layers.py --interposed [PRELOAD]  print the symbols real_list.h lists
 """
 import os
 import re
@@ -23,9 +29,24 @@ LAYERS = {
 }
 SEALED = {"conn/proto": {"base/proto_id.h"}}  # folders that include only their own headers and these
 MAX_LINES = 500
+REAL_LIST = "base/real_list.h"
+REAL_ONLY = "base/real.c"  # the one file that may call dlsym or syscall(SYS_...)
+BYPASS = re.compile(r"\b(dlsym|syscall)\s*\(\s*(RTLD_NEXT|SYS_)")
+EXPORT = re.compile(r"(?<!#define )OBJPOOL_EXPORT\s[^;{(]*?\b(\w+)\s*\(")
 
+
+def interposed(root):
+    """The symbols base/real_list.h names: X(name, "symbol", ...) and VIA(symbol, name)."""
+    text = re.sub(r"/\*.*?\*/", "", open(os.path.join(root, REAL_LIST), encoding="utf-8").read(), flags=re.S)
+    return set(re.findall(r'\bX\(\s*\w+,\s*"(\w+)"', text)) | set(re.findall(r"\bVIA\(\s*(\w+),", text))
+
+
+if len(sys.argv) > 1 and sys.argv[1] == "--interposed":
+    print("\n".join(sorted(interposed(sys.argv[2] if len(sys.argv) > 2 else "preload"))))
+    sys.exit(0)
 root = sys.argv[1] if len(sys.argv) > 1 else "preload"
 errors = []
+listed = interposed(root)
 for dirpath, _, files in os.walk(root):
     rel_dir = os.path.relpath(dirpath, root)
     if rel_dir == ".":
@@ -44,6 +65,14 @@ for dirpath, _, files in os.walk(root):
         lines = text.splitlines()
         if len(lines) > MAX_LINES:
             errors.append("%s: %d lines (at most %d)" % (path, len(lines), MAX_LINES))
+        rel = os.path.relpath(path, root)
+        code = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
+        if rel != REAL_ONLY and BYPASS.search(code):
+            errors.append("%s: calls %s( directly: only %s does, the rest goes through `real`" %
+                          (path, BYPASS.search(code).group(1), REAL_ONLY))
+        for fn in EXPORT.findall(code):
+            if fn not in listed:
+                errors.append("%s: exports %s, which %s does not list" % (path, fn, REAL_LIST))
         stem = os.path.splitext(name)[0]
         if not re.match(r"/\* %s\.[ch] - \S" % re.escape(stem), text):
             errors.append("%s: does not open with '/* %s - <what it owns>'" % (path, name))

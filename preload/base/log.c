@@ -1,10 +1,11 @@
 /* log.c - messages and a signal-safe formatter. */
 #include "log.h"
 
+#include "real.h"
+
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 int log_level = LOG_WARN;
@@ -148,8 +149,8 @@ size_t fmt_duration(char *buf, size_t size, double ms)
 void write_all(int fd, const char *buf, size_t len)
 {
     while (len) {
-        /* the raw syscall: our own write() interposer must not see it */
-        long n = syscall(SYS_write, fd, buf, len);
+        /* through real: our own write() interposer must not see it */
+        ssize_t n = real.write(fd, buf, len);
         if (n < 0) {
             if (errno == EINTR)
                 continue;

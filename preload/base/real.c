@@ -162,46 +162,65 @@ static int raw_recvmmsg(int fd, struct mmsghdr *v, unsigned int n, int f, struct
 {
     return (int)syscall(SYS_recvmmsg, fd, v, n, f, t);
 }
+static int raw_flock(int fd, int op)
+{
+    return (int)syscall(SYS_flock, fd, op);
+}
 
-/* Library-only functions: resolve on first use. */
-static void *next(const char *name)
+/* The next definition of a symbol after objpool's: what an interposer's
+ * shim, real_resolve() and the deep-binding re-binder (conn/rebind.c)
+ * look up, in this one file. */
+void *real_next(const char *name)
 {
     return dlsym(RTLD_NEXT, name);
 }
+
+/* Library-only functions: resolve on first use. */
 static FILE *lazy_fopen(const char *p, const char *m)
 {
-    FILE *(*f)(const char *, const char *) = (FILE * (*)(const char *, const char *)) next("fopen");
+    FILE *(*f)(const char *, const char *) = (FILE * (*)(const char *, const char *)) real_next("fopen");
     return f ? f(p, m) : NULL;
 }
 static FILE *lazy_fopen64(const char *p, const char *m)
 {
-    FILE *(*f)(const char *, const char *) = (FILE * (*)(const char *, const char *)) next("fopen64");
+    FILE *(*f)(const char *, const char *) = (FILE * (*)(const char *, const char *)) real_next("fopen64");
     return f ? f(p, m) : NULL;
 }
 static int lazy_fclose(FILE *fp)
 {
-    int (*f)(FILE *) = (int (*)(FILE *))next("fclose");
+    int (*f)(FILE *) = (int (*)(FILE *))real_next("fclose");
     return f ? f(fp) : EOF;
 }
 static int lazy_vdprintf(int fd, const char *fmt, va_list ap)
 {
-    int (*f)(int, const char *, va_list) = (int (*)(int, const char *, va_list))next("vdprintf");
+    int (*f)(int, const char *, va_list) = (int (*)(int, const char *, va_list))real_next("vdprintf");
     return f ? f(fd, fmt, ap) : -1;
 }
 static int lazy_vdprintf_chk(int fd, int flag, const char *fmt, va_list ap)
 {
-    int (*f)(int, int, const char *, va_list) = (int (*)(int, int, const char *, va_list))next("__vdprintf_chk");
+    int (*f)(int, int, const char *, va_list) = (int (*)(int, int, const char *, va_list))real_next("__vdprintf_chk");
     return f ? f(fd, flag, fmt, ap) : -1;
 }
 static FILE *lazy_fdopen(int fd, const char *m)
 {
-    FILE *(*f)(int, const char *) = (FILE * (*)(int, const char *)) next("fdopen");
+    FILE *(*f)(int, const char *) = (FILE * (*)(int, const char *)) real_next("fdopen");
     return f ? f(fd, m) : NULL;
 }
-static pid_t lazy_fork(void)
+static FILE *lazy_freopen(const char *p, const char *m, FILE *fp)
 {
-    pid_t (*f)(void) = (pid_t(*)(void))next("fork");
-    return f ? f() : -1;
+    FILE *(*f)(const char *, const char *, FILE *) = (FILE * (*)(const char *, const char *, FILE *)) real_next("freopen");
+    return f ? f(p, m, fp) : NULL;
+}
+static FILE *lazy_freopen64(const char *p, const char *m, FILE *fp)
+{
+    FILE *(*f)(const char *, const char *, FILE *) = (FILE * (*)(const char *, const char *, FILE *))
+        real_next("freopen64");
+    return f ? f(p, m, fp) : NULL;
+}
+static int lazy_fcloseall(void)
+{
+    int (*f)(void) = (int (*)(void))real_next("fcloseall");
+    return f ? f() : EOF;
 }
 
 /* dlopen and dlmopen: resolved with dlsym once, on first use (which may
@@ -247,90 +266,29 @@ TAIL_CALLER static void *lazy_dlmopen(Lmid_t ns, const char *file, int mode)
     TAIL_CALL return fn(ns, file, mode);
 }
 
-struct real_fns real = {
-    .close = raw_close, .socket = raw_socket, .connect = raw_connect, .shutdown = raw_shutdown,
-    .setsockopt = raw_setsockopt, .epoll_ctl = raw_epoll_ctl, .read = raw_read, .write = raw_write, .readv = raw_readv,
-    .writev = raw_writev, .recv = raw_recv, .recvfrom = raw_recvfrom, .recvmsg = raw_recvmsg,
-    .send = raw_send, .sendto = raw_sendto, .sendmsg = raw_sendmsg, .read_chk = raw_read_chk,
-    .recv_chk = raw_recv_chk, .recvfrom_chk = raw_recvfrom_chk, .dup = raw_dup, .dup2 = raw_dup2,
-    .dup3 = raw_dup3, .fcntl = raw_fcntl, .fcntl64 = raw_fcntl, .close_range = raw_close_range,
-    .fork = lazy_fork, .fopen = lazy_fopen, .fopen64 = lazy_fopen64, .fclose = lazy_fclose,
-    .open = raw_open, .open64 = raw_open, .openat = raw_openat, .openat64 = raw_openat,
-    .open_2 = raw_open_2, .open64_2 = raw_open_2, .openat_2 = raw_openat_2, .openat64_2 = raw_openat_2,
-    .sendfile = raw_sendfile, .sendfile64 = raw_sendfile, .splice = raw_splice, .sendmmsg = raw_sendmmsg,
-    .recvmmsg = raw_recvmmsg, .vdprintf = lazy_vdprintf, .vdprintf_chk = lazy_vdprintf_chk, .fdopen = lazy_fdopen,
-    .dlopen = lazy_dlopen, .dlmopen = lazy_dlmopen,
-};
+/* Every member starts at its shim (base/real_list.h). */
+#define REAL_SHIM(name, symbol, ret, params, shim) .name = shim,
+struct real_fns real = {REAL_FUNCTIONS(REAL_SHIM)};
 
 /* Overwrite a pointer only when dlsym finds the symbol: a libc without
- * (say) closefrom keeps the shim or NULL, and the interposer checks. */
-#define RESOLVE(field, name)                 \
-    do {                                     \
-        void *sym_ = dlsym(RTLD_NEXT, name); \
-        if (sym_)                            \
-            *(void **)&real.field = sym_;    \
-    } while (0)
+ * (say) closefrom keeps the shim or NULL, and the interposer checks.
+ * dlopen and dlmopen go through resolve_dl, whose guard a nested call
+ * from the allocator inside dlsym meets. */
+static void resolve_one(void **slot, const char *symbol, void *shim)
+{
+    if (shim == (void *)lazy_dlopen || shim == (void *)lazy_dlmopen) {
+        resolve_dl(slot, symbol, shim);
+        return;
+    }
+    void *sym = dlsym(RTLD_NEXT, symbol);
+    if (sym)
+        *slot = sym;
+}
 
+/* In the list's order: close, read and write first, as an allocator
+ * initialising inside dlsym may call them and the shims serve until then. */
+#define REAL_LOOKUP(name, symbol, ret, params, shim) resolve_one((void **)&real.name, symbol, (void *)(shim));
 void real_resolve(void)
 {
-    /* close/read/write first: an allocator initialising inside dlsym may
-     * call them, and the shims serve until then. */
-    RESOLVE(close, "close");
-    RESOLVE(read, "read");
-    RESOLVE(write, "write");
-    RESOLVE(socket, "socket");
-    RESOLVE(connect, "connect");
-    RESOLVE(shutdown, "shutdown");
-    RESOLVE(setsockopt, "setsockopt");
-    RESOLVE(epoll_ctl, "epoll_ctl");
-    RESOLVE(readv, "readv");
-    RESOLVE(writev, "writev");
-    RESOLVE(recv, "recv");
-    RESOLVE(recvfrom, "recvfrom");
-    RESOLVE(recvmsg, "recvmsg");
-    RESOLVE(send, "send");
-    RESOLVE(sendto, "sendto");
-    RESOLVE(sendmsg, "sendmsg");
-    RESOLVE(read_chk, "__read_chk");
-    RESOLVE(recv_chk, "__recv_chk");
-    RESOLVE(recvfrom_chk, "__recvfrom_chk");
-    RESOLVE(dup, "dup");
-    RESOLVE(dup2, "dup2");
-    RESOLVE(dup3, "dup3");
-    RESOLVE(fcntl, "fcntl");
-    RESOLVE(fcntl64, "fcntl64");
-    RESOLVE(close_range, "close_range");
-    RESOLVE(closefrom, "closefrom");
-    RESOLVE(fork, "fork");
-    RESOLVE(vfork, "vfork");
-    RESOLVE(posix_spawn, "posix_spawn");
-    RESOLVE(posix_spawnp, "posix_spawnp");
-    RESOLVE(system, "system");
-    RESOLVE(popen, "popen");
-    RESOLVE(execve, "execve");
-    RESOLVE(execv, "execv");
-    RESOLVE(execvp, "execvp");
-    RESOLVE(execvpe, "execvpe");
-    RESOLVE(fexecve, "fexecve");
-    RESOLVE(fopen, "fopen");
-    RESOLVE(fopen64, "fopen64");
-    RESOLVE(fclose, "fclose");
-    RESOLVE(open, "open");
-    RESOLVE(open64, "open64");
-    RESOLVE(openat, "openat");
-    RESOLVE(openat64, "openat64");
-    RESOLVE(open_2, "__open_2");
-    RESOLVE(open64_2, "__open64_2");
-    RESOLVE(openat_2, "__openat_2");
-    RESOLVE(openat64_2, "__openat64_2");
-    RESOLVE(sendfile, "sendfile");
-    RESOLVE(sendfile64, "sendfile64");
-    RESOLVE(splice, "splice");
-    RESOLVE(sendmmsg, "sendmmsg");
-    RESOLVE(recvmmsg, "recvmmsg");
-    RESOLVE(vdprintf, "vdprintf");
-    RESOLVE(vdprintf_chk, "__vdprintf_chk");
-    RESOLVE(fdopen, "fdopen");
-    resolve_dl((void **)&real.dlopen, "dlopen", (void *)lazy_dlopen);
-    resolve_dl((void **)&real.dlmopen, "dlmopen", (void *)lazy_dlmopen);
+    REAL_FUNCTIONS(REAL_LOOKUP)
 }

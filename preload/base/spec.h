@@ -79,6 +79,8 @@ struct target_counters {
     unsigned pad;
 };
 
+#define TARGET_AREA_SIZE 192
+
 /* One pool: a resolved address, a unix path or a file pattern. */
 struct target {
     struct pool_spec *spec;
@@ -93,12 +95,14 @@ struct target {
     char label[MAX_URL + 64];   /* for the report */
     char addr_text[64];         /* the numeric address, for the report */
     int has_glob;               /* file pattern with wildcards */
-    _Atomic int reset_refused;      /* the server answered the session reset with an error */
     /* The report's per-target counters: ctr_local, or a slot of the
      * live-stats mapping (lease/live.c); init sets it before any pool. */
     struct target_counters *ctr;
     struct target_counters ctr_local;
-    struct target *hash_next;
+    /* what the kind serving it keeps per pool, opaque here: each kind lays
+     * it out in its own header (conn/internal.h struct conn_target) and
+     * asserts that it fits; zeroed by the parser */
+    _Alignas(16) unsigned char area[TARGET_AREA_SIZE];
 };
 
 enum report_format { REPORT_TEXT = 0, REPORT_JSON };

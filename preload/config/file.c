@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 /* What a configuration file that is not a plain file is, for the error. */
@@ -29,7 +28,7 @@ static const char *not_regular(mode_t m)
 #define CONFIG_MAX_BYTES (1u << 20)
 static char *slurp(const char *path, size_t *len_out, const char **why)
 {
-    int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    int fd = real.openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) {
         *why = strerror(errno);
         return NULL;
@@ -37,7 +36,7 @@ static char *slurp(const char *path, size_t *len_out, const char **why)
     struct stat st;
     char *buf = NULL;
     size_t len = 0;
-    if (syscall(SYS_fstat, fd, &st) < 0)
+    if (fstat(fd, &st) < 0)
         *why = strerror(errno);
     else if (!S_ISREG(st.st_mode))
         *why = not_regular(st.st_mode);
@@ -46,7 +45,7 @@ static char *slurp(const char *path, size_t *len_out, const char **why)
     else if (!(buf = malloc(CONFIG_MAX_BYTES + 1)))
         *why = "out of memory";
     while (buf) {
-        long n = syscall(SYS_read, fd, buf + len, CONFIG_MAX_BYTES + 1 - len);
+        ssize_t n = real.read(fd, buf + len, CONFIG_MAX_BYTES + 1 - len);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 || len + (size_t)n > CONFIG_MAX_BYTES) {
@@ -59,7 +58,7 @@ static char *slurp(const char *path, size_t *len_out, const char **why)
             len += (size_t)n;
         }
     }
-    syscall(SYS_close, fd);
+    real.close(fd);
     if (buf) {
         buf[len] = '\0';
         *len_out = len;

@@ -5,6 +5,7 @@
 #define OBJPOOL_CONFIG_INTERNAL_H
 
 #include "../base/log.h"
+#include "../base/real.h"
 #include "config.h"
 
 /* options.c */

@@ -46,11 +46,11 @@ int conn_swap(void *user, void *obj, void *arg)
             goto fail;
         l->status_flags = c->status;
     }
-    uint32_t mask = (c->optmask | l->optmask) & OPT_COPYABLE;
+    uint32_t mask = (c->optmask | conn_rec(l)->optmask) & OPT_COPYABLE;
     if (mask && sockopt_copy(c->fd, idle_fd, mask) < 0)
         goto fail;
-    l->optmask |= c->optmask & OPT_COPYABLE;
-    if (l->target->family != AF_UNIX && sockopt_nodelay_default(idle_fd, c->optmask, mask, &l->optmask) < 0)
+    conn_rec(l)->optmask |= c->optmask & OPT_COPYABLE;
+    if (l->target->family != AF_UNIX && sockopt_nodelay_default(idle_fd, c->optmask, mask, &conn_rec(l)->optmask) < 0)
         goto fail;
     /* recycle only a socket objpool saw made, since the last fork or spawn,
      * never copied, with no option set and no O_ASYNC */
@@ -71,8 +71,8 @@ int conn_swap(void *user, void *obj, void *arg)
     l->fd = c->fd;
     l->uses++;
     atomic_store(&l->flags, LF_REUSED);
-    atomic_store(&l->inflight, 0);
-    atomic_store(&l->last_io, IO_NONE);
+    atomic_store(&conn_rec(l)->inflight, 0);
+    atomic_store(&conn_rec(l)->last_io, IO_NONE);
     atomic_store(&l->state, STATE_LEASED);
     reg_set(c->fd, l);
     return 0;
@@ -121,7 +121,10 @@ struct record *conn_record(int fd, struct target *t, int status, uint32_t optmas
     l->dev = st.st_dev;
     l->ino = st.st_ino;
     l->status_flags = status;
-    l->optmask = optmask;
+    conn_rec(l)->optmask = optmask;
+    struct conn_target *ct = conn_target(t);
+    if (ct->ext.size && record_ext_attach(l, &ct->ext) < 0)
+        log_debug("fd %d of %s: no memory for its session state", fd, t->label);
     conn_proto_start(l);
     return l;
 }

@@ -8,6 +8,7 @@
 #include "../base/log.h"
 #include "../base/proto_id.h"
 #include "../core/reasons.h"
+#include "proto/proto.h"
 
 int conn_ntargets;
 
@@ -35,18 +36,34 @@ static void conn_fcntl(struct record *r, int cmd, long arg)
         r->status_flags = (int)arg;
 }
 
-static const struct kind_ops conn_ops = {
-    .name = "connection",
-    .release = conn_release,
-    .io_begin = conn_io_begin,
-    .io_end = conn_io_end,
-    .fcntl = conn_fcntl,
-    .replaced_reason = REASON_NOT_SAME_SOCKET,
-    .detached_reason = REASON_NOT_SAME_SOCKET,
-    .stats = conn_stats,
-    .evict_expired = conn_evict,
-    .reset_stats = conn_reset_stats,
-};
+/* One table per address family, differing only in the report's word. */
+#define CONN_OPS(word)                                  \
+    {                                                   \
+        .name = (word), .release = conn_release,        \
+        .io_begin = conn_io_begin, .io_end = conn_io_end, \
+        .fcntl = conn_fcntl,                            \
+        .replaced_reason = REASON_NOT_SAME_SOCKET,      \
+        .detached_reason = REASON_NOT_SAME_SOCKET,      \
+        .stats = conn_stats, .evict_expired = conn_evict, \
+        .reset_stats = conn_reset_stats,                \
+    }
+static const struct kind_ops conn_tcp_ops = CONN_OPS("tcp");
+static const struct kind_ops conn_unix_ops = CONN_OPS("unix");
+
+/* The per-connection state beyond the record a pool's protocol needs: its
+ * parser's session_size, or for proto=auto the largest any parser has
+ * (the protocol is known only after adoption). 0: none. */
+static size_t session_size(int proto)
+{
+    const struct proto_ops *ops = proto_ops_for(proto);
+    if (ops || proto != PROTO_AUTO)
+        return ops ? ops->session_size : 0;
+    size_t most = 0;
+    for (int id = 0; id < PROTO_NIDS; id++)
+        if ((ops = proto_ops_for(id)) && ops->session_size > most)
+            most = ops->session_size;
+    return most;
+}
 
 int conn_setup(struct config *c)
 {
@@ -62,7 +79,10 @@ int conn_setup(struct config *c)
         struct target *t = &c->targets[i];
         if (!t->family)
             continue;
-        t->ops = &conn_ops;
+        t->ops = t->family == AF_UNIX ? &conn_unix_ops : &conn_tcp_ops;
+        size_t ext = session_size(t->spec->opts.proto);
+        if (ext && slab_init(&conn_target(t)->ext, ext) < 0)
+            return -1;
         t->pool = lease_pool_new(t, conn_destroy, conn_validate, conn_swap, t);
         if (!t->pool)
             return -1;

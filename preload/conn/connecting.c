@@ -53,8 +53,8 @@ static int never_connected(int fd, const struct record *l)
  * close it and undo the adoption. */
 int conn_release_unconnected(struct record *l, int fd, int *rc)
 {
-    if (!(atomic_load(&l->flags) & LF_CONNECTING) || atomic_load(&l->bytes_out) ||
-        atomic_load(&l->bytes_in))
+    if (!(atomic_load(&l->flags) & LF_CONNECTING) || atomic_load(&conn_rec(l)->bytes_out) ||
+        atomic_load(&conn_rec(l)->bytes_in))
         return 0;
     int saved = errno;
     struct stat st;

@@ -27,7 +27,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
-#include <sys/mman.h>
 
 #include "../base/log.h"
 #include "../base/real.h"
@@ -46,25 +45,17 @@ struct ep_fd {
 
 static struct ep_fd *ep_table; /* by fd number, reg_nslots entries */
 
-/* One entry per fd number beside the registry; pages never written cost
- * nothing (MAP_NORESERVE, like sockopt.c's opt_seen). */
+/* One entry per fd number beside the registry (reg_side_table). */
 int epreg_setup(void)
 {
-    ep_table = mmap(NULL, (size_t)reg_nslots * sizeof *ep_table, PROT_READ | PROT_WRITE,
-                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (ep_table == MAP_FAILED) {
-        ep_table = NULL;
-        return -1;
-    }
-    return 0;
+    ep_table = reg_side_table(sizeof *ep_table);
+    return ep_table ? 0 : -1;
 }
 
 /* fd's entry, or NULL for a number beyond the table. */
 static struct ep_fd *slot_of(int fd)
 {
-    if (!ep_table || (unsigned)fd >= reg_nslots)
-        return NULL;
-    return &ep_table[fd];
+    return REG_SIDE(ep_table, fd);
 }
 
 /* The lock is only ever held over a few stores, never a system call. A

@@ -14,8 +14,64 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
+#include "../core/slab.h"
 #include "../lease/lease.h"
 #include "conn.h"
+
+/* ---- the connection's own state, which only conn/ reads ----------------
+ * Per record: struct conn_rec in the record's area (core/registry.h), and
+ * beyond it, for the pools whose protocol needs more (a session's recorded
+ * start-up answer), a block of the target's slab (r->ext). Per target:
+ * struct conn_target in the target's area (base/spec.h). */
+
+/* the last I/O objpool observed on a lease */
+enum last_io { IO_NONE = 0, IO_WRITE, IO_READ_DATA, IO_READ_EOF, IO_ERROR };
+
+/* a connection's record flags (core/registry.h has the shared ones) */
+#define LF_HALF_CLOSED LF_KIND(0)   /* shutdown(SHUT_RD/WR) or a real SHUT_RDWR */
+#define LF_SHUT_DEFERRED LF_KIND(1) /* SHUT_RDWR emulated: reads give 0, writes EPIPE */
+#define LF_FIRST_IO_DONE LF_KIND(2) /* the first I/O after a reuse has returned */
+#define LF_SPARE LF_KIND(3)         /* a pristine unconnected socket kept for socket() */
+#define LF_CONNECTING LF_KIND(4)    /* adopted while its connect was in progress (connecting.c) */
+
+/* Room for protocol.c's struct conn_proto (the detector and the parser's
+ * state), which it alone lays out and asserts to fit. */
+#define CONN_PROTO_AREA 296
+
+struct conn_rec {
+    _Atomic int inflight; /* program I/O calls running on it */
+    _Atomic int last_io;  /* enum last_io */
+    _Atomic uint64_t bytes_out; /* through interposed calls, over its life */
+    _Atomic uint64_t bytes_in;
+    uint32_t optmask; /* socket options ever set on it (sockopt.c) */
+    _Alignas(8) unsigned char proto[CONN_PROTO_AREA];
+};
+_Static_assert(sizeof(struct conn_rec) <= RECORD_AREA_SIZE, "a connection's state fits its record's area");
+
+static inline struct conn_rec *conn_rec(struct record *r)
+{
+    return (struct conn_rec *)(void *)r->area;
+}
+
+struct conn_target {
+    _Atomic int reset_refused; /* the server answered the session reset with an error */
+    /* per-connection state beyond the record, for this pool's protocol
+     * (proto_ops.session_size); ext.size 0: the pool needs none */
+    struct slab ext;
+};
+_Static_assert(sizeof(struct conn_target) <= TARGET_AREA_SIZE, "a connection pool's state fits its target's area");
+
+static inline struct conn_target *conn_target(struct target *t)
+{
+    return (struct conn_target *)(void *)t->area;
+}
+
+/* The connection's state beyond its record (NULL: its pool needs none, or
+ * none could be had; then it is never parked with session state). */
+static inline void *conn_ext(struct record *r)
+{
+    return r->ext;
+}
 
 /* What a hit needs to know about the program's fresh socket. */
 struct acquire_ctx {

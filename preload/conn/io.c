@@ -29,7 +29,7 @@ int conn_io_begin(struct record *l, int is_write, int flags, ssize_t *result)
     }
     if (flags & MSG_OOB)
         atomic_fetch_or(&l->flags, LF_UNOBSERVED);
-    atomic_fetch_add_explicit(&l->inflight, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&conn_rec(l)->inflight, 1, memory_order_relaxed);
     return 0;
 }
 
@@ -37,24 +37,24 @@ int conn_io_begin(struct record *l, int is_write, int flags, ssize_t *result)
  * connection (EOF or a reset there means the server dropped it idle). */
 void conn_io_end(struct record *l, int is_write, int flags, ssize_t n, int err, const struct io_data *d)
 {
-    atomic_fetch_sub_explicit(&l->inflight, 1, memory_order_relaxed);
+    atomic_fetch_sub_explicit(&conn_rec(l)->inflight, 1, memory_order_relaxed);
     if (n < 0 && (err == EAGAIN || err == EWOULDBLOCK || err == EINTR))
         return; /* nothing moved */
     if (is_write) {
         if (n > 0) {
-            atomic_fetch_add_explicit(&l->bytes_out, (uint64_t)n, memory_order_relaxed);
-            atomic_store_explicit(&l->last_io, IO_WRITE, memory_order_relaxed);
+            atomic_fetch_add_explicit(&conn_rec(l)->bytes_out, (uint64_t)n, memory_order_relaxed);
+            atomic_store_explicit(&conn_rec(l)->last_io, IO_WRITE, memory_order_relaxed);
             conn_proto_feed(l, 1, d, (size_t)n);
         } else if (n < 0) {
-            atomic_store_explicit(&l->last_io, IO_ERROR, memory_order_relaxed);
+            atomic_store_explicit(&conn_rec(l)->last_io, IO_ERROR, memory_order_relaxed);
         }
     } else if (!(flags & MSG_PEEK)) {
         if (n > 0) {
-            atomic_fetch_add_explicit(&l->bytes_in, (uint64_t)n, memory_order_relaxed);
-            atomic_store_explicit(&l->last_io, IO_READ_DATA, memory_order_relaxed);
+            atomic_fetch_add_explicit(&conn_rec(l)->bytes_in, (uint64_t)n, memory_order_relaxed);
+            atomic_store_explicit(&conn_rec(l)->last_io, IO_READ_DATA, memory_order_relaxed);
             conn_proto_feed(l, 0, d, (size_t)n);
         } else {
-            atomic_store_explicit(&l->last_io, n == 0 ? IO_READ_EOF : IO_ERROR, memory_order_relaxed);
+            atomic_store_explicit(&conn_rec(l)->last_io, n == 0 ? IO_READ_EOF : IO_ERROR, memory_order_relaxed);
         }
     }
     /* a reused connection whose first answer is EOF or a reset: the server
@@ -73,10 +73,10 @@ void conn_io_end(struct record *l, int is_write, int flags, ssize_t n, int err, 
 int conn_shutdown(int fd, struct record *l, int how)
 {
     int f = atomic_load(&l->flags);
-    int io = atomic_load(&l->last_io);
+    int io = atomic_load(&conn_rec(l)->last_io);
     int clean_exchange = io == IO_NONE || io == IO_READ_DATA || (io == IO_WRITE && conn_proto_clean(l));
     if (how == SHUT_RDWR && l->target->spec->opts.shutdown_defer && clean_exchange &&
-        !(f & (LF_SHARED | LF_HALF_CLOSED | LF_UNOBSERVED)) && atomic_load(&l->inflight) == 0) {
+        !(f & (LF_SHARED | LF_HALF_CLOSED | LF_UNOBSERVED)) && atomic_load(&conn_rec(l)->inflight) == 0) {
         atomic_fetch_or(&l->flags, LF_SHUT_DEFERRED);
         log_debug("shutdown fd %d: SHUT_RDWR deferred to close", fd);
         return 0;

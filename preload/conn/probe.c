@@ -34,7 +34,7 @@ static int run_check(struct record *l)
     const struct pool_opts *o = &l->target->spec->opts;
     ssize_t sent = real.send(l->fd, o->check, o->check_len, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (sent > 0)
-        atomic_fetch_add(&l->bytes_out, (uint64_t)sent);
+        atomic_fetch_add(&conn_rec(l)->bytes_out, (uint64_t)sent);
     if (sent != (ssize_t)o->check_len)
         return -1;
     char buf[MAX_PROBE];

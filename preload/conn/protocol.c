@@ -6,7 +6,7 @@
  * connection is parked, its reply read and checked before the next user
  * gets it, so a close never waits for the server.
  *
- * The state lives in the record (struct record.priv), kept across the
+ * The state lives in the record (conn_rec's proto area), kept across the
  * connection's leases. Two threads' I/O on one lease may finish at the same
  * moment: the feed takes a flag, and the loser marks the lease unobserved
  * (never parked) rather than wait, since a signal handler may be the one
@@ -30,11 +30,11 @@ struct conn_proto {
     uint8_t reset_pending; /* the reset was sent at park; its reply is read at reuse */
     _Atomic uint8_t busy;  /* a feed is running */
 };
-_Static_assert(sizeof(struct conn_proto) <= RECORD_PRIV_SIZE, "a connection's protocol state fits its record");
+_Static_assert(sizeof(struct conn_proto) <= CONN_PROTO_AREA, "a connection's protocol state fits its area");
 
 static struct conn_proto *cp(struct record *r)
 {
-    return (struct conn_proto *)(void *)r->priv;
+    return (struct conn_proto *)(void *)conn_rec(r)->proto;
 }
 
 /* The connection's protocol is known now: count it for the report, say so
@@ -141,7 +141,7 @@ int conn_proto_reason(struct record *r, int *proven)
     case PV_INCOMPLETE:
         return REASON_INCOMPLETE;
     case PV_SESSION:
-        if (!ops->reset_req || atomic_load(&r->target->reset_refused))
+        if (!ops->reset_req || atomic_load(&conn_target(r->target)->reset_refused))
             return REASON_SESSION_STATE;
         *proven = 1;
         return CONN_NEEDS_RESET;
@@ -157,7 +157,7 @@ int conn_proto_send_reset(struct record *r, int fd)
     ssize_t n = real.send(fd, ops->reset_req, ops->reset_req_len, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n < 0)
         return -1;
-    atomic_fetch_add(&r->bytes_out, (uint64_t)n); /* the kernel counts them too */
+    atomic_fetch_add(&conn_rec(r)->bytes_out, (uint64_t)n); /* the kernel counts them too */
     if ((size_t)n != ops->reset_req_len)
         return -1;
     cp(r)->reset_pending = 1;
@@ -183,7 +183,7 @@ size_t conn_read_exact(struct record *r, char *buf, size_t len, uint64_t timeout
         if (n <= 0)
             break;
         got += (size_t)n;
-        atomic_fetch_add(&r->bytes_in, (uint64_t)n);
+        atomic_fetch_add(&conn_rec(r)->bytes_in, (uint64_t)n);
     }
     return got;
 }
@@ -205,7 +205,7 @@ int conn_proto_finish_reset(struct record *r)
     if (got && buf[0] == '-') {
         /* an error reply (a server older than the reset, or a proxy that
          * refuses it): dirty sessions of this pool are destroyed from now on */
-        atomic_store(&r->target->reset_refused, 1);
+        atomic_store(&conn_target(r->target)->reset_refused, 1);
         log_msg(LOG_WARN, "%s: the server refused the session reset: connections with session state are not reused",
                 r->target->label);
     }

@@ -12,6 +12,8 @@
  */
 #include "rebind.h"
 
+#include "../base/real.h"
+
 #include <dlfcn.h>
 #include <elf.h>
 #include <errno.h>
@@ -157,7 +159,7 @@ static void load_exports(void)
         if (s->st_shndx == SHN_UNDEF || ELFW(ST_TYPE)(s->st_info) != STT_FUNC || !name ||
             ELFW(ST_VISIBILITY)(s->st_other) != STV_DEFAULT)
             continue;
-        void *libc = dlsym(RTLD_NEXT, name);
+        void *libc = real_next(name);
         if (!libc)
             continue;
         exports[nexports].name = name;

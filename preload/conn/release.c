@@ -29,7 +29,7 @@
  * getsockopt decides the common case; poll only names a failure. */
 static int tcp_reason(int fd, struct record *l, int proven)
 {
-    uint64_t out = atomic_load(&l->bytes_out), in = atomic_load(&l->bytes_in);
+    uint64_t out = atomic_load(&conn_rec(l)->bytes_out), in = atomic_load(&conn_rec(l)->bytes_in);
     struct tcp_info ti;
     socklen_t tl = sizeof ti;
     memset(&ti, 0, sizeof ti);
@@ -56,7 +56,7 @@ static int tcp_reason(int fd, struct record *l, int proven)
  * (a memcached noreply set) is no abandoned request. */
 static int wire_reason(struct record *l, int proven)
 {
-    switch (atomic_load(&l->last_io)) {
+    switch (atomic_load(&conn_rec(l)->last_io)) {
     case IO_WRITE:
         if (!proven)
             return REASON_ABANDONED;
@@ -96,7 +96,7 @@ static int release_reason(int fd, struct record *l, int *reset)
         return REASON_UNOBSERVED_IO;
     if (f & LF_HALF_CLOSED)
         return REASON_HALF_CLOSED;
-    if (atomic_load(&l->inflight))
+    if (atomic_load(&conn_rec(l)->inflight))
         return REASON_ABANDONED; /* another thread is still in a call on it */
     int proven;
     int pr = conn_proto_reason(l, &proven);

@@ -12,7 +12,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "../base/real.h"
 #include "../base/state.h"
@@ -52,28 +51,31 @@ static _Atomic uint32_t *opt_seen; /* by fd number, beside the registry */
 
 void conn_note_copy(int fd)
 {
-    if (opt_seen && (unsigned)fd < reg_nslots)
-        atomic_fetch_or_explicit(&opt_seen[fd], OPT_UNKNOWN, memory_order_relaxed);
+    _Atomic uint32_t *seen = REG_SIDE(opt_seen, fd);
+    if (seen)
+        atomic_fetch_or_explicit(seen, OPT_UNKNOWN, memory_order_relaxed);
 }
 
 void conn_note_option(int fd, int level, int optname)
 {
-    if (!opt_seen || (unsigned)fd >= reg_nslots)
+    _Atomic uint32_t *seen = REG_SIDE(opt_seen, fd);
+    if (!seen)
         return;
     uint32_t bit = OPT_UNKNOWN;
     for (int i = 0; i < NSOCKOPTS; i++)
         if (sockopts[i].level == level && sockopts[i].name == optname)
             bit = 1u << i;
-    atomic_fetch_or_explicit(&opt_seen[fd], bit, memory_order_relaxed);
+    atomic_fetch_or_explicit(seen, bit, memory_order_relaxed);
     struct record *l = reg_get(fd);
     if (l && l->kind == KIND_SOCKET)
-        l->optmask |= bit;
+        conn_rec(l)->optmask |= bit;
 }
 
 void sockopt_note_epoll(int fd)
 {
-    if (opt_seen && (unsigned)fd < reg_nslots)
-        atomic_fetch_or_explicit(&opt_seen[fd], OPT_EPOLL, memory_order_relaxed);
+    _Atomic uint32_t *seen = REG_SIDE(opt_seen, fd);
+    if (seen)
+        atomic_fetch_or_explicit(seen, OPT_EPOLL, memory_order_relaxed);
 }
 
 int sockopt_copy(int from, int to, uint32_t mask)
@@ -103,27 +105,22 @@ int sockopt_copy(int from, int to, uint32_t mask)
 
 int sockopt_setup(void)
 {
-    opt_seen = mmap(NULL, (size_t)reg_nslots * sizeof *opt_seen, PROT_READ | PROT_WRITE,
-                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (opt_seen == MAP_FAILED) {
-        opt_seen = NULL;
-        return -1;
-    }
-    return 0;
+    opt_seen = reg_side_table(sizeof *opt_seen);
+    return opt_seen ? 0 : -1;
 }
 
 void sockopt_born(int fd)
 {
-    if (opt_seen && (unsigned)fd < reg_nslots)
-        atomic_store_explicit(&opt_seen[fd], sockopt_birth_now(), memory_order_relaxed);
+    _Atomic uint32_t *seen = REG_SIDE(opt_seen, fd);
+    if (seen)
+        atomic_store_explicit(seen, sockopt_birth_now(), memory_order_relaxed);
     conn_epoll_forget(fd);
 }
 
 uint32_t sockopt_take(int fd)
 {
-    if (!opt_seen || (unsigned)fd >= reg_nslots)
-        return 0;
-    return atomic_exchange_explicit(&opt_seen[fd], 0, memory_order_relaxed);
+    _Atomic uint32_t *seen = REG_SIDE(opt_seen, fd);
+    return seen ? atomic_exchange_explicit(seen, 0, memory_order_relaxed) : 0;
 }
 
 /* Nagle on a warm connection. A fresh connection's first small writes are

@@ -2,10 +2,8 @@
  * registry.h). Lock-free but for one mutex around arena pops. */
 #include "registry.h"
 
-#include "../base/real.h"
+#include "slab.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stddef.h>
@@ -62,11 +60,6 @@ int reg_claim(int fd, struct record *l)
     return atomic_compare_exchange_strong(&reg_slots[fd], &want, NULL);
 }
 
-int reg_move_high(int fd)
-{
-    return real.fcntl(fd, F_DUPFD_CLOEXEC, reg_floor);
-}
-
 int record_make_busy(struct record *l)
 {
     for (;;) {
@@ -85,88 +78,6 @@ int record_try_busy(struct record *l)
     if (atomic_compare_exchange_strong(&l->state, &want, STATE_BUSY))
         return 1;
     return want == STATE_BUSY ? -1 : 0;
-}
-
-static _Atomic int high_readers, high_writer;
-/* This thread holds the band exclusive: its own objpool work under it (a
- * discard that closes an idle number) must not wait for itself. */
-static __thread int high_writer_here __attribute__((tls_model("initial-exec")));
-/* Shared holds nest (a swap closing its idle number while it keeps the
- * program's fresh socket high): only the outermost one counts, since an
- * inner one would wait for a writer that waits for the outer one. */
-static __thread int high_read_depth __attribute__((tls_model("initial-exec")));
-
-void reg_high_enter(void)
-{
-    if (high_writer_here || high_read_depth++ > 0)
-        return;
-    for (;;) {
-        while (atomic_load(&high_writer))
-            sched_yield();
-        atomic_fetch_add(&high_readers, 1);
-        if (!atomic_load(&high_writer))
-            return;
-        atomic_fetch_sub(&high_readers, 1); /* a writer came first: let it go */
-    }
-}
-
-void reg_high_leave(void)
-{
-    if (!high_writer_here && --high_read_depth == 0)
-        atomic_fetch_sub(&high_readers, 1);
-}
-
-void reg_high_lock(void)
-{
-    int free_ = 0;
-    while (!atomic_compare_exchange_weak(&high_writer, &free_, 1)) {
-        free_ = 0;
-        sched_yield();
-    }
-    while (atomic_load(&high_readers))
-        sched_yield();
-    high_writer_here = 1;
-}
-
-void reg_high_unlock(void)
-{
-    high_writer_here = 0;
-    atomic_store(&high_writer, 0);
-}
-
-void reg_high_reinit(void)
-{
-    high_writer_here = 0;
-    high_read_depth = 0;
-    atomic_store(&high_readers, 0);
-    atomic_store(&high_writer, 0);
-}
-
-int reg_place_high(int fd, struct record *l)
-{
-    reg_high_enter();
-    int hi = reg_move_high(fd);
-    if (hi >= 0) {
-        l->fd = hi;
-        reg_set(hi, l);
-    }
-    reg_high_leave();
-    return hi;
-}
-
-/* The number leaves the registry and its object closes as one step, for
- * the same reason: between a bare reg_claim and real.close the number
- * looks free to the program's dup2 onto the band, which would put its
- * object there just in time for objpool's close to destroy it. */
-int reg_close_high(int fd, struct record *l)
-{
-    reg_high_enter();
-    /* a slot that no longer holds l: the number is not ours to close */
-    int rc = reg_claim(fd, l) ? real.close(fd) : (errno = EBADF, -1);
-    int err = errno;
-    reg_high_leave();
-    errno = err;
-    return rc;
 }
 
 void reg_foreach(void (*fn)(int fd, struct record *l, void *ctx), void *ctx)
@@ -201,24 +112,25 @@ static void push(_Atomic(struct record *) *head, struct record *l)
 
 /* A reused record starts afresh. A thread may still hold a stale pointer
  * to it from a slot it read before the record was freed (records are never
- * unmapped): it only looks at the atomic fields, and acts only after a CAS
- * of the state and a second look at the slot, so those fields are reset
- * with atomic stores and only the rest is zeroed in bulk. */
+ * unmapped): it only looks at the atomic fields, the kind's area included
+ * (a connection's I/O counters), and acts only after a CAS of the state and
+ * a second look at the slot, so those fields and the area are reset with
+ * atomic stores and only the rest is zeroed in bulk. */
 static void record_clear(struct record *l)
 {
     atomic_store_explicit(&l->state, 0, memory_order_relaxed);
     atomic_store_explicit(&l->flags, 0, memory_order_relaxed);
-    atomic_store_explicit(&l->inflight, 0, memory_order_relaxed);
-    atomic_store_explicit(&l->last_io, 0, memory_order_relaxed);
-    atomic_store_explicit(&l->bytes_out, 0, memory_order_relaxed);
-    atomic_store_explicit(&l->bytes_in, 0, memory_order_relaxed);
     l->fd = -1;
     atomic_store_explicit(&l->kind, 0, memory_order_relaxed);
     l->ops = NULL;
     l->target = NULL;
     l->dev = 0;
     l->ino = 0;
-    memset(&l->parked_ns, 0, sizeof *l - offsetof(struct record, parked_ns));
+    memset(&l->status_flags, 0, offsetof(struct record, area) - offsetof(struct record, status_flags));
+    _Static_assert(RECORD_AREA_SIZE % sizeof(uint64_t) == 0, "the area clears in words");
+    uint64_t *w = (uint64_t *)(void *)l->area;
+    for (size_t i = 0; i < RECORD_AREA_SIZE / sizeof *w; i++)
+        __atomic_store_n(&w[i], 0, __ATOMIC_RELAXED);
 }
 
 struct record *record_alloc(void)
@@ -245,23 +157,43 @@ struct record *record_alloc(void)
     return l;
 }
 
+/* The slabs records' extra state comes from are allocated from with
+ * the arena: fork holds them all. */
 void arena_lock(void)
 {
     pthread_mutex_lock(&arena_lock_);
+    slab_lock_all();
 }
 
 void arena_unlock(void)
 {
+    slab_unlock_all();
     pthread_mutex_unlock(&arena_lock_);
 }
 
 void arena_reinit(void)
 {
     pthread_mutex_init(&arena_lock_, NULL);
+    slab_reinit_all();
+}
+
+int record_ext_attach(struct record *l, struct slab *slab)
+{
+    void *p = slab_alloc(slab);
+    if (!p)
+        return -1;
+    l->ext_slab = slab;
+    l->ext = p;
+    return 0;
 }
 
 void record_free(struct record *l)
 {
+    /* lock-free, like the push below: a signal handler may free a record */
+    if (l->ext) {
+        slab_free(l->ext_slab, l->ext);
+        l->ext = NULL;
+    }
     /* no longer IDLE or BUSY: a thread waiting to take it stops waiting */
     atomic_store(&l->state, 0);
     push(&free_list, l);
@@ -280,4 +212,14 @@ struct record *graveyard_take(void)
     if (!atomic_load_explicit(&graveyard, memory_order_relaxed))
         return NULL;
     return atomic_exchange(&graveyard, NULL);
+}
+
+/* ---- side tables ------------------------------------------------------- */
+void *reg_side_table(size_t entry_size)
+{
+    if (!reg_nslots)
+        return NULL;
+    void *p = mmap(NULL, (size_t)reg_nslots * entry_size, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
 }

@@ -26,8 +26,10 @@ struct kind_ops;
 
 enum record_kind { KIND_SOCKET = 1, KIND_FILE, KIND_INTERNAL };
 
-/* Room for a kind's own per-object state (struct record.priv). */
-#define RECORD_PRIV_SIZE 296
+/* Room for a kind's own per-object state (struct record.area): each kind
+ * lays it out in its own header (conn/internal.h struct conn_rec,
+ * file/internal.h struct file_rec) and asserts that it fits. */
+#define RECORD_AREA_SIZE 336
 /* LEASED: the program holds it. IDLE: objpool holds it (parked in its
  * pool's idle list, a spare, a home guard). BUSY: an idle object one thread
  * is working on (validating, swapping, destroying, or moving it out of the
@@ -35,20 +37,15 @@ enum record_kind { KIND_SOCKET = 1, KIND_FILE, KIND_INTERNAL };
  * until it leaves BUSY. */
 enum record_state { STATE_LEASED = 1, STATE_IDLE, STATE_BUSY };
 
-/* record flags */
-#define LF_SHARED 0x01        /* dup'd, inherited or sent: never park */
-#define LF_HALF_CLOSED 0x02   /* shutdown(SHUT_RD/WR) or a real SHUT_RDWR */
-#define LF_SHUT_DEFERRED 0x04 /* SHUT_RDWR emulated: reads give 0, writes EPIPE */
-#define LF_UNOBSERVED 0x08    /* I/O objpool could not account for (MSG_OOB...) */
-#define LF_REUSED 0x10        /* handed out from the idle list */
-#define LF_FIRST_IO_DONE 0x20 /* the first I/O after a reuse has returned */
-#define LF_GONE 0x40          /* the object is already closed; destroy only frees */
-#define LF_UNBUFFERED 0x80    /* FILE: program changed buffering/orientation */
-#define LF_SPARE 0x100        /* a pristine unconnected socket kept for socket() */
-#define LF_CONNECTING 0x200   /* adopted while its connect was in progress (conn/connecting.c) */
+/* record flags every layer reads; a kind defines its own bits from
+ * LF_KIND(0) up in its own header (conn/internal.h, file/internal.h) */
+#define LF_SHARED 0x01     /* dup'd, inherited or sent: never park */
+#define LF_UNOBSERVED 0x02 /* I/O objpool could not account for (MSG_OOB...) */
+#define LF_REUSED 0x04     /* handed out from the idle list */
+#define LF_GONE 0x08       /* the object is already closed; destroy only frees */
+#define LF_KIND(n) (0x100 << (n))
 
-/* the last I/O objpool observed on a lease */
-enum last_io { IO_NONE = 0, IO_WRITE, IO_READ_DATA, IO_READ_EOF, IO_ERROR };
+struct slab;
 
 struct record {
     int fd; /* where the object lives now */
@@ -56,24 +53,20 @@ struct record {
     _Atomic uint8_t state;
     const struct kind_ops *ops; /* what its kind does on close and I/O (lease/lease.h) */
     struct target *target;
-    dev_t dev;
+    dev_t dev; /* the object's identity, compared at release */
     ino_t ino;
     _Atomic int flags;
-    _Atomic int inflight;     /* program I/O calls running on it */
-    _Atomic int last_io;
-    _Atomic uint64_t bytes_out; /* through interposed calls, over its life */
-    _Atomic uint64_t bytes_in;
-    uint64_t parked_ns;  /* when it went idle */
-    uint32_t uses;       /* leases so far, for max_uses */
-    uint32_t optmask;    /* socket options ever set on it (conn/sockopt.c) */
     int status_flags;    /* O_NONBLOCK etc. as last known */
-    FILE *fp;            /* file pool: the FILE the program holds, if any */
-    int open_flags;      /* file pool: the flags it was opened with */
-    struct record *home; /* file pool: guards the object's own high fd while leased */
+    uint32_t uses;       /* leases so far, for max_uses */
+    uint64_t parked_ns;  /* when it went idle */
+    /* state beyond the area, for the pools that need it: a block of a slab
+     * (core/slab.h) the kind attaches (record_ext_attach), freed with the
+     * record */
+    void *ext;
+    struct slab *ext_slab;
     struct record *next; /* arena free list / graveyard */
-    /* what the object's kind keeps per object (a connection's protocol
-     * state: conn/protocol.c), opaque here; zeroed by record_alloc */
-    _Alignas(8) unsigned char priv[RECORD_PRIV_SIZE];
+    /* the kind's own per-object state, opaque here; zeroed by record_alloc */
+    _Alignas(16) unsigned char area[RECORD_AREA_SIZE];
 };
 
 /* hidden: the pass-through test reads them RIP-relative, with no GOT load */
@@ -123,6 +116,10 @@ void arena_lock(void);
 void arena_unlock(void);
 void arena_reinit(void);
 void record_free(struct record *r);
+/* Give r a zeroed block of `slab` (r->ext), freed with the record. 0, or
+ * -1 if none could be had (the kind then destroys rather than keeps state
+ * it has nowhere to put). Takes the slab's mutex: not in a signal handler. */
+int record_ext_attach(struct record *r, struct slab *slab);
 
 /* Take an idle record for exclusive work on it: IDLE -> BUSY by CAS,
  * waiting out another thread's short BUSY spell. 1 if this thread took it;
@@ -132,33 +129,23 @@ int record_make_busy(struct record *r);
 /* The same without waiting: 1 taken, 0 not idle, -1 busy with another thread. */
 int record_try_busy(struct record *r);
 
-/* Move fd to a free number >= reg_floor with FD_CLOEXEC; -1 on failure.
- * The caller registers the new number inside reg_high_enter/leave. */
-int reg_move_high(int fd);
-/* The high band's lock. objpool takes it shared around making a number in
- * the band and registering it (reg_move_high + reg_set), so that no
- * program dup2/dup3/close_range onto the band, which takes it exclusive,
- * can land between the two and clobber an object objpool believes it
- * holds. Spin locks of atomics: the program's side only ever waits for an
- * allocation in progress (one system call). */
-void reg_high_enter(void);
-void reg_high_leave(void);
-void reg_high_lock(void);
-void reg_high_unlock(void);
-/* fork: the child has no other thread; it starts unlocked. */
-void reg_high_reinit(void);
-/* reg_move_high and reg_set of the new number to r (r->fd = it), as one
- * step with respect to the program's replacing calls. */
-int reg_place_high(int fd, struct record *r);
-/* reg_claim of fd and, if it still held r, the real close of the number
- * (else -1, EBADF: the number is not objpool's), as one step with respect to the program's replacing calls: every number
- * objpool gives up in the band goes this way. */
-int reg_close_high(int fd, struct record *r);
-
 /* Records closed on a lock-free path wait here for the next locked moment. */
 void graveyard_push(struct record *r);
 struct record *graveyard_take(void);
 
 /* Visit every non-empty slot (fork handlers, close_range). */
 void reg_foreach(void (*fn)(int fd, struct record *r, void *ctx), void *ctx);
+
+/* A table beside the registry, one entry of entry_size bytes per fd number
+ * (what a kind keeps per number whether or not objpool holds it: epoll
+ * registrations, socket options seen), zeroed, mapped MAP_NORESERVE so
+ * pages never written cost nothing; NULL if it cannot be mapped. Call
+ * after reg_init. REG_SIDE(table, fd) is fd's entry, or NULL beyond the
+ * table or without one. */
+void *reg_side_table(size_t entry_size);
+#define REG_SIDE(table, fd) ((table) && (unsigned)(fd) < reg_nslots ? &(table)[(fd)] : NULL)
+
+/* The band of high numbers and its lock: the rest of the ownership
+ * protocol, beside the registry. */
+#include "band.h"
 #endif

@@ -59,8 +59,8 @@ static void adopt(struct fkey *k, int fd, FILE *fp, int flags, uint64_t create_n
         return;
     l->dev = st.st_dev;
     l->ino = st.st_ino;
-    l->fp = fp;
-    l->open_flags = flags & KEY_FLAGS;
+    file_rec(l)->fp = fp;
+    file_rec(l)->open_flags = flags & KEY_FLAGS;
     l->status_flags = flags & STATUS_FLAGS;
     /* the report's create time and time saved are per configured target */
     lease_adopt(l, gen, create_ns, k->parent);
@@ -76,7 +76,7 @@ static int acquire(struct fkey *k, struct open_call *c, int flags)
     struct record *l = lease_reuse(k->t.pool, &h, &gen);
     if (l) {
         log_debug("open %s: reused, fd %d", k->path, l->fd);
-        c->fp = l->fp;
+        c->fp = file_rec(l)->fp;
         errno = saved;
         return l->fd;
     }

@@ -18,15 +18,15 @@ void file_destroy(void *user, void *obj)
 {
     (void)user;
     struct record *l = obj;
-    struct record *g = l->home;
+    struct record *g = file_rec(l)->home;
     record_make_busy(l);
     if (!(atomic_load(&l->flags) & LF_GONE) && l->fd >= 0) {
         /* idle, at home: the FILE or fd we hold; the number is given up
          * and closed as one step (reg_close_high) */
-        if (l->fp) {
+        if (file_rec(l)->fp) {
             reg_high_enter();
             reg_claim(l->fd, l);
-            real.fclose(l->fp); /* closes l->fd (its _fileno) inside glibc */
+            real.fclose(file_rec(l)->fp); /* closes l->fd (its _fileno) inside glibc */
             reg_high_leave();
         } else {
             reg_close_high(l->fd, l);
@@ -77,12 +77,12 @@ int file_reset(void *user, void *obj, void *arg)
     (void)user;
     struct record *l = obj;
     const struct hit_ctx *c = arg;
-    struct record *g = l->home;
+    struct record *g = file_rec(l)->home;
     int home = l->fd;
     int fd = real.fcntl(home, c->cloexec ? F_DUPFD_CLOEXEC : F_DUPFD, 0);
     if (fd < 0)
         goto fail;
-    if ((unsigned)fd >= reg_nslots || ((l->open_flags & O_TRUNC) && ftruncate(fd, 0) < 0)) {
+    if ((unsigned)fd >= reg_nslots || ((file_rec(l)->open_flags & O_TRUNC) && ftruncate(fd, 0) < 0)) {
         real.close(fd);
         goto fail;
     }
@@ -92,10 +92,10 @@ int file_reset(void *user, void *obj, void *arg)
     g->fd = home;
     atomic_store_explicit(&g->state, STATE_IDLE, memory_order_release);
     reg_set(home, g);
-    if (l->fp)
-        stream_set_fd(l->fp, fd, c->cloexec);
+    if (file_rec(l)->fp)
+        stream_set_fd(file_rec(l)->fp, fd, c->cloexec);
     l->fd = fd;
-    l->status_flags = l->open_flags & STATUS_FLAGS;
+    l->status_flags = file_rec(l)->open_flags & STATUS_FLAGS;
     atomic_store_explicit(&l->flags, LF_REUSED, memory_order_relaxed);
     atomic_store_explicit(&l->state, STATE_LEASED, memory_order_release);
     reg_set(fd, l);
@@ -109,7 +109,7 @@ fail:
 static void detach_stream(int fd, struct record *l, void *ctx)
 {
     (void)ctx;
-    if (l->kind == KIND_FILE && l->fp && atomic_load(&l->state) == STATE_LEASED)
+    if (l->kind == KIND_FILE && file_rec(l)->fp && atomic_load(&l->state) == STATE_LEASED)
         lease_forget(fd, l, REASON_UNPOOLABLE, 1);
 }
 

@@ -26,6 +26,22 @@
 
 #define MAX_KEYS_PER_TARGET 256
 
+/* ---- the file's own state, which only file/ reads: struct file_rec in the
+ * record's area (core/registry.h) ---- */
+#define LF_UNBUFFERED LF_KIND(0) /* FILE: program changed buffering/orientation */
+
+struct file_rec {
+    FILE *fp;            /* the FILE the program holds, if any */
+    int open_flags;      /* the flags it was opened with */
+    struct record *home; /* guards the object's own high fd while leased */
+};
+_Static_assert(sizeof(struct file_rec) <= RECORD_AREA_SIZE, "a file's state fits its record's area");
+
+static inline struct file_rec *file_rec(struct record *r)
+{
+    return (struct file_rec *)(void *)r->area;
+}
+
 /* One pool: a path, a kind of object and its flags. `t` comes first, so a
  * lease's l->target (set to &key->t) is the key itself; every generic code
  * path (the graveyard, dup2 over a lease) finds the right pool through

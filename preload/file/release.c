@@ -60,7 +60,7 @@ static int flag_reason(const struct record *l)
 static int park(struct record *l, int fd)
 {
     struct fkey *k = (struct fkey *)l->target;
-    struct record *g = l->home;
+    struct record *g = file_rec(l)->home;
     int home;
     if (!g) {
         g = record_alloc();
@@ -75,8 +75,8 @@ static int park(struct record *l, int fd)
         reg_high_enter();
         home = reg_move_high(fd);
         if (home >= 0) {
-            if (l->fp)
-                stream_set_fileno(l->fp, home);
+            if (file_rec(l)->fp)
+                stream_set_fileno(file_rec(l)->fp, home);
             l->fd = home;
             reg_set(home, l);
         }
@@ -86,12 +86,12 @@ static int park(struct record *l, int fd)
             record_free(g);
             return -1;
         }
-        l->home = g;
+        file_rec(l)->home = g;
     } else {
         record_make_busy(g); /* a dup2 onto home may be moving it right now */
         home = g->fd;
-        if (l->fp)
-            stream_set_fileno(l->fp, home);
+        if (file_rec(l)->fp)
+            stream_set_fileno(file_rec(l)->fp, home);
         l->fd = home;
         atomic_store_explicit(&l->state, STATE_IDLE, memory_order_release);
         reg_set(home, l); /* replaces the guard */
@@ -117,7 +117,7 @@ int filepool_fclose(FILE *fp, struct record *l)
         errno = EBADF;
         return EOF;
     }
-    if (l->fp != fp) {
+    if (file_rec(l)->fp != fp) {
         filepool_detach(fd, l);
         return real.fclose(fp);
     }
@@ -142,7 +142,7 @@ static int close_reason(struct record *l, int fd)
 {
     /* close(fileno(fp)) under the program's FILE: the FILE stays the
      * program's (its fclose will find no lease here) */
-    if (l->fp)
+    if (file_rec(l)->fp)
         return REASON_UNPOOLABLE;
     int reason = flag_reason(l);
     if (reason)

@@ -6,12 +6,10 @@
  * jump to the real function; fclose is a bounds check and an atomic load
  * (the registry lookup every fd interposer makes). file/ does the rest.
  */
-#include <dlfcn.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/file.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "../file/filepool.h"
@@ -122,62 +120,38 @@ OBJPOOL_EXPORT int __openat64_2(int dirfd, const char *path, int flags)
     return filepool_open(OV_OPENAT64_2, dirfd, path, flags, 0);
 }
 
-/* ---- calls that close a FILE's fd inside glibc ---------------------------
- * Not in real.h (nothing else needs them): resolved on first use. */
-static void *next_sym(void *_Atomic *cache, const char *name)
+/* ---- calls that close a FILE's fd inside glibc ----------------------- */
+static void detach_stream(FILE *fp)
 {
-    void *f = atomic_load_explicit(cache, memory_order_relaxed);
-    if (!f) {
-        f = dlsym(RTLD_NEXT, name);
-        atomic_store_explicit(cache, f, memory_order_relaxed);
+    struct record *l = fp ? reg_get(fp->_fileno) : NULL;
+    if (l) {
+        int saved = errno;
+        filepool_detach(fp->_fileno, l); /* glibc closes the fd itself */
+        errno = saved;
     }
-    return f;
 }
-
-static FILE *freopen_common(const char *name, void *_Atomic *cache, const char *path, const char *mode,
-                            FILE *fp)
-{
-    FILE *(*fn)(const char *, const char *, FILE *) = (FILE * (*)(const char *, const char *, FILE *))
-        next_sym(cache, name);
-    if (!fn) {
-        errno = ENOSYS;
-        return NULL;
-    }
-    if (fp) {
-        struct record *l = reg_get(fp->_fileno);
-        if (l) {
-            int saved = errno;
-            filepool_detach(fp->_fileno, l); /* glibc closes the fd itself */
-            errno = saved;
-        }
-    }
-    return fn(path, mode, fp);
-}
-
-static void *_Atomic freopen_fn, *_Atomic freopen64_fn, *_Atomic fcloseall_fn;
 
 OBJPOOL_EXPORT FILE *freopen(const char *path, const char *mode, FILE *fp)
 {
-    return freopen_common("freopen", &freopen_fn, path, mode, fp);
+    detach_stream(fp);
+    return real.freopen(path, mode, fp);
 }
 
 OBJPOOL_EXPORT FILE *freopen64(const char *path, const char *mode, FILE *fp)
 {
-    return freopen_common("freopen64", &freopen64_fn, path, mode, fp);
+    detach_stream(fp);
+    return real.freopen64(path, mode, fp);
 }
 
 OBJPOOL_EXPORT int fcloseall(void)
 {
-    int (*fn)(void) = (int (*)(void))next_sym(&fcloseall_fn, "fcloseall");
-    if (!fn)
-        return EOF;
     if (file_ntargets && guard_enter()) {
         int saved = errno;
         filepool_before_fcloseall();
         guard_leave();
         errno = saved;
     }
-    return fn();
+    return real.fcloseall();
 }
 
 /* flock: a lock held by the open file description would outlive the
@@ -193,5 +167,5 @@ OBJPOOL_EXPORT int flock(int fd, int op)
         if (l->ops && l->ops->fcntl)
             l->ops->fcntl(l, F_SETLK, 0); /* a lock: as fcntl(F_SETLK) would be */
     }
-    return (int)syscall(SYS_flock, fd, op);
+    return real.flock(fd, op);
 }

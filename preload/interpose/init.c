@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "../base/log.h"
@@ -20,6 +19,7 @@
 #include "../lease/lease.h"
 #include "../lease/live.h"
 #include "../report/report.h"
+#include "interpose.h"
 
 /* The log file lives at a high fd, owned by objpool like an idle object, so
  * it takes no number the program expects and survives its close loops. */
@@ -27,7 +27,7 @@ static void open_log_file(void)
 {
     if (!cfg.log_file[0])
         return;
-    int fd = (int)syscall(SYS_openat, AT_FDCWD, cfg.log_file,
+    int fd = real.openat(AT_FDCWD, cfg.log_file,
                           O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
         log_msg(LOG_ERROR, "log: %s: %s", cfg.log_file, "cannot open; logging to stderr");
@@ -77,6 +77,7 @@ static void init_run(void)
     if (!cfg.ntargets)
         return;
     live_setup(); /* before any pool and any fork handler */
+    fd_hooks_install(); /* before the band exists */
     if (reg_init(idle_band()) < 0) {
         log_msg(LOG_ERROR, "init: cannot map the fd registry: pooling is off");
         return;

@@ -11,6 +11,10 @@
 #include "../core/registry.h"
 #include "../lease/lease.h"
 
+/* Give core/band.c the lease layer's part of close, dup and fcntl
+ * (interpose/fd.c); init, before the registry exists. */
+void fd_hooks_install(void);
+
 /* A program I/O call on a lease: lease_io_begin may answer it without the
  * kernel (after a deferred shutdown, or EBADF on objpool's own number);
  * otherwise the real call runs and lease_io_end accounts for what moved

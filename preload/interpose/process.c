@@ -1,6 +1,5 @@
 /* process.c - spawn and exec. fork itself needs no interposer: the
  * pthread_atfork handlers in lease/inherit.c run for every libc fork. */
-#include <dlfcn.h>
 #include <spawn.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -62,8 +61,9 @@ __attribute__((visibility("hidden"), used)) void objpool_before_vfork(void);
 void objpool_before_vfork(void)
 {
     int err = errno;
-    if (!objpool_real_vfork)
-        objpool_real_vfork = dlsym(RTLD_NEXT, "vfork");
+    if (!real.vfork)
+        real_resolve();
+    objpool_real_vfork = (void *)real.vfork;
     /* the child runs the program's code before it execs and may clear
      * FD_CLOEXEC (Python's pass_fds, a child's own fcntl): every lease is
      * shared, whatever its flags */

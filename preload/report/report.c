@@ -9,7 +9,6 @@
 #include <pthread.h>
 #include <fcntl.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -112,11 +111,11 @@ static int active(const struct row *r)
            atomic_load(&r->t->ctr->prewarmed) || atomic_load(&r->t->ctr->prewarm_failed);
 }
 
-static const char *const kind_names[] = {[POOL_TCP] = "tcp", [POOL_UNIX] = "unix", [POOL_FILE] = "file"};
-
+/* The kind's word ("tcp", "unix", "file"): its table's name, the one
+ * source of it. */
 static const char *kind_name(const struct target *t)
 {
-    return kind_names[t->spec->kind];
+    return t->ops ? t->ops->name : "none";
 }
 
 /* The protocol of a connection pool: as configured, or for proto=auto the
@@ -286,7 +285,7 @@ static int open_dest(void)
         log_msg(LOG_ERROR, "report: the report path is too long once %%p is expanded; no report written");
         return -1;
     }
-    int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+    int fd = real.openat(AT_FDCWD, path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
         log_msg(LOG_ERROR, "report: %s: %s", path, strerror(errno));
     return fd;

@@ -68,6 +68,11 @@ struct proto_ops {
     const char *reset_reply;
     size_t reset_reply_len;
     void (*reset_done)(struct proto_state *st);
+    /* Bytes of per-connection state beyond proto_state (a session's
+     * recorded start-up answer), or 0: a block of that size comes from the
+     * pool's slab at adoption (conn/internal.h, conn_ext), so that only the
+     * pools of such a protocol pay for it. */
+    size_t session_size;
 };
 
 extern const struct proto_ops proto_http_ops;
