@@ -67,3 +67,9 @@ export ROOT BUILD LIB="$ROOT/$BUILD/libobjpool.so" BENCH_OUT="$OUT" BENCH_DIR="$
     ECHOD_PORT ECHOD_PID NGINX_PORT NGINX_PID HAPROXY_PORT HAPROXY_PID \
     REDIS_PORT REDIS_PID NUTCRACKER_PORT NUTCRACKER_PID MEMCACHED_PORT MEMCACHED_PID MAKE
 "$SYS_PY" bench/bench.py
+rc=$?
+# HTTPS per request, side by side (the trust-store pool): its own nginx, CAs
+bench/tls.sh || echo "bench: bench/tls.sh failed" >&2
+# PostgreSQL (its own servers: a private cluster and PgBouncer)
+BUILD="$BUILD" bench/postgres.sh || echo "bench: the PostgreSQL table failed" >&2
+exit "$rc"

@@ -219,3 +219,85 @@ stop_servers() {
     done
     SERVERS_STARTED=()
 }
+
+# start_postgres DIR: a private PostgreSQL cluster in DIR (a new directory
+# every user can traverse, made by the caller), run as the postgres user
+# (nobody without one) when root, listening on 127.0.0.1:PORT and on the
+# Unix socket DIR/.s.PGSQL.PORT, every connection logged (log_connections).
+# POSTGRES_WANT_PORT: that port (a restart). Roles: u_trust (trust),
+# u_md5 (md5, password pw1), u_clear (password, i.e. cleartext, pw1),
+# u_scram (scram-sha-256, pw1), u_nologin (NOLOGIN); pg_hba lists them for
+# both local and 127.0.0.1. Sets POSTGRES_PID, POSTGRES_PORT, PG_DIR.
+start_postgres() { _retry _start_postgres "$@"; }
+_start_postgres() {
+    local dir=$1 port=${POSTGRES_WANT_PORT:-} bin as=() u
+    bin=$(compgen -G '/usr/lib/postgresql/*/bin' | sort -V | tail -n 1)
+    [[ -n $bin ]] || return 1
+    [[ -n $port ]] || port=$(free_port) || return 1
+    if [[ $EUID == 0 ]]; then
+        u=postgres
+        id "$u" >/dev/null 2>&1 || u=nobody
+        as=(setpriv --reuid="$u" --regid="$(id -g "$u")" --clear-groups --)
+    fi
+    PG_DIR=$dir
+    mkdir -p "$dir"
+    [[ $EUID == 0 ]] && chown "$u" "$dir" # the server writes its socket there
+    if [[ ! -f $dir/data/PG_VERSION ]]; then
+        mkdir -p "$dir/data"
+        [[ $EUID == 0 ]] && chown -R "$u" "$dir"
+        chmod 0700 "$dir/data"
+        "${as[@]}" "$bin/initdb" -N -A trust -U postgres -D "$dir/data" >"$dir/initdb.log" 2>&1 ||
+            return 1
+        cat >"$dir/data/pg_hba.conf" <<HBA
+local all u_md5 md5
+local all u_clear password
+local all u_scram scram-sha-256
+local all all trust
+host all u_md5 127.0.0.1/32 md5
+host all u_clear 127.0.0.1/32 password
+host all u_scram 127.0.0.1/32 scram-sha-256
+host all all 127.0.0.1/32 trust
+HBA
+        touch "$dir/roles-missing"
+    fi
+    _start POSTGRES "$dir" "$port" "$dir/postgres.log" "${as[@]}" "$bin/postgres" -D "$dir/data" \
+        -p "$port" -c listen_addresses=127.0.0.1 -c unix_socket_directories="$dir" \
+        -c fsync=off -c log_connections=on -c max_connections=200 || return 1
+    local i
+    for ((i = 0; i < 200; i++)); do # listening is not accepting sessions yet
+        "$bin/pg_isready" -q -h "$dir" -p "$port" && break
+        sleep 0.05
+    done
+    [[ -f $dir/roles-missing ]] || return 0
+    "$bin/psql" -X -q -h "$dir" -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 <<'SQL' || { stop_postgres; return 1; }
+SET password_encryption = 'md5';
+CREATE ROLE u_trust LOGIN;
+CREATE ROLE u_md5 LOGIN PASSWORD 'pw1';
+CREATE ROLE u_clear LOGIN PASSWORD 'pw1';
+SET password_encryption = 'scram-sha-256';
+CREATE ROLE u_scram LOGIN PASSWORD 'pw1';
+CREATE ROLE u_nologin NOLOGIN;
+GRANT ALL ON SCHEMA public TO PUBLIC;
+SQL
+    rm -f "$dir/roles-missing"
+}
+
+# postgres_logins: the backends the server forked so far (its log's
+# "connection authorized" lines).
+postgres_logins() {
+    grep -c 'connection authorized' "$PG_DIR/postgres.log" || true
+}
+
+# stop_postgres: a fast shutdown (SIGINT: sessions ended, no wait for
+# clients), SIGKILL after 5 s.
+stop_postgres() {
+    local i
+    [[ -n ${POSTGRES_PID:-} ]] || return 0
+    kill -INT "$POSTGRES_PID" 2>/dev/null || return 0
+    for ((i = 0; i < 100; i++)); do
+        kill -0 "$POSTGRES_PID" 2>/dev/null || break
+        sleep 0.05
+    done
+    kill -KILL "$POSTGRES_PID" 2>/dev/null || true
+    wait "$POSTGRES_PID" 2>/dev/null || true
+}

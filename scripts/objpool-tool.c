@@ -69,7 +69,7 @@ static const char *global_origin(const char *env, int differs)
 
 static const char *kind_word(enum pool_kind k)
 {
-    return k == POOL_TCP ? "tcp" : k == POOL_UNIX ? "unix" : "file";
+    return k == POOL_TCP ? "tcp" : k == POOL_UNIX ? "unix" : k == POOL_TLSCA ? "tls-ca" : "file";
 }
 
 static void usage_error(const char *cmd, const char *msg, const char *arg)
@@ -134,7 +134,7 @@ static int print_pool(const struct config *cfg, const struct pool_spec *sp)
     else
         printf("\npool %s  (%s)\n  from %s\n", sp->url, kind_word(sp->kind), sp->source);
     int nt = 0;
-    printf("  %-16s ", sp->kind == POOL_FILE ? "path" : "address");
+    printf("  %-16s ", sp->kind == POOL_FILE || sp->kind == POOL_TLSCA ? "path" : "address");
     for (int t = 0; t < cfg->ntargets; t++) {
         const struct target *tg = &cfg->targets[t];
         if (tg->spec != sp)
@@ -148,6 +148,15 @@ static int print_pool(const struct config *cfg, const struct pool_spec *sp)
         nt++;
     }
     printf("%s\n", nt ? "" : "(none: this pool is skipped)");
+    if (sp->kind == POOL_TLSCA) {
+        /* a CA bundle takes no pool options: say what is done with it */
+        struct stat st;
+        printf("  %-16s %s\n", "bundle", stat(sp->path, &st) != 0 ? "(not there now: loads pass through)"
+                                         : S_ISREG(st.st_mode) ? "parsed once, again when it changes on disk"
+                                                               : "(not a regular file: loads pass through)");
+        printf("  %-16s %s\n", "resume", sp->tls_resume ? "on: TLS sessions kept for its contexts" : "off");
+        return nt;
+    }
     char val[MAX_PROBE * 4 + 8];
     for (int id = 0; id < OPT_COUNT; id++) {
         opt_format(&sp->opts, id, val, sizeof val);

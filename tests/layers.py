@@ -23,6 +23,7 @@ LAYERS = {
     "lease": 3,      # the lease lifecycle, fork and spawn
     "conn": 4,       # the object kinds, with config and report beside them
     "file": 4,
+    "tls": 4,        # the trust-store pool (CA bundles parsed once)
     "config": 4,
     "report": 4,
     "interpose": 5,  # the exported interposers, init
@@ -36,9 +37,10 @@ EXPORT = re.compile(r"(?<!#define )OBJPOOL_EXPORT\s[^;{(]*?\b(\w+)\s*\(")
 
 
 def interposed(root):
-    """The symbols base/real_list.h names: X(name, "symbol", ...) and VIA(symbol, name)."""
+    """The symbols base/real_list.h names: X(name, "symbol", ...), VIA(symbol, name) and OSSL(symbol)."""
     text = re.sub(r"/\*.*?\*/", "", open(os.path.join(root, REAL_LIST), encoding="utf-8").read(), flags=re.S)
-    return set(re.findall(r'\bX\(\s*\w+,\s*"(\w+)"', text)) | set(re.findall(r"\bVIA\(\s*(\w+),", text))
+    return (set(re.findall(r'\bX\(\s*\w+,\s*"(\w+)"', text)) | set(re.findall(r"\bVIA\(\s*(\w+),", text)) |
+            set(re.findall(r"\bOSSL\(\s*(\w+)\s*\)", text)))
 
 
 if len(sys.argv) > 1 and sys.argv[1] == "--interposed":

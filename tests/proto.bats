@@ -19,3 +19,4 @@ run_proto_unit() {
 @test "proto: redis (RESP2/RESP3) parser" { run_proto_unit redis; }
 @test "proto: http/1.x parser" { run_proto_unit http; }
 @test "proto: memcache (text, meta, binary) parser" { run_proto_unit memcache; }
+@test "proto: postgres (protocol 3.0) parser" { run_proto_unit postgres; }

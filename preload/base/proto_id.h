@@ -16,14 +16,16 @@ enum proto_id {
     PROTO_REDIS,
     PROTO_MEMCACHE,
     PROTO_LINE,
+    PROTO_POSTGRES,
     PROTO_TLS,     /* detected (0x16 0x03): never parked */
     PROTO_UNKNOWN, /* detected as nothing objpool parses: never parked */
     PROTO_NIDS
 };
 
-/* "auto", "opaque", "http", "redis", "memcache", "line", "tls", "unknown" */
+/* "auto", "opaque", "http", "redis", "memcache", "line", "postgres", "tls",
+ * "unknown" */
 const char *proto_name(int id);
 /* The id named by s[0..n) as written in proto=, or -1. Only AUTO, OPAQUE,
- * HTTP, REDIS, MEMCACHE and LINE can be configured. */
+ * HTTP, REDIS, MEMCACHE, LINE and POSTGRES can be configured. */
 int proto_parse_name(const char *s, size_t n);
 #endif

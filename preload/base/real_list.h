@@ -96,4 +96,32 @@
     VIA(execlp, execvp)          \
     VIA(execle, execve)
 
+/* OSSL(symbol): OpenSSL 3 functions objpool interposes (interpose/tls.c).
+ * Not libc's and not in `real`: a program loads OpenSSL after start-up
+ * (Python's _ssl, RTLD_LOCAL), so each is looked up on first use, by name
+ * and version OPENSSL_3.0.0, in the program's own libcrypto or libssl
+ * (tls/ossl.c). */
+#define REAL_OPENSSL(OSSL) \
+    OSSL(X509_STORE_load_file) \
+    OSSL(X509_STORE_load_file_ex) \
+    OSSL(X509_STORE_load_locations) \
+    OSSL(X509_STORE_load_locations_ex) \
+    OSSL(X509_STORE_set_default_paths) \
+    OSSL(X509_STORE_set_default_paths_ex) \
+    OSSL(SSL_do_handshake) \
+    OSSL(SSL_free) \
+    OSSL(SSL_CTX_set_cert_verify_callback) \
+    OSSL(SSL_CTX_set_purpose) \
+    OSSL(SSL_set_purpose) \
+    OSSL(SSL_CTX_set_trust) \
+    OSSL(SSL_set_trust) \
+    OSSL(X509_VERIFY_PARAM_set_purpose) \
+    OSSL(X509_VERIFY_PARAM_set_trust) \
+    OSSL(X509_STORE_set_purpose) \
+    OSSL(X509_STORE_set_trust) \
+    OSSL(SSL_dane_enable) \
+    OSSL(SSL_CTX_dane_enable) \
+    OSSL(SSL_CTX_set_alpn_protos) \
+    OSSL(SSL_set_alpn_protos)
+
 #endif

@@ -16,7 +16,7 @@
 struct objpool;
 struct kind_ops;
 
-enum pool_kind { POOL_TCP = 1, POOL_UNIX, POOL_FILE };
+enum pool_kind { POOL_TCP = 1, POOL_UNIX, POOL_FILE, POOL_TLSCA /* a CA bundle (tls/trust.c) */ };
 
 /* bits of pool_opts.modes (file pools): which opens may be pooled */
 #define MODE_READ 0x1
@@ -28,10 +28,11 @@ enum pool_kind { POOL_TCP = 1, POOL_UNIX, POOL_FILE };
 enum opt_id {
     OPT_MAX_SIZE, OPT_IDLE_TIMEOUT, OPT_MAX_LIFETIME, OPT_PREWARM, OPT_CONNECT_TIMEOUT,
     OPT_ORDER, OPT_CHECK, OPT_EXPECT, OPT_CHECK_DELAY, OPT_VALIDATE, OPT_MODES,
-    OPT_SHUTDOWN, OPT_MAX_USES, OPT_PROTO, OPT_COUNT
+    OPT_SHUTDOWN, OPT_MAX_USES, OPT_PROTO, OPT_AUTH, OPT_COUNT
 };
 
 #define MAX_PROBE 256   /* check= and expect= bytes */
+#define PG_MAX_LIFETIME_MS 30000 /* max_lifetime of a proto=postgres pool unless set */
 #define MAX_URL 1024
 #define MAX_HOST 255
 #define MAX_LINE 4096
@@ -53,6 +54,7 @@ struct pool_opts {
     int shutdown_defer;         /* 1 = defer SHUT_RDWR (default), 0 = pass */
     unsigned max_uses;          /* leases per connection; 0 = no limit */
     int proto;                  /* enum proto_id (base/proto_id.h): auto, opaque, http, ... */
+    int auth_process;           /* auth=process: PostgreSQL SCRAM sessions reused (unsafe for some) */
     unsigned set_here;          /* options given on the pool's own line */
     unsigned set_default;       /* options taken from a `default` line */
 };
@@ -64,6 +66,7 @@ struct pool_spec {
     unsigned port;              /* tcp */
     char path[MAX_URL + 1];     /* unix, file */
     struct pool_opts opts;
+    int tls_resume;             /* tls-ca: resume=on (tls/resume.c) */
     char source[128];           /* "OBJPOOL_POOLS:2" or "/etc/objpool.conf:7" */
 };
 
@@ -77,6 +80,14 @@ struct target_counters {
     _Atomic uint64_t create_timed;  /* how many were timed */
     _Atomic unsigned proto_seen;    /* bit per protocol id its connections turned out to speak */
     unsigned pad;
+    /* PostgreSQL (conn/pgreplay.c): start-ups replayed, start-ups that
+     * differed from the recorded one, start-ups with a credential objpool
+     * cannot check, resets that began with a ROLLBACK */
+    _Atomic uint64_t pg_replayed;
+    _Atomic uint64_t pg_startup_mismatch;
+    _Atomic uint64_t pg_auth_unverifiable;
+    _Atomic uint64_t pg_auth_mismatch;
+    _Atomic uint64_t pg_reset_rollback;
 };
 
 #define TARGET_AREA_SIZE 192

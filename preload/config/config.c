@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/proto_id.h"
+
 /* A hostile token or file name can be longer than a log line: cut it, so
  * that the reason at the end of the line is never lost. */
 static const char *cut_long(const char *s, char *buf, size_t size)
@@ -116,7 +118,17 @@ static const char *parse_url(struct pool_spec *sp, const char *url)
         strcpy(sp->path, p);
         return NULL;
     }
-    return "unknown scheme (use tcp://, unix:// or file://)";
+    if (!strncmp(url, "tls-ca://", 9)) {
+        sp->kind = POOL_TLSCA;
+        const char *p = url + 9;
+        if (*p != '/')
+            return "expected tls-ca:///ABSOLUTE/PATH/OF/CA/BUNDLE";
+        if (strlen(p) >= 4096)
+            return "path too long";
+        strcpy(sp->path, p);
+        return NULL;
+    }
+    return "unknown scheme (use tcp://, unix://, file:// or tls-ca://)";
 }
 
 static struct pool_spec *new_spec(struct config *cfg)
@@ -219,6 +231,15 @@ void add_spec(struct config *cfg, const char *source, const char *url, char **kv
         config_error(cfg, source, url, why);
         return;
     }
+    for (int i = 0; sp->kind == POOL_TLSCA && i < nkv; i++) {
+        if (strcmp(kvs[i], "resume=on") && strcmp(kvs[i], "resume=off")) {
+            config_error(cfg, source, kvs[i], "a tls-ca:// target takes only resume=on or resume=off");
+            return;
+        }
+        sp->tls_resume = !strcmp(kvs[i], "resume=on");
+    }
+    if (sp->kind == POOL_TLSCA)
+        nkv = 0; /* no pool options */
     for (int i = 0; i < nkv; i++)
         if (apply_kv(cfg, source, &sp->opts, kvs[i], 0) < 0)
             return;
@@ -226,6 +247,11 @@ void add_spec(struct config *cfg, const char *source, const char *url, char **kv
         config_error(cfg, source, url, "expect= needs check=");
         return;
     }
+    /* a PostgreSQL pool admits what the server admitted when it recorded a
+     * login: a password change or a pg_hba reload is seen within this */
+    if (sp->opts.proto == PROTO_POSTGRES &&
+        !((sp->opts.set_here | sp->opts.set_default) & (1u << OPT_MAX_LIFETIME)))
+        sp->opts.max_lifetime_ms = PG_MAX_LIFETIME_MS;
     cfg->nspecs++;
 }
 

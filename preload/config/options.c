@@ -13,6 +13,7 @@
 static const char *const opt_names[OPT_COUNT] = {
     "max_size", "idle_timeout", "max_lifetime", "prewarm", "connect_timeout", "order",
     "check", "expect", "check_delay", "validate", "modes", "shutdown", "max_uses", "proto",
+    "auth",
 };
 
 const char *opt_name(int id)
@@ -217,10 +218,18 @@ const char *set_opt(struct pool_opts *o, const char *key, const char *val, int *
     case OPT_PROTO: {
         int p = proto_parse_name(val, strlen(val));
         if (p < 0)
-            return "not auto, http, redis, memcache, line or opaque";
+            return "not auto, http, redis, memcache, line, postgres or opaque";
         o->proto = p;
         break;
     }
+    case OPT_AUTH:
+        if (!strcmp(val, "strict"))
+            o->auth_process = 0;
+        else if (!strcmp(val, "process"))
+            o->auth_process = 1;
+        else
+            return "not strict or process";
+        break;
     case OPT_SHUTDOWN:
         if (!strcmp(val, "defer"))
             o->shutdown_defer = 1;
@@ -248,6 +257,7 @@ void opt_format(const struct pool_opts *o, int id, char *buf, size_t size)
     case OPT_VALIDATE: s = o->validate ? "stat" : "none"; break;
     case OPT_SHUTDOWN: s = o->shutdown_defer ? "defer" : "pass"; break;
     case OPT_PROTO: s = proto_name(o->proto); break;
+    case OPT_AUTH: s = o->auth_process ? "process" : "strict"; break;
     case OPT_MODES:
         fmt_buf(buf, size, "%s%s%s%s", o->modes & MODE_READ ? "r," : "", o->modes & MODE_WRITE ? "w," : "",
                 o->modes & MODE_APPEND ? "a," : "", o->modes & MODE_RW ? "r+," : "");

@@ -52,7 +52,7 @@ static int is_duplicate(const struct config *cfg, const struct target *t)
  * name does not resolve (warned here). */
 static int add_resolved(struct config *cfg, struct pool_spec *sp, int *cap)
 {
-    if (sp->kind == POOL_UNIX || sp->kind == POOL_FILE) {
+    if (sp->kind == POOL_UNIX || sp->kind == POOL_FILE || sp->kind == POOL_TLSCA) {
         struct target *t = new_target(cfg, sp, cap);
         if (!t)
             return -1;
@@ -60,7 +60,7 @@ static int add_resolved(struct config *cfg, struct pool_spec *sp, int *cap)
             t->family = AF_UNIX;
             t->addr.un.sun_family = AF_UNIX;
             strcpy(t->addr.un.sun_path, sp->path);
-        } else {
+        } else if (sp->kind == POOL_FILE) {
             t->has_glob = strpbrk(sp->path, "*?[") != NULL;
         }
         if (is_duplicate(cfg, t))

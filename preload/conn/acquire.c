@@ -27,6 +27,7 @@ void conn_destroy(void *user, void *obj)
         reg_close_high(l->fd, l);
     }
     log_debug("discard fd %d of %s", l->fd, l->target->label);
+    conn_proto_free(l);
     record_free(l);
 }
 

@@ -55,6 +55,7 @@ static inline struct conn_rec *conn_rec(struct record *r)
 
 struct conn_target {
     _Atomic int reset_refused; /* the server answered the session reset with an error */
+    _Atomic unsigned pg_epoch; /* PostgreSQL: bumped when a password differs from a recorded one */
     /* per-connection state beyond the record, for this pool's protocol
      * (proto_ops.session_size); ext.size 0: the pool needs none */
     struct slab ext;
@@ -128,10 +129,47 @@ int conn_validate(void *user, void *obj, void *arg);
 
 /* ---- release.c, io.c ---- */
 int conn_release(struct record *r, int fd, FILE *fp);
-int conn_io_begin(struct record *r, int is_write, int flags, ssize_t *result);
+int conn_io_begin(struct record *r, int fd, int is_write, int flags, const struct io_data *d, ssize_t *result);
 void conn_io_end(struct record *r, int is_write, int flags, ssize_t n, int err, const struct io_data *d);
 
 /* ---- protocol.c: the connection's protocol (detection, parser, reset) ---- */
+#include "proto/proto.h"
+/* A connection's protocol state, in its record's private area (kept
+ * across its leases). */
+struct pgrec;
+struct conn_proto {
+    struct proto_state st;
+    struct proto_detect det;
+    uint8_t id;            /* enum proto_id: AUTO while detecting */
+    uint8_t reset_pending; /* the reset was sent at park; its reply is read at reuse */
+    _Atomic uint8_t busy;  /* a feed is running */
+    struct pgrec *pg;      /* PostgreSQL: the recorded start-up (core/blocks.c), or NULL */
+};
+struct conn_proto *cp(struct record *r);
+/* Feed the parser (and, for PostgreSQL, the recording) n bytes. */
+void conn_proto_parse(struct record *r, struct conn_proto *p, int is_write, const unsigned char *b, size_t n);
+/* The record is destroyed: give back what its protocol holds. */
+void conn_proto_free(struct record *r);
+
+/* ---- pgreplay.c, pgreset.c: PostgreSQL sessions handed on ----
+ * A fresh connection's start-up is recorded; at park the session is reset
+ * and the role's right to log in asked; at reuse the program's start-up is
+ * swallowed when it is the recorded one and the recorded answer served on
+ * the readiness of a real Sync, else a fresh connection takes its place. */
+void pg_parse(struct record *r, struct conn_proto *p, int is_write, const unsigned char *b, size_t n);
+int pg_reason(struct record *r, struct conn_proto *p, int *proven);
+int pg_send_reset(struct record *r, struct conn_proto *p, int fd);
+int pg_finish_reset(struct record *r, struct conn_proto *p);
+void pg_free(struct conn_proto *p);
+/* Before a program I/O call on a PostgreSQL lease: 1 when objpool answers
+ * it (*result, errno set), 0 to let it through. */
+int pg_io_begin(struct record *r, int is_write, int flags, const struct io_data *d, ssize_t *result);
+/* pgreplay.c for pgreset.c: the reset was read and checked. */
+void pg_replay_arm(struct record *r, struct conn_proto *p);
+/* The recorded start-up answer holds exactly this message (a ParameterStatus
+ * the reset re-reported). */
+int pg_rec_has(const struct conn_proto *p, const unsigned char *msg, size_t len);
+int pg_rec_status(const struct conn_proto *p); /* the last ReadyForQuery status */
 /* conn_proto_reason's answer when the session must be reset before reuse. */
 #define CONN_NEEDS_RESET (-1)
 /* A new connection: its pool's protocol, or detection. */

@@ -12,8 +12,12 @@
 
 /* Before the call: after a deferred shutdown the call never reaches the
  * kernel; MSG_OOB bytes are not accounted for; one more call in flight. */
-int conn_io_begin(struct record *l, int is_write, int flags, ssize_t *result)
+int conn_io_begin(struct record *l, int fd, int is_write, int flags, const struct io_data *d, ssize_t *result)
 {
+    (void)fd; /* the caller's number: the lease's record says the same */
+    /* PostgreSQL: the start-up replayed, the goodbye swallowed (pgreplay.c) */
+    if (cp(l)->pg && pg_io_begin(l, is_write, flags, d, result))
+        return 1;
     int f = atomic_load_explicit(&l->flags, memory_order_relaxed);
     if (f & LF_SHUT_DEFERRED) {
         /* the emulated shutdown(SHUT_RDWR): EOF for reads, EPIPE for writes */

@@ -23,16 +23,9 @@
 #include "../core/reasons.h"
 #include "proto/proto.h"
 
-struct conn_proto {
-    struct proto_state st;
-    struct proto_detect det;
-    uint8_t id;            /* enum proto_id: AUTO while detecting */
-    uint8_t reset_pending; /* the reset was sent at park; its reply is read at reuse */
-    _Atomic uint8_t busy;  /* a feed is running */
-};
 _Static_assert(sizeof(struct conn_proto) <= CONN_PROTO_AREA, "a connection's protocol state fits its area");
 
-static struct conn_proto *cp(struct record *r)
+struct conn_proto *cp(struct record *r)
 {
     return (struct conn_proto *)(void *)conn_rec(r)->proto;
 }
@@ -47,7 +40,20 @@ static void decided(struct record *r, struct conn_proto *p, int id)
     const struct proto_ops *ops = proto_ops_for(id);
     if (ops) {
         ops->init(&p->st);
-        ops->out(&p->st, p->det.buf, p->det.len);
+        conn_proto_parse(r, p, 1, p->det.buf, p->det.len);
+    }
+}
+
+/* The parser's bytes; PostgreSQL's start-up is also recorded (pgreplay.c). */
+void conn_proto_parse(struct record *r, struct conn_proto *p, int is_write, const unsigned char *b, size_t n)
+{
+    const struct proto_ops *ops = proto_ops_for(p->id);
+    if (p->id == PROTO_POSTGRES) {
+        pg_parse(r, p, is_write, b, n);
+    } else if (is_write) {
+        ops->out(&p->st, b, n);
+    } else {
+        ops->in(&p->st, b, n);
     }
 }
 
@@ -79,7 +85,7 @@ static void detect(struct record *r, struct conn_proto *p, int is_write, const u
     decided(r, p, id);
     const struct proto_ops *ops = proto_ops_for(id);
     if (ops && n > used)
-        ops->out(&p->st, b + used, n - used);
+        conn_proto_parse(r, p, 1, b + used, n - used);
 }
 
 static void feed_chunk(struct record *r, struct conn_proto *p, int is_write, const unsigned char *b, size_t n)
@@ -93,10 +99,7 @@ static void feed_chunk(struct record *r, struct conn_proto *p, int is_write, con
     const struct proto_ops *ops = proto_ops_for(p->id);
     if (!ops)
         return;
-    if (is_write)
-        ops->out(&p->st, b, n);
-    else
-        ops->in(&p->st, b, n);
+    conn_proto_parse(r, p, is_write, b, n);
 }
 
 void conn_proto_feed(struct record *r, int is_write, const struct io_data *d, size_t n)
@@ -134,6 +137,8 @@ int conn_proto_reason(struct record *r, int *proven)
         return REASON_UNKNOWN_PROTO;
     }
     const struct proto_ops *ops = proto_ops_for(p->id);
+    if (p->id == PROTO_POSTGRES)
+        return pg_reason(r, p, proven);
     switch (ops->verdict(&p->st)) {
     case PV_CLEAN:
         *proven = 1;
@@ -153,6 +158,8 @@ int conn_proto_reason(struct record *r, int *proven)
 
 int conn_proto_send_reset(struct record *r, int fd)
 {
+    if (cp(r)->id == PROTO_POSTGRES)
+        return pg_send_reset(r, cp(r), fd);
     const struct proto_ops *ops = proto_ops_for(cp(r)->id);
     ssize_t n = real.send(fd, ops->reset_req, ops->reset_req_len, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n < 0)
@@ -191,6 +198,8 @@ size_t conn_read_exact(struct record *r, char *buf, size_t len, uint64_t timeout
 int conn_proto_finish_reset(struct record *r)
 {
     struct conn_proto *p = cp(r);
+    if (p->id == PROTO_POSTGRES)
+        return pg_finish_reset(r, p); /* a PostgreSQL session is never reused without one */
     if (!p->reset_pending)
         return 0;
     const struct proto_ops *ops = proto_ops_for(p->id);
@@ -210,6 +219,13 @@ int conn_proto_finish_reset(struct record *r)
                 r->target->label);
     }
     return OBJPOOL_DISCARD_RESET_FAILED;
+}
+
+void conn_proto_free(struct record *r)
+{
+    struct conn_proto *p = cp(r);
+    if (p->id == PROTO_POSTGRES)
+        pg_free(p);
 }
 
 /* Is the exchange proven complete by the protocol (a deferred shutdown

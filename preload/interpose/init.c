@@ -19,6 +19,7 @@
 #include "../lease/lease.h"
 #include "../lease/live.h"
 #include "../report/report.h"
+#include "../tls/tls.h"
 #include "interpose.h"
 
 /* The log file lives at a high fd, owned by objpool like an idle object, so
@@ -83,7 +84,7 @@ static void init_run(void)
         return;
     }
     open_log_file();
-    if (conn_setup(&cfg) < 0 || filepool_setup(&cfg) < 0) {
+    if (conn_setup(&cfg) < 0 || filepool_setup(&cfg) < 0 || tls_setup(&cfg) < 0) {
         log_msg(LOG_ERROR, "init: cannot create the pools: pooling is off");
         return;
     }

@@ -22,10 +22,10 @@ void fd_hooks_install(void);
 #define IO_ON_LEASE(r, is_write, flags, data, call)                  \
     do {                                                             \
         ssize_t res_;                                                \
-        if (lease_io_begin((r), (is_write), (flags), &res_))        \
+        struct io_data d_ = (data);                                  \
+        if (lease_io_begin((r), fd, (is_write), (flags), &d_, &res_)) \
             return res_;                                             \
         res_ = (call);                                               \
-        struct io_data d_ = (data);                                  \
         lease_io_end((r), (is_write), (flags), res_, &d_);           \
         return res_;                                                 \
     } while (0)

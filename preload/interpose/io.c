@@ -20,7 +20,7 @@ ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags, st
 
 static __attribute__((noinline)) ssize_t read_leased(struct record *l, int fd, void *buf, size_t n)
 {
-    IO_ON_LEASE(l, 0, 0, IO_BUF(buf), real.read(fd, buf, n));
+    IO_ON_LEASE(l, 0, 0, IO_BUF(buf, n), real.read(fd, buf, n));
 }
 
 OBJPOOL_EXPORT ssize_t read(int fd, void *buf, size_t n)
@@ -33,7 +33,7 @@ OBJPOOL_EXPORT ssize_t read(int fd, void *buf, size_t n)
 
 static __attribute__((noinline)) ssize_t __read_chk_leased(struct record *l, int fd, void *buf, size_t n, size_t buflen)
 {
-    IO_ON_LEASE(l, 0, 0, IO_BUF(buf), real.read_chk(fd, buf, n, buflen));
+    IO_ON_LEASE(l, 0, 0, IO_BUF(buf, n), real.read_chk(fd, buf, n, buflen));
 }
 
 OBJPOOL_EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
@@ -46,7 +46,7 @@ OBJPOOL_EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
 
 static __attribute__((noinline)) ssize_t write_leased(struct record *l, int fd, const void *buf, size_t n)
 {
-    IO_ON_LEASE(l, 1, 0, IO_BUF(buf), real.write(fd, buf, n));
+    IO_ON_LEASE(l, 1, 0, IO_BUF(buf, n), real.write(fd, buf, n));
 }
 
 OBJPOOL_EXPORT ssize_t write(int fd, const void *buf, size_t n)
@@ -85,7 +85,7 @@ OBJPOOL_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
 
 static __attribute__((noinline)) ssize_t recv_leased(struct record *l, int fd, void *buf, size_t n, int flags)
 {
-    IO_ON_LEASE(l, 0, flags, IO_BUF(buf), real.recv(fd, buf, n, flags));
+    IO_ON_LEASE(l, 0, flags, IO_BUF(buf, n), real.recv(fd, buf, n, flags));
 }
 
 OBJPOOL_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
@@ -98,7 +98,7 @@ OBJPOOL_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
 
 static __attribute__((noinline)) ssize_t __recv_chk_leased(struct record *l, int fd, void *buf, size_t n, size_t buflen, int flags)
 {
-    IO_ON_LEASE(l, 0, flags, IO_BUF(buf), real.recv_chk(fd, buf, n, buflen, flags));
+    IO_ON_LEASE(l, 0, flags, IO_BUF(buf, n), real.recv_chk(fd, buf, n, buflen, flags));
 }
 
 OBJPOOL_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags)
@@ -111,7 +111,7 @@ OBJPOOL_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, in
 
 static __attribute__((noinline)) ssize_t recvfrom_leased(struct record *l, int fd, void *buf, size_t n, int flags, struct sockaddr *a, socklen_t *al)
 {
-    IO_ON_LEASE(l, 0, flags, IO_BUF(buf), real.recvfrom(fd, buf, n, flags, a, al));
+    IO_ON_LEASE(l, 0, flags, IO_BUF(buf, n), real.recvfrom(fd, buf, n, flags, a, al));
 }
 
 OBJPOOL_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *a, socklen_t *al)
@@ -125,7 +125,7 @@ OBJPOOL_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct s
 static __attribute__((noinline)) ssize_t __recvfrom_chk_leased(struct record *l, int fd, void *buf, size_t n, size_t buflen, int flags,
                                       struct sockaddr *a, socklen_t *al)
 {
-    IO_ON_LEASE(l, 0, flags, IO_BUF(buf), real.recvfrom_chk(fd, buf, n, buflen, flags, a, al));
+    IO_ON_LEASE(l, 0, flags, IO_BUF(buf, n), real.recvfrom_chk(fd, buf, n, buflen, flags, a, al));
 }
 
 OBJPOOL_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags,
@@ -152,7 +152,7 @@ OBJPOOL_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 
 static __attribute__((noinline)) ssize_t send_leased(struct record *l, int fd, const void *buf, size_t n, int flags)
 {
-    IO_ON_LEASE(l, 1, flags, IO_BUF(buf), real.send(fd, buf, n, flags));
+    IO_ON_LEASE(l, 1, flags, IO_BUF(buf, n), real.send(fd, buf, n, flags));
 }
 
 OBJPOOL_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
@@ -165,7 +165,7 @@ OBJPOOL_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
 
 static __attribute__((noinline)) ssize_t sendto_leased(struct record *l, int fd, const void *buf, size_t n, int flags, const struct sockaddr *a, socklen_t al)
 {
-    IO_ON_LEASE(l, 1, flags, IO_BUF(buf), real.sendto(fd, buf, n, flags, a, al));
+    IO_ON_LEASE(l, 1, flags, IO_BUF(buf, n), real.sendto(fd, buf, n, flags, a, al));
 }
 
 OBJPOOL_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *a, socklen_t al)

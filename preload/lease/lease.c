@@ -170,7 +170,7 @@ void bury_graveyard(void)
     }
 }
 
-int lease_io_begin(struct record *r, int is_write, int flags, ssize_t *result)
+int lease_io_begin(struct record *r, int fd, int is_write, int flags, const struct io_data *d, ssize_t *result)
 {
     if (in_vfork_child()) {
         /* a vfork child's I/O: the parent must never park this lease */
@@ -182,7 +182,7 @@ int lease_io_begin(struct record *r, int is_write, int flags, ssize_t *result)
         *result = -1;
         return 1;
     }
-    return r->ops->io_begin ? r->ops->io_begin(r, is_write, flags, result) : 0;
+    return r->ops->io_begin ? r->ops->io_begin(r, fd, is_write, flags, d, result) : 0;
 }
 
 void lease_io_end(struct record *r, int is_write, int flags, ssize_t n, const struct io_data *d)

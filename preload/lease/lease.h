@@ -22,14 +22,17 @@
 #include "../core/registry.h"
 
 /* The bytes of one program I/O call: a buffer, or an iovec array. */
+struct msghdr;
 struct io_data {
     const void *buf;
     const struct iovec *iov;
     int iovcnt;
+    size_t len;            /* buf's size */
+    const struct msghdr *msg; /* recvmsg/sendmsg: the header, else NULL */
 };
-#define IO_BUF(b) ((struct io_data){(b), NULL, 0})
-#define IO_IOV(v, n) ((struct io_data){NULL, (v), (n)})
-#define IO_MSG(m) ((struct io_data){NULL, (m) ? (m)->msg_iov : NULL, (m) ? (int)(m)->msg_iovlen : 0})
+#define IO_BUF(b, n) ((struct io_data){(b), NULL, 0, (n), NULL})
+#define IO_IOV(v, n) ((struct io_data){NULL, (v), (n), 0, NULL})
+#define IO_MSG(m) ((struct io_data){NULL, (m) ? (m)->msg_iov : NULL, (m) ? (int)(m)->msg_iovlen : 0, 0, (m)})
 
 struct kind_ops {
     const char *name; /* "tcp", "unix", "file": the report's kind */
@@ -40,7 +43,7 @@ struct kind_ops {
     /* Around a program I/O call on a lease (the lease layer checked that it
      * is one). io_begin returns 1 when the call must not reach the kernel
      * (*result and errno set). NULL: nothing to do. */
-    int (*io_begin)(struct record *r, int is_write, int flags, ssize_t *result);
+    int (*io_begin)(struct record *r, int fd, int is_write, int flags, const struct io_data *d, ssize_t *result);
     void (*io_end)(struct record *r, int is_write, int flags, ssize_t n, int err, const struct io_data *d);
     /* A successful fcntl the program made on a lease. */
     void (*fcntl)(struct record *r, int cmd, long arg);
@@ -53,6 +56,9 @@ struct kind_ops {
     void (*stats)(struct target *t, objpool_stats_t *out);
     void (*evict_expired)(struct target *t);
     void (*reset_stats)(struct target *t);
+    /* Optional: what else the report says of a target, as JSON members
+     * (",\"name\":..."), and as one line of text; "" for nothing. */
+    void (*report_more)(struct target *t, int json, char *buf, size_t size);
 };
 
 /* A generic pool for a target, with its options; the preload creates
@@ -89,6 +95,6 @@ void lease_after_park(struct target *t);
 void bury_graveyard(void);
 
 /* Around every program I/O call on a record (see kind_ops). */
-int lease_io_begin(struct record *r, int is_write, int flags, ssize_t *result);
+int lease_io_begin(struct record *r, int fd, int is_write, int flags, const struct io_data *d, ssize_t *result);
 void lease_io_end(struct record *r, int is_write, int flags, ssize_t n, const struct io_data *d);
 #endif

@@ -139,6 +139,21 @@ static double hit_ratio(const struct row *r)
     return r->st.acquired ? (double)r->st.hits / (double)r->st.acquired : 0.0;
 }
 
+/* A PostgreSQL pool's replay figures, as its "postgres" object. */
+static void write_json_postgres(struct out *o, const struct target *t)
+{
+    if (t->spec->opts.proto != PROTO_POSTGRES && !(atomic_load(&t->ctr->proto_seen) & (1u << PROTO_POSTGRES)))
+        return;
+    const struct target_counters *c = t->ctr;
+    out_printf(o, ",\"postgres\":{\"replayed\":%llu,\"startup_mismatch\":%llu,\"auth_unverifiable\":%llu,"
+                  "\"auth_mismatch\":%llu,\"reset_rollback\":%llu}",
+               (unsigned long long)atomic_load(&c->pg_replayed),
+               (unsigned long long)atomic_load(&c->pg_startup_mismatch),
+               (unsigned long long)atomic_load(&c->pg_auth_unverifiable),
+               (unsigned long long)atomic_load(&c->pg_auth_mismatch),
+               (unsigned long long)atomic_load(&c->pg_reset_rollback));
+}
+
 static void write_json(struct out *o, struct row *rows, int n, double wall_s, int when)
 {
     out_printf(o, "{\"pid\":%d,\"program\":", (int)getpid());
@@ -164,12 +179,19 @@ static void write_json(struct out *o, struct row *rows, int n, double wall_s, in
                        (unsigned long long)r->st.discarded[report_reasons[k]]);
         out_printf(o, "},\"discarded_total\":%llu,\"idle\":%zu,\"peak_idle\":%zu,\"peak_leased\":%zu,"
                       "\"hit_ratio\":%.4f,\"mean_create_us\":%.1f,\"saved_ms\":%.3f,"
-                      "\"stale_reuse_errors\":%llu,\"prewarmed\":%llu,\"prewarm_failed\":%llu}",
+                      "\"stale_reuse_errors\":%llu,\"prewarmed\":%llu,\"prewarm_failed\":%llu",
                    (unsigned long long)r->discarded, r->st.idle, r->st.peak_idle, r->st.peak_leased,
                    hit_ratio(r), r->mean_create_us, r->saved_ms,
                    (unsigned long long)atomic_load(&r->t->ctr->stale_reuse_errors),
                    (unsigned long long)atomic_load(&r->t->ctr->prewarmed),
                    (unsigned long long)atomic_load(&r->t->ctr->prewarm_failed));
+        write_json_postgres(o, r->t);
+        if (r->t->ops->report_more) {
+            char more[512];
+            r->t->ops->report_more(r->t, 1, more, sizeof more);
+            out_printf(o, "%s", more);
+        }
+        out_printf(o, "}");
     }
     out_printf(o, "]}\n");
 }
@@ -258,6 +280,12 @@ static void write_text(struct out *o, struct row *rows, int n, double wall_s, in
         if (warm || cold)
             out_printf(o, "      prewarmed %llu, prewarm failures %llu\n", (unsigned long long)warm,
                        (unsigned long long)cold);
+        if (r->t->ops->report_more) {
+            char more[512];
+            r->t->ops->report_more(r->t, 0, more, sizeof more);
+            if (more[0])
+                out_printf(o, "      %s\n", more);
+        }
     }
 }
 

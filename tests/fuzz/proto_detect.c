@@ -16,6 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void check_id(int id)
 {
     if (id != PROTO_AUTO && id != PROTO_HTTP && id != PROTO_REDIS && id != PROTO_MEMCACHE &&
+        id != PROTO_POSTGRES &&
         id != PROTO_TLS && id != PROTO_UNKNOWN)
         abort();
 }

@@ -9,7 +9,7 @@
 static const char *const names[PROTO_NIDS] = {
     [PROTO_AUTO] = "AUTO",   [PROTO_OPAQUE] = "OPAQUE",     [PROTO_HTTP] = "HTTP",
     [PROTO_REDIS] = "REDIS", [PROTO_MEMCACHE] = "MEMCACHE", [PROTO_LINE] = "LINE",
-    [PROTO_TLS] = "TLS",     [PROTO_UNKNOWN] = "UNKNOWN",
+    [PROTO_POSTGRES] = "POSTGRES", [PROTO_TLS] = "TLS", [PROTO_UNKNOWN] = "UNKNOWN",
 };
 
 static const char *id_name(int id)
@@ -88,10 +88,8 @@ static void tls_binary_cases(void)
     D(PROTO_MEMCACHE, 1, "\x80\x00\x00\x05\x00\x00\x00\x00");      /* binary get */
     D(PROTO_MEMCACHE, 1, "\x80");
     D(PROTO_UNKNOWN, 1, "\x81\x00\x00\x05");                          /* a response magic */
-    D(PROTO_UNKNOWN, 1, "\x00\x00\x00\x08\x04\xd2\x16\x2f");          /* PostgreSQL SSLRequest */
-    D(PROTO_UNKNOWN, 1, "\x00\x00\x00\x29\x00\x03\x00\x00user\0");    /* PostgreSQL start-up */
     D(PROTO_UNKNOWN, 1, "\x05\x01\x00");                              /* SOCKS5 */
-    D(PROTO_UNKNOWN, 1, "\0");                                        /* a NUL byte */
+    D(PROTO_AUTO, 0, "\0"); /* a NUL byte: PostgreSQL's first length byte */
 }
 
 static void resp_cases(void)
@@ -213,6 +211,23 @@ static void unknown_cases(void)
 
 /* The detector keeps at most PROTO_DETECT_MAX bytes; more are ignored, and
  * asking again gives the same answer. */
+/* PostgreSQL's untyped first message: negotiation, cancel, start-up 3.0. */
+static void postgres_cases(void)
+{
+    D(PROTO_POSTGRES, 8, "\0\0\0\x08\x04\xd2\x16\x2f");              /* SSLRequest */
+    D(PROTO_POSTGRES, 8, "\0\0\0\x08\x04\xd2\x16\x30");              /* GSSENCRequest */
+    D(PROTO_POSTGRES, 8, "\0\0\0\x10\x04\xd2\x16\x2e\0\0\x12\x34"); /* CancelRequest */
+    D(PROTO_POSTGRES, 8, "\0\0\0\x28\0\x03\0\0user\0u_trust\0");     /* StartupMessage */
+    D(PROTO_POSTGRES, 8, "\0\0\x27\x10\0\x03\0\0user\0");            /* 10000 bytes */
+    D(PROTO_AUTO, 0, "\0\0\0\x08\x04\xd2\x16");
+    D(PROTO_UNKNOWN, 8, "\0\0\0\x08\x04\xd2\x16\x31");
+    D(PROTO_UNKNOWN, 8, "\0\0\0\x10\x04\xd2\x16\x2f");              /* SSLRequest, length 16 */
+    D(PROTO_UNKNOWN, 5, "\0\0\0\x08\0\x03\0\0");                    /* no parameters */
+    D(PROTO_UNKNOWN, 6, "\0\0\0\x28\0\x02\0\0user\0");               /* protocol 2 */
+    D(PROTO_UNKNOWN, 3, "\0\0\x28\x00\0\x03\0\0");                   /* past 10000 bytes */
+    D(PROTO_UNKNOWN, 2, "\0\x01\0\x08");
+}
+
 static void buffer_cases(void)
 {
     struct proto_detect d = {{0}, 0};
@@ -243,6 +258,7 @@ int main(void)
     memcache_text_cases();
     redis_inline_cases();
     unknown_cases();
+    postgres_cases();
     buffer_cases();
     return harness_done("detect");
 }

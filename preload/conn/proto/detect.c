@@ -75,6 +75,32 @@ static int match_tls(const unsigned char *b, size_t n)
     return b[1] == 0x03 ? YES : NO;
 }
 
+/* PostgreSQL's first message, untyped: an Int32 length, then an Int32
+ * code: SSLRequest (04 d2 16 2f) or GSSENCRequest (04 d2 16 30), length 8;
+ * CancelRequest (04 d2 16 2e), length 16; a StartupMessage of protocol
+ * 3.0 (00 03 00 00) within the server's 10000-byte bound. */
+static int match_postgres(const unsigned char *b, size_t n)
+{
+    static const unsigned char v3[4] = {0, 3, 0, 0};
+    unsigned char h[8] = {0};
+    memcpy(h, b, n < 8 ? n : 8);
+    if (h[0] || h[1] || h[2] > 0x27) /* a length of at most 10000 */
+        return NO;
+    if (n < 4)
+        return MAYBE;
+    uint32_t len = (uint32_t)h[2] << 8 | h[3];
+    size_t k = n < 8 ? n - 4 : 4;
+    static const unsigned char special[3] = {0x2e, 0x2f, 0x30};
+    for (int i = 0; i < 3; i++) {
+        unsigned char code[4] = {0x04, 0xd2, 0x16, special[i]};
+        if (len == (i ? 8u : 16u) && !memcmp(h + 4, code, k))
+            return k == 4 ? YES : MAYBE;
+    }
+    if (len > 8 && len <= 10000 && !memcmp(h + 4, v3, k))
+        return k == 4 ? YES : MAYBE;
+    return NO;
+}
+
 /* The memcached binary protocol's request magic. */
 static int match_mcbin(const unsigned char *b, size_t n)
 {
@@ -163,7 +189,8 @@ static const struct {
     int id;
     int (*match)(const unsigned char *b, size_t n);
 } candidates[] = {
-    {PROTO_TLS, match_tls},           {PROTO_MEMCACHE, match_mcbin},
+    {PROTO_POSTGRES, match_postgres}, {PROTO_TLS, match_tls},
+    {PROTO_MEMCACHE, match_mcbin},
     {PROTO_REDIS, match_resp},        {PROTO_HTTP, match_http},
     {PROTO_MEMCACHE, match_memcache}, {PROTO_REDIS, match_redis_inline},
 };

@@ -7,6 +7,7 @@ static const struct proto_ops *const parsers[PROTO_NIDS] = {
     [PROTO_REDIS] = &proto_redis_ops,
     [PROTO_MEMCACHE] = &proto_memcache_ops,
     [PROTO_LINE] = &proto_line_ops,
+    [PROTO_POSTGRES] = &proto_postgres_ops,
 };
 
 const struct proto_ops *proto_ops_for(int id)

@@ -79,6 +79,12 @@ extern const struct proto_ops proto_http_ops;
 extern const struct proto_ops proto_redis_ops;
 extern const struct proto_ops proto_memcache_ops;
 extern const struct proto_ops proto_line_ops;
+extern const struct proto_ops proto_postgres_ops;
+/* PostgreSQL (postgres.c): the last ReadyForQuery's status ('I', 'T', 'E';
+ * 0 before the first) and the first authentication request's code (0: none
+ * asked; 3 cleartext, 5 md5, 10 SASL, 0xff: a code past 254). */
+int proto_pg_status(const struct proto_state *st);
+int proto_pg_auth(const struct proto_state *st);
 
 /* The parser of a protocol id; NULL for AUTO, OPAQUE, TLS, UNKNOWN. */
 const struct proto_ops *proto_ops_for(int id);
