@@ -36,9 +36,13 @@ $(BUILD)/libobjpool.so: $(PRELOAD_OBJ)
 	$(CC) -shared $(CFLAGS) $(LDHARDEN) -o $@ $^ -ldl -lpthread
 
 tools: $(TOOLS)
-$(BUILD)/tests/%: tests/tools/%.c
+$(BUILD)/tests/%: tests/tools/%.c tests/tools/tool.h
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -o $@ $< -lpthread
+# A tool too long for one file keeps its parts in a folder of its own,
+# included by the tool's file (one program, one compiler run).
+$(BUILD)/tests/hazard: $(wildcard tests/tools/hazard/*.c)
+$(BUILD)/tests/tagclient: $(wildcard tests/tools/tagclient/*.c)
 
 # tests/run installs the Debian packages the build and the tests need
 # (as root, with apt-get) before it builds anything, then builds `all`

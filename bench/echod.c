@@ -1,5 +1,4 @@
-/*
- * echod: a lean single-threaded epoll echo server for objpool's benchmarks.
+/* echod.c - a lean single-threaded epoll echo server for objpool's benchmarks.
  * Whatever a connection sends is written straight back.  No per-connection
  * thread or bookkeeping, so the cost of a new connection is the kernel's.
  *

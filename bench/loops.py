@@ -1,44 +1,43 @@
 #!/usr/bin/python3
-"""bench/loops.py - the client loops of bench.py's table 8 ("what a user
-would see"): the code a developer writes, and the in-process fix they would
-make instead, timed by the same loop so only the connection handling differs.
-
-    loops.py http  --port P --count N --how get|ideal|floor
-    loops.py redis --port P --count N --how perop|pool|ideal
-    loops.py memcache --port P --count N --how perop|reused [--max-seconds S]
-
-http      requests.get() of nginx's /f/0 (a 1-byte file), no Session.
-          get    as written: a new connection per call
-          ideal  the same requests.get(), with urllib3's connection creation
-                 patched to hand back one socket connected before the loop,
-                 whose close() keeps it: an in-process pool that costs
-                 nothing, the most any connection pool can give requests.get
-          floor  ideal, after the program's own socket work that a pool
-                 below the program cannot take away: the name resolved, a
-                 socket object and a kernel socket made, its options and
-                 timeout set, then closed unconnected (what urllib3's
-                 create_connection does before connect()): the most a pool
-                 below the program (objpool) can give requests.get
-redis     a SET then a GET of the same key, each with a new redis.Redis()
-          perop  redis.Redis(host, port): a new connection per command
-          pool   redis.Redis(connection_pool=POOL), one ConnectionPool shared
-                 by all: the fix a developer would make
-          ideal  redis.Redis(host, port) with Connection._connect patched to
-                 hand back one socket connected before the loop (kept on
-                 close): what a free connection pool leaves of perop
-memcache  pymemcache with its default options (no_delay=False, noreply=True
-          for set): a new Client per operation, a set then a get
-          perop   Client(server) per operation, closed after it
-          reused  one Client throughout (the limit)
-          The get of a noreply set on another connection may come back
-          empty (memcached may run the get first: the keys are unique to the
-          run, so it is empty, not an older value); counted as "late", not an
-          error. A wrong value is an error.
-
---max-seconds S stops early once S seconds have passed (a Nagle stall costs
-40 ms per operation; the figure per operation stays valid).
-Prints "ops=N errors=N late=N elapsed_us=N us_per_op=X". Exit 1 on an error.
-"""
+# loops.py - the client loops of bench.py's table 8 ("what a user
+# would see"): the code a developer writes, and the in-process fix they would
+# make instead, timed by the same loop so only the connection handling differs.
+#
+#     loops.py http  --port P --count N --how get|ideal|floor
+#     loops.py redis --port P --count N --how perop|pool|ideal
+#     loops.py memcache --port P --count N --how perop|reused [--max-seconds S]
+#
+# http      requests.get() of nginx's /f/0 (a 1-byte file), no Session.
+#           get    as written: a new connection per call
+#           ideal  the same requests.get(), with urllib3's connection creation
+#                  patched to hand back one socket connected before the loop,
+#                  whose close() keeps it: an in-process pool that costs
+#                  nothing, the most any connection pool can give requests.get
+#           floor  ideal, after the program's own socket work that a pool
+#                  below the program cannot take away: the name resolved, a
+#                  socket object and a kernel socket made, its options and
+#                  timeout set, then closed unconnected (what urllib3's
+#                  create_connection does before connect()): the most a pool
+#                  below the program (objpool) can give requests.get
+# redis     a SET then a GET of the same key, each with a new redis.Redis()
+#           perop  redis.Redis(host, port): a new connection per command
+#           pool   redis.Redis(connection_pool=POOL), one ConnectionPool shared
+#                  by all: the fix a developer would make
+#           ideal  redis.Redis(host, port) with Connection._connect patched to
+#                  hand back one socket connected before the loop (kept on
+#                  close): what a free connection pool leaves of perop
+# memcache  pymemcache with its default options (no_delay=False, noreply=True
+#           for set): a new Client per operation, a set then a get
+#           perop   Client(server) per operation, closed after it
+#           reused  one Client throughout (the limit)
+#           The get of a noreply set on another connection may come back
+#           empty (memcached may run the get first: the keys are unique to the
+#           run, so it is empty, not an older value); counted as "late", not an
+#           error. A wrong value is an error.
+#
+# --max-seconds S stops early once S seconds have passed (a Nagle stall costs
+# 40 ms per operation; the figure per operation stays valid).
+# Prints "ops=N errors=N late=N elapsed_us=N us_per_op=X". Exit 1 on an error.
 import argparse
 import os
 import socket

@@ -1,5 +1,5 @@
 # bench/netns.bash - the port-exhaustion setup, shared by bench/ports.sh
-# (table 8's last row) and tests/netns.bats: a client network namespace
+# (table 8's last row) and tests/conn/ports.bats: a client network namespace
 # whose ephemeral port range holds 1000 ports, a server namespace, and a
 # veth pair between them (198.18.0.1 client, 198.18.0.2 server; 198.18.0.0/15
 # is the benchmarking range, RFC 2544). Names are unique per run; nothing is

@@ -1,5 +1,4 @@
-/*
- * passcost: loops of calls on objects objpool does not pool, for counting
+/* passcost.c - loops of calls on objects objpool does not pool, for counting
  * instructions per call with valgrind --tool=callgrind
  * --toggle-collect=bench_loop (only bench_loop and what it calls is counted).
  *

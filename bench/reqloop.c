@@ -1,5 +1,4 @@
-/*
- * reqloop: request/reply loop on loopback for objpool's benchmark.
+/* reqloop.c - request/reply loop on loopback for objpool's benchmark.
  *
  * Usage: reqloop --port N --requests N [--mode new|persistent]
  *                [--idle K] [--warmup N]

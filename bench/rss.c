@@ -1,5 +1,4 @@
-/*
- * rss: a small program that prints its own private memory, for objpool's
+/* rss.c - a small program that prints its own private memory, for objpool's
  * memory benchmark: Private_Clean + Private_Dirty from /proc/self/smaps_rollup,
  * in KiB, as "private_kib=N".
  *

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # objpool benchmarks: `make bench` runs this.  Starts the servers (echod,
 # nginx, HAProxy, redis-server, nutcracker, memcached) on free loopback
-# ports in a temp dir, runs bench/bench.py (tables 1-9, among them `make
-# bench-files` as table 7 and bench/ports.sh's network namespaces in table
-# 8; build/bench/results.json, chart).  Stops every server on exit.
+# ports in a temp dir, runs bench/bench.py (tables 1-9, one module each in
+# bench/tables/, among them `make bench-files` as table 7 and bench/ports.sh's
+# network namespaces in table 8; build/bench/results.json, chart).  Stops every server on exit.
 # BENCH_RUNS=N (default 5) runs per contender.
 set -u
 cd "$(dirname "$0")/.." || exit 2

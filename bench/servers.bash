@@ -1,5 +1,5 @@
 # Start/stop the real servers objpool's real-world tests and benchmarks use.
-# Sourced by tests/realworld.bats and bench/run.sh.  Every server runs as the
+# Sourced by tests/conn/real_servers.bats and bench/run.sh.  Every server runs as the
 # current user, in its own directory, on a free loopback port.
 #
 #   start_nginx DIR [extra http-block directives]   -> NGINX_PORT, NGINX_PID

@@ -1,4 +1,4 @@
-# bench/tls_pki.bash - the TLS fixtures tests/tls.bats and bench/tls.sh share:
+# bench/tls_pki.bash - the TLS fixtures tests/tls/trust_store.bats and bench/tls.sh share:
 # certificate authorities made with openssl, and nginx serving HTTPS with
 # their certificates.  Sourced after bench/servers.bash.
 #

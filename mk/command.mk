@@ -42,11 +42,13 @@ man: $(CMD_MAN)
 
 # Links the library's own parser objects, unchanged: one parser for both.
 CONFIG_OBJ = $(patsubst preload/%.c,$(BUILD)/obj/%.o,$(wildcard preload/config/*.c)) $(BUILD)/obj/base/log.o $(BUILD)/obj/base/real.o $(BUILD)/obj/base/proto_id.o $(BUILD)/obj/core/reasons.o $(BUILD)/obj/core/pool.o $(BUILD)/obj/core/pool_sets.o $(BUILD)/obj/core/pool_admin.o
-$(CMD_TOOL): scripts/objpool-tool.c $(CONFIG_OBJ) $(PRELOAD_HDR)
+# The helper's own sources: one file per subcommand (scripts/tool/tool.h).
+CMD_TOOL_SRC = $(sort $(wildcard scripts/tool/*.c))
+$(CMD_TOOL): $(CMD_TOOL_SRC) scripts/tool/tool.h $(CONFIG_OBJ) $(PRELOAD_HDR)
 	@$(call need_header,jansson.h,libjansson-dev)
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(JSON_CFLAGS) $(LDFLAGS) -o $@ \
-	    scripts/objpool-tool.c $(CONFIG_OBJ) $(JSON_LIBS)
+	    $(CMD_TOOL_SRC) $(CONFIG_OBJ) $(JSON_LIBS)
 
 # The pages in man/ name their source "objpool" on the .TH line; the built
 # ones say "objpool VERSION". A page whose .TH line lacks it fails the build.

@@ -113,7 +113,7 @@ uninstall-core:
 	    $(DESTDIR)$(LIBDIR)/libobjpool-core.so.$(CORE_SOMAJOR)
 	rm -f $(DESTDIR)$(PKGCONFIGDIR)/objpool.pc $(DESTDIR)$(MAN3DIR)/objpool.3
 
-# The preload's slab allocator (preload/core/slab.c) on its own: tests/slab.bats.
+# The preload's slab allocator (preload/core/slab.c) on its own: tests/core/slab.bats.
 SLAB_UNIT = $(BUILD)/tests/unit/slab_test
 $(SLAB_UNIT): tests/unit/slab_test.c preload/core/slab.c preload/core/slab.h
 	@mkdir -p $(dir $@)

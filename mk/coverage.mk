@@ -2,7 +2,7 @@
 # tests/coverage/clients.tsv (Python, Perl, Ruby, PHP, Node) against real
 # redis-server, memcached and nginx, 200 operations each, plain and under
 # objpool, prints the table, writes build/coverage/results.{tsv,json} and
-# checks the verdicts against tests/coverage/expected.tsv. tests/coverage.bats
+# checks the verdicts against tests/coverage/expected.tsv. tests/coverage/coverage.bats
 # runs the short version (50 operations) in `make test`.
 .PHONY: coverage
 coverage: $(BUILD)/libobjpool.so

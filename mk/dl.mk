@@ -1,4 +1,4 @@
-# mk/dl.mk - the dlopen test programs (tests/eventloop.bats, RTLD_DEEPBIND):
+# mk/dl.mk - the dlopen test programs (tests/interpose/eventloops.bats, RTLD_DEEPBIND):
 # small libraries (one that calls connect, one that does not, one that keeps
 # &close, one that loads another, full-RELRO and sealed ones), and
 # dlcheck, linked with RUNPATH $ORIGIN/dl so that a bare library name is

@@ -5,7 +5,8 @@
 #   make ubsan         the same with UndefinedBehaviorSanitizer
 #   make tsan          ThreadSanitizer: pool_stress and the threaded bats tests
 #   make valgrind      memcheck over pool_stress and the C test programs, with the preload
-#   make check-static  cppcheck, clang-tidy, and -Werror builds with gcc and clang
+#   make check-static  cppcheck, clang-tidy, -Werror builds with gcc and clang, and
+#                      the shape of the tree (check-house: tests/layers.py, ...)
 #   make hardening     all of the above
 #
 # Each sanitizer builds into its own tree (build/asan, build/ubsan, ...);
@@ -16,7 +17,7 @@ SAN_CC        ?= clang
 CPPCHECK      ?= cppcheck
 CLANG_TIDY    ?= clang-tidy
 STATIC_SRC     = $(PRELOAD_SRC) $(TOOL_SRC) $(wildcard tests/sanitizers/*.c tests/unit/*.c \
-                 examples/*.c scripts/objpool-tool.c tests/fuzz/*.c)
+                 examples/*.c scripts/tool/*.c tests/fuzz/*.c)
 SAN_TOOLS      = $(BUILD)/sanitizers/pool_stress $(BUILD)/sanitizers/secure_probe
 
 .PHONY: asan ubsan tsan valgrind check-static cppcheck clang-tidy check-build-gcc \
@@ -28,7 +29,7 @@ asan ubsan tsan valgrind:
 hardening: check-static asan ubsan tsan valgrind
 
 # The pool core's stress program and the AT_SECURE probe; tests/run builds
-# `tools`, and tests/hardening.bats needs the probe.
+# `tools`, and tests/config/hardening.bats needs the probe.
 sanitizer-tools: $(SAN_TOOLS)
 tools: $(SAN_TOOLS)
 $(BUILD)/sanitizers/pool_stress: tests/sanitizers/pool_stress.c $(CORE_SRC) $(CORE_DEPS)
@@ -39,7 +40,19 @@ $(BUILD)/sanitizers/secure_probe: tests/sanitizers/secure_probe.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -o $@ $< -ldl
 
-check-static: cppcheck clang-tidy check-build-gcc check-build-clang
+check-static: cppcheck clang-tidy check-build-gcc check-build-clang check-house
+
+# The shape of the tree, from the source text: preload/'s layers and file
+# rules, the same file rules for the command's helper, the benches and the
+# test tools, docs/design.md's picture and the README's suites table
+# (tests/house/layering.bats runs them too, and plants a violation for each).
+PYTHON ?= python3
+.PHONY: check-house
+check-house:
+	$(PYTHON) tests/layers.py preload
+	$(PYTHON) tests/house.py .
+	$(PYTHON) tests/picture.py .
+	$(PYTHON) tests/suites.py .
 
 # Findings that are not bugs are answered, with the reason, in
 # .cppcheck-suppressions; inline suppressions are not used.

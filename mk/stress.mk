@@ -1,5 +1,5 @@
 # mk/stress.mk - the long runs (issue 3 item 10, issue 14 item 6). Not part
-# of `make test` (tests/stress.bats runs a short chaos mix there).
+# of `make test` (tests/conn/chaos.bats runs a short chaos mix there).
 #
 #   make stress [STRESS_REQUESTS=1000000] [STRESS_THREADS=8] [STRESS_SEED=1]
 #               [STRESS_CHAOS_THREADS=4]
@@ -54,4 +54,4 @@ stress-threads: $(BUILD)/libobjpool.so $(BUILD)/tests/stress $(BUILD)/tests/tags
 # The dup2/dup3/close_range race test alone (it is part of make test too).
 .PHONY: race
 race: all
-	bats --filter 'close_range race' tests/faults.bats
+	bats --filter 'close_range race' tests/interpose/faults.bats

@@ -1,5 +1,6 @@
-# Shared helpers for objpool's bats tests.  Each .bats file does
-#     load helpers
+# Shared helpers for objpool's bats tests.  Each suite (tests/LAYER/NAME.bats)
+# does
+#     load ../helpers
 # It gets setup/teardown from here; a file that defines its own teardown()
 # must call stop_all_tagservers and stop_servers in it.  The real servers'
 # start/stop functions (nginx, redis-server, memcached, ...) come from
@@ -7,11 +8,13 @@
 
 bats_require_minimum_version 1.5.0
 
-REPO_ROOT="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
+# tests/ is where this file is, whichever folder the suite that loads it is in
+TESTS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_ROOT="$(dirname "$TESTS_DIR")"
 # shellcheck source=../bench/servers.bash
 source "$REPO_ROOT/bench/servers.bash"
 # The Python client programs (run with Debian's python3, $OBJPOOL_PY).
-PY="$BATS_TEST_DIRNAME/py"
+PY="$TESTS_DIR/py"
 # OBJPOOL_LIB is used as an LD_PRELOAD value: the library, optionally after
 # a sanitizer runtime ("RUNTIME:LIBRARY", see tests/sanitizers/run).
 LIB="${OBJPOOL_LIB:-$REPO_ROOT/build/libobjpool.so}"

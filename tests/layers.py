@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The shape of preload/, checked from the source text (tests/layering.bats).
+"""The shape of preload/, checked from the source text (tests/house/layering.bats).
 
 THE RULE, written once: preload/ is in layers, one folder each; a file may
 include headers of its own folder or of a lower layer, never of a folder

@@ -1,6 +1,6 @@
 # HTTPS per request with Perl's IO::Socket::SSL (a new connection and SSL
 # context each), verifying peer and host name against a CA file:
-# tests/tls.bats and bench/tls.sh.
+# tests/tls/trust_store.bats and bench/tls.sh.
 #   perl tls_clients.pl HOST PORT CAFILE N   -> "ok=N failed=N secs=S"
 use strict;
 use warnings;

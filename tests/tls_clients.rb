@@ -1,5 +1,5 @@
 # HTTPS per request with Ruby's net/http (a new connection and SSL context
-# each), verifying against a CA file: tests/tls.bats and bench/tls.sh.
+# each), verifying against a CA file: tests/tls/trust_store.bats and bench/tls.sh.
 #   ruby tls_clients.rb HOST PORT CAFILE N   -> "ok=N failed=N secs=S"
 require "net/http"
 require "openssl"

@@ -14,7 +14,7 @@
  * would make objpool the caller. `TAIL_CALLER` on the function,
  * `TAIL_CALL return f(...);` with the function's own signature: clang's
  * musttail, or GCC's sibling calls switched on for that function (at -O0
- * too, hence its O2). tests/eventloop.bats checks that the real dlopen
+ * too, hence its O2). tests/interpose/eventloops.bats checks that the real dlopen
  * still sees the program (its RUNPATH, its $ORIGIN). */
 #if defined(__clang__)
 #define TAIL_CALL __attribute__((musttail))

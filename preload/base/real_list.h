@@ -5,7 +5,7 @@
  * library exports, `shim` what `real.name` holds until real_resolve() ran
  * (a raw system call, or a lookup on first use; NULL where the interposer
  * resolves or refuses itself). The table, its lookups and its shims are
- * generated from this list (base/real.c); tests/layering.bats checks that
+ * generated from this list (base/real.c); tests/house/layering.bats checks that
  * the library exports exactly these symbols and the VIA ones below, and
  * tests/layers.py that no other code in preload/ calls dlsym or a raw
  * system call. Adding an interposer: one line here, its body in interpose/.

@@ -41,7 +41,7 @@ static struct live_slot *slot_at(uint32_t i)
  * else /run/user/UID/objpool where logind made /run/user/UID, else
  * /tmp/objpool-UID (a container, root on a server: tmux's choice; the
  * directory's owner and mode checks make a shared /tmp safe). 0 if it is
- * unset (no live stats). scripts/objpool-tool.c looks in the same place. */
+ * unset (no live stats). scripts/tool/stats.c looks in the same place. */
 /* The default without $XDG_RUNTIME_DIR (see stats_dir). */
 static size_t default_dir(char *buf, size_t size)
 {

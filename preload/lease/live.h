@@ -1,7 +1,7 @@
 /* live.h - live statistics of a running process (OBJPOOL_STATS): the
  * layout of DIR/PID.stats, a small MAP_SHARED file in which every pool of
  * the process keeps its counters, and the calls that set it up. The
- * `objpool stats` command (scripts/objpool-tool.c) reads the same layout.
+ * `objpool stats` command (scripts/tool/stats.c) reads the same layout.
  *
  * The file: one header page, then LIVE_SLOTS fixed slots. A slot is a
  * pool's counter block (objpool_stats_t, written by the pool under its

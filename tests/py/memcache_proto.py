@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""memcached clients for objpool's protocol tests (tests/protocol.bats).
+"""memcached clients for objpool's protocol tests (tests/conn/protocols.bats).
 
 Each client is a new connection, closed after use.
 

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Redis session-state clients for objpool's protocol tests (tests/protocol.bats).
+"""Redis session-state clients for objpool's protocol tests (tests/conn/protocols.bats).
 
 Each "client" is a new connection, closed after use, so that under objpool
 every client after the first may be handed the connection the one before it

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """What redis-py >= 5 (and node-redis, go-redis 9, Jedis 5, Lettuce) does on
-every connect, one connection per operation, for tests/redis_clients.bats.
+every connect, one connection per operation, for tests/conn/redis_clients.bats.
 
     redis_setinfo.py loop --port P --count N
         N times: connect, CLIENT SETINFO LIB-NAME redis-py and CLIENT SETINFO

@@ -1,4 +1,4 @@
-"""HTTPS clients for tests/tls.bats and bench/tls.sh, each verifying.
+"""HTTPS clients for tests/tls/trust_store.bats and bench/tls.sh, each verifying.
 
   tls_client.py requests URL CAFILE N        N x requests.get(URL, verify=CAFILE)
   tls_client.py session URL CAFILE N         N x GET on one requests.Session

@@ -1,5 +1,5 @@
 /* secure_probe: how the library behaves in a setuid/setgid (AT_SECURE)
- * process, for tests/hardening.bats.
+ * process, for tests/config/hardening.bats.
  *
  *   secure_probe LIBRARY PORT
  *

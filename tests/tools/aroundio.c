@@ -1,5 +1,4 @@
-/*
- * aroundio: requests written around objpool must never leave a reply for
+/* aroundio.c - requests written around objpool must never leave a reply for
  * the next user of the connection (issue 14, item 1).
  *
  * Usage: aroundio (--port N | --unix PATH) --method M [--rounds N]
@@ -44,6 +43,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tool.h"
+
 enum method { M_SENDFILE, M_DPRINTF, M_SYSWRITE, M_SYSWRITEV };
 
 static const char *const method_names[] = {"sendfile", "dprintf", "syswrite", "syswritev"};
@@ -77,21 +78,13 @@ static int open_conn(void)
         fd = socket(AF_UNIX, SOCK_STREAM, 0);
         if (fd < 0)
             return -1;
-        do
-            rc = connect(fd, (struct sockaddr *)&a, sizeof a);
-        while (rc < 0 && errno == EINTR);
+        rc = connect_retry(fd, &a, sizeof a);
     } else {
-        struct sockaddr_in a;
-        memset(&a, 0, sizeof a);
-        a.sin_family = AF_INET;
-        a.sin_port = htons((unsigned short)g_port);
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        struct sockaddr_in a = loopback(g_port);
         fd = socket(AF_INET, SOCK_STREAM, 0);
         if (fd < 0)
             return -1;
-        do
-            rc = connect(fd, (struct sockaddr *)&a, sizeof a);
-        while (rc < 0 && errno == EINTR);
+        rc = connect_retry(fd, &a, sizeof a);
     }
     if (rc < 0) {
         fprintf(stderr, "ERROR connect: %s\n", strerror(errno));
@@ -99,21 +92,6 @@ static int open_conn(void)
         return -1;
     }
     return fd;
-}
-
-/* write() through objpool: the normal rounds' way, which it accounts. */
-static int write_all(int fd, const char *s, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, s, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        s += w;
-        n -= (size_t)w;
-    }
-    return 0;
 }
 
 /* One normal round: the reply read must be exactly "REP <tag> <id>\n" and

@@ -1,5 +1,4 @@
-/*
- * bandprobe: calls on fd numbers the program never opened, in the band at
+/* bandprobe.c - calls on fd numbers the program never opened, in the band at
  * the top of the fd table where objpool keeps its idle connections and
  * spare sockets, while other threads connect and close through a pool so
  * that objpool makes and gives up numbers there all the time.
@@ -36,6 +35,8 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include "tool.h"
 
 #define MAX_THREADS 32
 
@@ -205,10 +206,7 @@ int main(int argc, char **argv)
         return 2;
     }
     g_lim = rl.rlim_cur > 1 << 20 ? 1 << 20 : (int)rl.rlim_cur;
-    memset(&g_addr, 0, sizeof g_addr);
-    g_addr.sin_family = AF_INET;
-    g_addr.sin_port = htons((unsigned short)g_port);
-    g_addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    g_addr = loopback(g_port);
     pthread_t cl[MAX_THREADS], pr[MAX_THREADS];
     for (int p = 0; p < g_probers; p++)
         if ((g_own[p] = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)

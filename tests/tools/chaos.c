@@ -1,5 +1,4 @@
-/*
- * chaos: the client half of the stress mix (issue 14, item 6).
+/* chaos.c - the client half of the stress mix (issue 14, item 6).
  *
  * Usage: chaos --proto line|redis|http|memcache|opaque --port N --requests N
  *              [--seed S] [--threads T]
@@ -32,6 +31,8 @@
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "tool.h"
 
 enum { OK, FOREIGN, E_CONNECT, E_WRITE, E_READ, E_EOF, E_RESET, E_TIMEOUT, NRES };
 static const char *g_res[NRES] = { "ok", "foreign", "err_connect", "err_write", "err_read",

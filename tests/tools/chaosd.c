@@ -1,5 +1,4 @@
-/*
- * chaosd: single-threaded poll() chaos server for the stress mix (issue 14, item 6).
+/* chaosd.c - single-threaded poll() chaos server for the stress mix (issue 14, item 6).
  *
  * Usage: chaosd --port-file F [--seed N] [--delay PCT] [--split PCT]
  *               [--close-after PCT] [--close-before PCT] [--reset PCT] [--delay-ms N]
@@ -32,6 +31,8 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "tool.h"
 
 enum { P_LINE, P_REDIS, P_HTTP, P_MEMCACHE, P_OPAQUE, NPROTO };
 static const char *g_names[NPROTO] = { "line", "redis", "http", "memcache", "opaque" };

@@ -1,5 +1,4 @@
-/*
- * eventloop: the C programs of tests/eventloop.bats (issue 13), one case per
+/* eventloop.c - the C programs of tests/interpose/eventloops.bats (issue 13), one case per
  * run.  Every case but "refused" talks to a tagserver ("REQ <tag>\n" ->
  * "REP <tag> <connid>\n") on 127.0.0.1:PORT, a pooled target.
  *
@@ -27,7 +26,6 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <spawn.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,73 +34,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tool.h"
+
 extern char **environ;
 
 static int g_port;
 static long g_cycles = 20;
-static int g_fail;
-
-/* Every broken rule is printed and remembered, and the case goes on, so
- * one run shows all that is wrong. */
-static void failf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void failf(const char *fmt, ...)
-{
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "FAIL [%d] %s\n", (int)getpid(), msg);
-    g_fail = 1;
-}
-
-/* A set-up step that failed: nothing after it would mean anything. */
-static void die(const char *what)
-{
-    fprintf(stderr, "FAIL [%d] %s: %s\n", (int)getpid(), what, strerror(errno));
-    exit(1);
-}
-
-/* 127.0.0.1:port, the only address these cases use. */
-static struct sockaddr_in loopback(int port)
-{
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_port = htons((unsigned short)port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    return a;
-}
 
 /* A blocking connect to the pooled server, as a legacy client makes it. */
 static int tcp_connect(int flags)
 {
-    int fd = socket(AF_INET, SOCK_STREAM | flags, 0);
-    if (fd < 0)
-        die("socket");
-    struct sockaddr_in a = loopback(g_port);
-    int rc;
-    do
-        rc = connect(fd, (struct sockaddr *)&a, sizeof a);
-    while (rc < 0 && errno == EINTR);
-    if (rc < 0)
-        die("connect");
-    return fd;
-}
-
-/* A short write would look like an abandoned request to objpool. */
-static int write_all(int fd, const char *s, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, s, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        s += w;
-        n -= (size_t)w;
-    }
-    return 0;
+    return tcp_connect_to(g_port, flags);
 }
 
 /* Read one line (without '\n'); bytes after it would be someone else's
@@ -184,13 +126,6 @@ static void child_script(char *buf, size_t cap, int held, int go, int done)
              "read x <&%d; printf 'REQ child\\n' >&%d; read reply <&%d; echo \"$reply\" >&%d; "
              "read y <&%d; exit 0",
              go, held, held, done, go);
-}
-
-/* The pipe ends the child's shell talks through must survive its exec. */
-static void inheritable(int fd)
-{
-    if (fcntl(fd, F_SETFD, 0) < 0)
-        die("F_SETFD");
 }
 
 /* posix_spawn: the lease is SOCK_CLOEXEC, the child gets it at fd 3 only

@@ -1,5 +1,4 @@
-/*
- * fdbudget: how many sockets a program can open before EMFILE, with and
+/* fdbudget.c - how many sockets a program can open before EMFILE, with and
  * without objpool (issue 14, item 5). objpool's own fds (idle connections,
  * spare sockets) share the program's RLIMIT_NOFILE; the test compares the
  * two counts against the idle connections the report says objpool holds.
@@ -41,6 +40,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "tool.h"
+
 static int g_port, g_connect, g_lower;
 static struct sockaddr_in g_addr;
 
@@ -52,11 +53,7 @@ static void usage(void)
 
 static int do_connect(int fd)
 {
-    int rc;
-    do
-        rc = connect(fd, (struct sockaddr *)&g_addr, sizeof g_addr);
-    while (rc < 0 && errno == EINTR);
-    return rc;
+    return connect_retry(fd, &g_addr, sizeof g_addr);
 }
 
 /* One request/reply cycle on a new connection; 0 if the reply was ours. */
@@ -154,10 +151,7 @@ static void parse_args(int argc, char **argv)
 int main(int argc, char **argv)
 {
     parse_args(argc, argv);
-    memset(&g_addr, 0, sizeof g_addr);
-    g_addr.sin_family = AF_INET;
-    g_addr.sin_port = htons((unsigned short)g_port);
-    g_addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    g_addr = loopback(g_port);
 
     /* held while counting, closed after: the exit report needs one fd */
     int reserve = open("/dev/null", O_RDONLY);

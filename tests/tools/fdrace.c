@@ -1,5 +1,4 @@
-/*
- * fdrace: threads that connect through a pool while juggling fd numbers
+/* fdrace.c - threads that connect through a pool while juggling fd numbers
  * with dup2/dup3/close_range in every region of the fd table (issue 14,
  * item 2). Run it without objpool for the baseline (every counter 0) and
  * with it: objpool's idle connections and spare sockets live at numbers the
@@ -58,6 +57,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "tool.h"
 
 #define BLOCK 4
 #define NREGIONS 4
@@ -158,20 +159,6 @@ static const char *fresh_socket_problem(int fd)
     return NULL;
 }
 
-static int write_all(int fd, const char *s, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, s, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        s += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 /* Send "REQ tag" on wfd, read the reply on rfd: it must be exactly ours. */
 static void exchange(struct worker *w, int wfd, int rfd, long n)
 {
@@ -221,11 +208,7 @@ static int open_conn(struct worker *w)
         close(fd);
         return -1;
     }
-    int rc;
-    do
-        rc = connect(fd, (struct sockaddr *)&g_addr, sizeof g_addr);
-    while (rc < 0 && errno == EINTR);
-    if (rc < 0) {
+    if (connect_retry(fd, &g_addr, sizeof g_addr) < 0) {
         count(errno == ENOTSOCK ? C_ENOTSOCK : C_CONNERR, w->id, "connect");
         close(fd);
         return -1;
@@ -472,10 +455,7 @@ int main(int argc, char **argv)
     layout();
     printf("ops=%ld threads=%d", g_ops, g_threads);
     note_inherited();
-    memset(&g_addr, 0, sizeof g_addr);
-    g_addr.sin_family = AF_INET;
-    g_addr.sin_port = htons((unsigned short)g_port);
-    g_addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    g_addr = loopback(g_port);
     struct stat st;
     if (stat("/dev/null", &st) != 0) {
         perror("fdrace: /dev/null");

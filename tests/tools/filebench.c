@@ -1,4 +1,4 @@
-/* filebench - ns per fopen + fgets + fclose of a small file (bench/files.sh).
+/* filebench.c - ns per fopen + fgets + fclose of a small file (bench/files.sh).
  *
  *   filebench PATH [--iters N] [--rounds R] [--kept]
  *
@@ -12,12 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "tool.h"
 
 int main(int argc, char **argv)
 {

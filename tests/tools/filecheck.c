@@ -1,4 +1,4 @@
-/* filecheck - drives file pooling for tests/files.bats.
+/* filecheck.c - drives file pooling for tests/file/pooling.bats.
  *
  *   filecheck cycle  PATH N [--api fopen|fopen64|open|open64|openat|fortify] [--mode M]
  *       N x (open, read the first line, close); every line must equal the
@@ -42,6 +42,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <wchar.h>
+
+#include "tool.h"
 
 static int failures;
 

@@ -1,5 +1,4 @@
-/*
- * passthru: does ordinary file, pipe and socket work that objpool must not
+/* passthru.c - does ordinary file, pipe and socket work that objpool must not
  * disturb, and prints a deterministic description of every result (no pids,
  * no ports, no paths).  Its stdout must be byte-identical with and without
  * LD_PRELOAD=libobjpool.so, and it writes nothing to stderr.
@@ -18,6 +17,8 @@
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "tool.h"
 
 static int g_bad;
 

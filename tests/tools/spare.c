@@ -20,6 +20,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tool.h"
+
 static int failures;
 static struct sockaddr_in addr;
 

@@ -1,5 +1,4 @@
-/*
- * stress: threads racing on one pooled target (issue 3, item 10).
+/* stress.c - threads racing on one pooled target (issue 3, item 10).
  *
  * Usage: stress --port N [--threads T] [--cycles N | --requests N] [--seed N]
  *
@@ -35,6 +34,8 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
+
+#include "tool.h"
 
 static int g_port, g_threads = 8;
 static long g_cycles = 2000, g_requests_goal;
@@ -221,9 +222,7 @@ int main(int argc, char **argv)
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
-    g_addr.sin_family = AF_INET;
-    g_addr.sin_port = htons((unsigned short)g_port);
-    g_addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    g_addr = loopback(g_port);
     pthread_t *th = calloc((size_t)g_threads, sizeof *th);
     for (int t = 0; t < g_threads; t++)
         if (pthread_create(&th[t], NULL, worker, (void *)(long)t) != 0) {

@@ -1,5 +1,4 @@
-/*
- * tagserver: line-oriented TCP / Unix-socket test server for objpool tests.
+/* tagserver.c - line-oriented TCP / Unix-socket test server for objpool tests.
  *
  * Usage: tagserver [--host 127.0.0.1|::1] [--port N] [--unix PATH]
  *                  --port-file F [--count-file F] [--mode M]
@@ -44,6 +43,8 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "tool.h"
 
 enum mode { M_ECHO, M_CLOSE, M_HALFCLOSE, M_EXTRA };
 
@@ -104,7 +105,7 @@ static int write_atomic(const char *path, const char *text)
     return 0;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
+static int send_all(int fd, const char *buf, size_t len)
 {
     size_t off = 0;
     while (off < len) {
@@ -123,13 +124,6 @@ static void set_cork(int fd, int on)
 {
     if (!g_is_unix)
         (void)setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof on);
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
 }
 
 /* Drain until the peer closes (or an error), then return. */
@@ -210,7 +204,7 @@ static void *conn_thread(void *arg)
             if (g_mode == M_CLOSE || g_mode == M_HALFCLOSE) {
                 /* Reply and FIN in one segment. */
                 set_cork(fd, 1);
-                if (write_all(fd, reply, (size_t)n) != 0) {
+                if (send_all(fd, reply, (size_t)n) != 0) {
                     open_ = 0;
                     break;
                 }
@@ -221,7 +215,7 @@ static void *conn_thread(void *arg)
                 open_ = 0;
                 break;
             }
-            if (write_all(fd, reply, (size_t)n) != 0) {
+            if (send_all(fd, reply, (size_t)n) != 0) {
                 open_ = 0;
                 break;
             }

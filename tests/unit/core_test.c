@@ -3,7 +3,7 @@
  *   core_test CASE      run one case; exit 0 on success, 1 with a message
  *   core_test --list    print the case names
  *
- * tests/core_api.bats runs each case as its own @test. */
+ * tests/core/library.bats runs each case as its own @test. */
 #include "objpool.h"
 
 #include <errno.h>

@@ -3,7 +3,7 @@
  * allocator for per-connection state beyond a record's area.
  *
  *   slab_test CASE      run one case; exit 0 on success, 1 with a message
- *   slab_test --list    the case names (tests/slab.bats has one @test each)
+ *   slab_test --list    the case names (tests/core/slab.bats has one @test each)
  */
 #include <pthread.h>
 #include <signal.h>

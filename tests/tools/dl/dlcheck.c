@@ -1,5 +1,5 @@
 /* dlcheck.c - dlopen as the programs objpool meets do it, for
- * tests/eventloop.bats. Linked with RUNPATH $ORIGIN/dl (mk/dl.mk).
+ * tests/interpose/eventloops.bats. Linked with RUNPATH $ORIGIN/dl (mk/dl.mk).
  *
  *   dlcheck bare [deepbind]        dlopen("libdlquiet.so"): found only through
  *                                  this program's RUNPATH

@@ -1,0 +1,1 @@
+# __init__.py - the bench tables, one module per table (bench/bench.py runs them).
