@@ -78,4 +78,7 @@ BUILD="$BUILD" bench/postgres.sh || echo "bench: the PostgreSQL table failed" >&
 # the goodbye table (urllib.request per request against one kept-alive
 # connection), a module of its own
 "$SYS_PY" bench/goodbye.py || rc=1
+# php-memcached per op (new Memcached(), quit and half-close at destruction)
+# without and with objpool against new Memcached('persistent_id')
+"$SYS_PY" bench/phpmemc.py || echo "bench: the php-memcached table failed" >&2
 exit "$rc"
