@@ -44,6 +44,21 @@ planted() {
     ! cmp -s "$PLANTED" "$COV/expected.tsv" || fail "the planted edit changed nothing: $1"
 }
 
+# refused_row: a copy of the short run's results in which the first client
+# expected.tsv calls pooled was refused instead: no hit, every connection a
+# miss the server saw, each discarded half_closed (a regression as the
+# matrix would measure it, whatever today's clients do). Sets PLANTED_NAME
+# and PLANTED_RESULTS.
+refused_row() {
+    PLANTED_NAME=$(awk -F'\t' '!/^#/ && $2 == "pooled" {print $1; exit}' "$COV/expected.tsv")
+    [[ -n $PLANTED_NAME ]] || fail "no pooled client in expected.tsv"
+    PLANTED_RESULTS=$BATS_TEST_TMPDIR/results.tsv
+    # fields: name language server n plain pooled conns_plain conns_pooled acquired hits reasons
+    awk -F'\t' -v OFS='\t' -v c="$PLANTED_NAME" \
+        '$1 == c {$8 = $9; $10 = 0; $11 = "half_closed:" $9} 1' "$RESULTS" >"$PLANTED_RESULTS"
+    ! cmp -s "$PLANTED_RESULTS" "$RESULTS" || fail "the planted row changed nothing"
+}
+
 @test "coverage: short run, every client's values right, every verdict as expected.tsv says" {
     require_run
     run cat "$BATS_FILE_TMPDIR/run.out"
@@ -58,22 +73,20 @@ planted() {
 
 @test "coverage: a client that was pooled and is no longer fails the check" {
     require_run
-    # plant: expected.tsv claims a client objpool refuses today is pooled
-    local name
-    name=$(awk -F'\t' '!/^#/ && $2 ~ /^refused/ {print $1; exit}' "$COV/expected.tsv")
-    [[ -n $name ]] || skip "no refused client left in expected.tsv"
-    planted "s/^$name\trefused([a-z_]*)/$name\tpooled/"
-    run "$COV/run" --check "$RESULTS" --expected "$PLANTED"
+    # plant: the short run's results say a client expected.tsv calls pooled
+    # was refused (no hit, every connection discarded half_closed)
+    refused_row
+    run "$COV/run" --check "$PLANTED_RESULTS"
     echo "$output"
     assert_failure
-    assert_output --partial "$name: was pooled, now refused("
+    assert_output --partial "$PLANTED_NAME: was pooled, now refused(half_closed)"
 }
 
 @test "coverage: a client newly pooled that expected.tsv says refused fails: update expected.tsv" {
     require_run
     local name
     name=$(awk -F'\t' '!/^#/ && $2 == "pooled" {print $1; exit}' "$COV/expected.tsv")
-    [[ -n $name ]] || skip "no pooled client in expected.tsv"
+    [[ -n $name ]] || fail "no pooled client in expected.tsv"
     planted "s/^$name\tpooled/$name\trefused(unseen)/"
     run "$COV/run" --check "$RESULTS" --expected "$PLANTED"
     echo "$output"
@@ -84,13 +97,13 @@ planted() {
 
 @test "coverage: a refused client's other reason fails the check: update expected.tsv" {
     require_run
-    local name
-    name=$(awk -F'\t' '!/^#/ && $2 ~ /^refused/ {print $1; exit}' "$COV/expected.tsv")
-    [[ -n $name ]] || skip "no refused client left in expected.tsv"
-    planted "s/^$name\trefused([a-z_]*)/$name\trefused(full)/"
-    run "$COV/run" --check "$RESULTS" --expected "$PLANTED"
+    # plant: that refused row, and an expected.tsv naming another reason
+    refused_row
+    planted "s/^$PLANTED_NAME\tpooled/$PLANTED_NAME\trefused(full)/"
+    run "$COV/run" --check "$PLANTED_RESULTS" --expected "$PLANTED"
+    echo "$output"
     assert_failure
-    assert_output --partial "expected.tsv says refused(full): update expected.tsv"
+    assert_output --partial "$PLANTED_NAME: refused(half_closed), expected.tsv says refused(full): update expected.tsv"
 }
 
 @test "coverage: a row whose server counts disagree with the client or the report fails" {
