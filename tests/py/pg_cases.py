@@ -37,6 +37,10 @@ change about a login or a session.
         8 threads, each N connects rotating over u_trust, postgres, u_md5
         (pw1) and u_clear (pw1), each running SELECT current_user and a
         value unique to the thread and round: both must be its own.
+    pg_cases.py near --dsn DSN --count N
+        8 threads of u_trust, each N connects rotating over dbname postgres
+        and template1 and application_name near_a and near_b: the database,
+        the application_name and a value unique to the round its own.
     pg_cases.py cancel --dsn DSN --count N
         N rounds of: connect, run pg_sleep(5), cancel it from another
         thread after 0.2 s; the query must fail as canceled, within 2 s.
@@ -307,6 +311,40 @@ def threads(a, c):
         t.join()
 
 
+def near(a, c):
+    """8 workers of one user rotating over start-ups that differ only in the
+    database or in application_name: each answer names the worker's own."""
+    kinds = [("postgres", ""), ("template1", ""), ("postgres", "near_a"), ("postgres", "near_b")]
+    dsn = a.dsn.replace("dbname=postgres", "")
+    lock = threading.Lock()
+
+    def worker(t):
+        for i in range(a.count):
+            db, app = kinds[(t + i) % len(kinds)]
+            try:
+                conn = psycopg2.connect("%s dbname=%s application_name='%s'" % (dsn, db, app))
+                cur = conn.cursor()
+                cur.execute("SELECT current_database()::text, current_setting('application_name'), %s::int",
+                            (t * 100000 + i,))
+                got = cur.fetchone()
+                conn.close()
+            except psycopg2.Error as e:
+                with lock:
+                    c.err("thread %d round %d: %s" % (t, i, str(e).strip()))
+                continue
+            with lock:
+                if got == (db, app, t * 100000 + i):
+                    c.ok += 1
+                else:
+                    c.bad("thread %d round %d as %s/%s: got %r" % (t, i, db, app, got))
+
+    ts = [threading.Thread(target=worker, args=(t,)) for t in range(8)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+
+
 def cancel(a, c):
     for i in range(a.count):
         conn = psycopg2.connect(a.dsn)
@@ -329,7 +367,7 @@ def cancel(a, c):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("case", choices=["auth", "refused", "state", "mixed", "revoke", "expire", "rotate", "reload", "threads", "cancel"])
+    ap.add_argument("case", choices=["auth", "refused", "state", "mixed", "revoke", "expire", "rotate", "reload", "threads", "near", "cancel"])
     ap.add_argument("--dsn", required=True)
     ap.add_argument("--count", type=int, default=10)
     ap.add_argument("--user", default="u_md5")
