@@ -321,6 +321,13 @@ c.close()" "$UNIX_DSN user=u_scram"
     [[ $output =~ auth\ +process ]] || fail "no auth process: $output"
 }
 
+@test "the replay state machine alone (tests/fuzz/pg_replay.c as a unit test): a recorded start-up fed and replayed split at every byte, read in every piece size and after MSG_PEEK, every changed byte sent to a fresh connection at its place" {
+    [[ -x "$TOOLS/pg_replay_test" ]] || fail "not built: $TOOLS/pg_replay_test (run make)"
+    run "$TOOLS/pg_replay_test"
+    assert_success
+    assert_output --partial "runs ok"
+}
+
 @test "the replay meets the start-up split at every byte (and the SSLRequest, over TCP), answers read in 1-7 byte pieces after a MSG_PEEK: every session right" {
     run_pooled "$UNIX_POOL" "$OBJPOOL_PY" "$PY/pg_raw.py" --unix "$PGD/.s.PGSQL.$POSTGRES_PORT" --user u_trust
     assert_equal "$status" 0
