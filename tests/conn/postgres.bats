@@ -237,6 +237,18 @@ assert_few_backends() {
     done
 }
 
+@test "stress: 8 psycopg2 workers x 150 connects, random role, database and application_name, random session state and early closes, Unix and TCP: 0 crossed values" {
+    local dsn pool
+    for dsn in "$TCP_DSN" "$UNIX_DSN"; do
+        run_pooled "$TCP_POOL;$UNIX_POOL" "$OBJPOOL_PY" "$PY/pg_cases.py" stress --dsn "$dsn" --count 150 --seed 7
+        assert_equal "$status" 0
+        assert_equal "$(client_field ok)" 1200
+        pool=$UNIX_POOL
+        [[ $dsn == "$TCP_DSN" ]] && pool=$TCP_POOL
+        expect_num "$(json_field "$REPORT" "$pool" postgres.replayed)" -ge 100 "replayed"
+    done
+}
+
 @test "session state never crosses to the next client (SET, set_config, SET ROLE, temp table, PREPARE, LISTEN, advisory lock, open and failed transaction, WITH HOLD cursor, application_name), Unix and TCP" {
     "$(compgen -G '/usr/lib/postgresql/*/bin' | sort -V | tail -n 1)/psql" -X -q -h "$PGD" \
         -p "$POSTGRES_PORT" -U postgres -d postgres -c 'CREATE TABLE leak_t (x int)'
