@@ -41,6 +41,7 @@
 #include "../base/log.h"
 #include "../base/real.h"
 #include "../base/siphash.h"
+#include "../base/state.h"
 #include "../core/blocks.h"
 #include "../core/reasons.h"
 
@@ -145,7 +146,7 @@ static int keep_copy(struct record *r, struct stat *st)
  * miss the fresh connection is) with its recording, parser state,
  * counters, options and age, and is reset and parked as at a close: the
  * pool grows towards one session per start-up the program uses. */
-static void park_kept(struct record *r, struct conn_proto *p, int keep)
+static void park_kept(struct record *r, struct conn_proto *p, int keep, unsigned gen)
 {
     struct record *n = conn_record(keep, r->target, r->status_flags, conn_rec(r)->optmask);
     if (n && objpool_adopt(r->target->pool, n, 0) < 0) { /* never in the registry: the number is passing */
@@ -177,12 +178,15 @@ static void park_kept(struct record *r, struct conn_proto *p, int keep)
     r->uses = 1;
     objpool_swap_age(r->target->pool, r, n);
     objpool_set_key(r->target->pool, n, pg_key(np->pg));
+    if (atomic_load(&fork_gen) != gen)
+        atomic_fetch_or(&n->flags, LF_SHARED); /* a fork may have copied keep */
     conn_release_to(n, keep, -1, 0);
 }
 
 int pg_fresh(struct record *r, struct conn_proto *p, struct pgrec *g, size_t from, size_t upto, int park)
 {
     uint64_t deadline = now_ns() + r->target->spec->opts.connect_timeout_ms * 1000000ull;
+    unsigned gen = atomic_load(&fork_gen);
     int s = dial(r->target, deadline), keep = -1;
     struct stat kst;
     if (s < 0 || (from && negotiate(s, g, from, deadline) < 0) ||
@@ -206,7 +210,7 @@ int pg_fresh(struct record *r, struct conn_proto *p, struct pgrec *g, size_t fro
     memcpy(said, g->cli, upto);
     if (keep >= 0) {
         (void)kst;
-        park_kept(r, p, keep);
+        park_kept(r, p, keep, gen);
         g = p->pg;
     }
     atomic_fetch_and(&r->flags, ~LF_REUSED);
@@ -284,6 +288,7 @@ int pg_take_idle(struct record *r, struct conn_proto *p, const unsigned char *ne
     memcpy(want + from, w, n);
     uint64_t key = key_of(want, from + n, (uint32_t)geteuid(), (uint32_t)getegid());
     struct acquire_ctx c = {-1, 0, 0, 0};
+    unsigned gen = atomic_load(&fork_gen);
     struct record *l = objpool_try_acquire_key(r->target->pool, key, &c);
     if (!l)
         return 0;
@@ -309,6 +314,10 @@ int pg_take_idle(struct record *r, struct conn_proto *p, const unsigned char *ne
     lg->pos = 0;
     objpool_set_key(r->target->pool, r, key);
     atomic_store(&l->state, STATE_LEASED);
+    if (atomic_load(&fork_gen) != gen) { /* a fork overlapped: both may be copied */
+        atomic_fetch_or(&l->flags, LF_SHARED);
+        atomic_fetch_or(&r->flags, LF_SHARED);
+    }
     conn_release_to(l, keep, -1, 0); /* reset and parked, as at a close */
     log_debug("fd %d of %s: PostgreSQL start-up differs: an idle session with it", r->fd, r->target->label);
     return 1;
