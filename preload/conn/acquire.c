@@ -35,13 +35,15 @@ void conn_destroy(void *user, void *obj)
 
 /* The swap: the idle connection takes the place of the program's fresh
  * socket, with its status flags and options; the fresh socket becomes a
- * spare when it is pristine. */
+ * spare when it is pristine. c->fd < 0: the caller moves it (pg_take_idle). */
 int conn_swap(void *user, void *obj, void *arg)
 {
     (void)user;
     struct record *l = obj;
     struct acquire_ctx *c = arg;
     int idle_fd = l->fd;
+    if (c->fd < 0)
+        return 0; /* pgfresh.c moves it itself; it stays BUSY until then */
     if ((c->status ^ l->status_flags) & (O_NONBLOCK | O_ASYNC)) {
         if (real.fcntl(idle_fd, F_SETFL, c->status) < 0)
             goto fail;

@@ -77,7 +77,7 @@ static inline void *conn_ext(struct record *r)
 
 /* What a hit needs to know about the program's fresh socket. */
 struct acquire_ctx {
-    int fd;      /* the program's fresh socket */
+    int fd;      /* the program's fresh socket; -1: taken where it is */
     int status;  /* its F_GETFL */
     int cloexec; /* its FD_CLOEXEC */
     uint32_t optmask;

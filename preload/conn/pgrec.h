@@ -58,8 +58,18 @@ _Static_assert(sizeof(struct pgrec) <= 4096, "a recording fits its block");
 /* pgfresh.c: the program's start-up differs from the recorded one: a new
  * connection to the target takes the socket's place, the negotiation the
  * program was answered and the bytes swallowed so far, rec[from, upto),
- * sent on it. 0: the program's call goes on to it. */
-int pg_fresh(struct record *r, struct conn_proto *p, struct pgrec *g, size_t from, size_t upto);
+ * sent on it; park: the old session, reset and at a boundary, is parked
+ * under a record of its own. 0: the program's call goes on to it. */
+int pg_fresh(struct record *r, struct conn_proto *p, struct pgrec *g, size_t from, size_t upto, int park);
+/* pgfresh.c: the program wrote a whole start-up w[0, n), after the
+ * negotiation neg[0, from) it was answered, and it is not the recorded one:
+ * an idle connection of the target whose recording is exactly neg + w,
+ * admitted as a reuse at connect would be, takes the socket's place, its
+ * recording p->pg (its replay at the start-up). 1 if one did. */
+int pg_take_idle(struct record *r, struct conn_proto *p, const unsigned char *neg, size_t from,
+                 const unsigned char *w, size_t n);
+/* The pool key of a recording: its start-up bytes and who made it. */
+uint64_t pg_key(const struct pgrec *g);
 /* pgparams.c: bytes the program read after the start-up; a ParameterStatus
  * of the reset's reply (equal to the recorded one); whether every changed
  * parameter was re-reported (then the tracking starts afresh). */

@@ -15,8 +15,9 @@
  * sends a Sync, whose ReadyForQuery makes the socket readable through every
  * mechanism (rule 2: real readiness); the program's reads get the recorded
  * answer, and when it is used up objpool drains the Sync's 6-byte answer.
- * Any difference (another user, database, option, a CancelRequest) makes
- * a fresh connection take the socket's place (pgfresh.c), with the bytes
+ * A difference (another user, database, option) in a whole start-up
+ * written at once makes an idle connection that recorded exactly it take
+ * the socket's place (pgfresh.c), else a fresh one, with the bytes
  * swallowed so far forwarded to it: never a near match.
  *
  * Terminate written alone at a clean boundary is swallowed, and the lease
@@ -164,6 +165,7 @@ static void rec_finish(struct record *r, struct conn_proto *p, struct pgrec *g)
     g->euid = geteuid();
     g->egid = getegid();
     g->rec = REC_DONE;
+    objpool_set_key(r->target->pool, r, pg_key(g)); /* pg_take_idle finds it by this */
     log_debug("fd %d of %s: PostgreSQL start-up recorded (%u + %u bytes)", r->fd, r->target->label,
               g->cli_len, g->srv_len);
 }
@@ -299,7 +301,9 @@ static int replay_write(struct record *r, struct conn_proto *p, struct pgrec *g,
     }
     if (got != total || total > to - at || memcmp(w, g->cli + at, total)) {
         atomic_fetch_add(&r->target->ctr->pg_startup_mismatch, 1);
-        return pg_fresh(r, p, g, from, at); /* 0: the write goes to the fresh connection */
+        if (at == from && got == total && pg_take_idle(r, p, g->cli, from, w, total))
+            return replay_write(r, p, p->pg, d, result); /* an idle one recorded exactly this */
+        return pg_fresh(r, p, g, from, at, at == from); /* 0: on to a fresh one */
     }
     g->pos = (uint16_t)(g->pos + total);
     *result = (ssize_t)total;
@@ -336,7 +340,7 @@ static int password_mismatch(struct record *r, struct conn_proto *p, struct pgre
     memset(g->pw, 0, sizeof g->pw);
     atomic_fetch_add(&r->target->ctr->pg_auth_mismatch, 1);
     atomic_fetch_add(&conn_target(r->target)->pg_epoch, 1);
-    pg_fresh(r, p, g, g->neg_len, g->cli_len);
+    pg_fresh(r, p, g, g->neg_len, g->cli_len, 0);
     *result = (ssize_t)total;
     return 1;
 }

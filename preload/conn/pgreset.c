@@ -3,10 +3,7 @@
  * At park (non-blocking, as the Redis RESET): `ROLLBACK` when the last
  * ReadyForQuery said a transaction was open or failed ('T', 'E'), then
  * `DISCARD ALL` (it cannot run in a transaction block, hence two Query
- * messages, pipelined), then the login check: whether the session's role
- * may still log in (rolcanlogin, rolvaliduntil; pg_roles is readable by
- * every role), so that a role made NOLOGIN, expired or dropped gets no
- * session from the pool.
+ * messages, pipelined).
  *
  * At reuse, before the next program gets the connection, the reply is read
  * whole (each read bounded by connect_timeout) and checked message by
@@ -16,9 +13,12 @@
  * the session changed; a value that differs means the server's defaults
  * moved, and the recording is stale); notices and notifications queued
  * before the UNLISTEN are dropped. Anything else (an error) destroys the
- * connection (reset_failed). Then one Sync, whose ReadyForQuery brings any
- * parameter a configuration reload changed while the session sat idle
- * (held to the same rule). The process's effective uid and gid must be
+ * connection (reset_failed). Then the login check, one query: whether the
+ * session's role may still log in (rolcanlogin, rolvaliduntil; pg_roles is
+ * readable by every role), asked at reuse so that a role made NOLOGIN,
+ * expired or dropped while its session sat idle gets no session; its
+ * ReadyForQuery brings any parameter a configuration reload changed while
+ * the session sat idle (held to the same rule). The process's effective uid and gid must be
  * the recorded ones (peer and ident authentication).
  */
 #include "pgrec.h"
@@ -66,8 +66,7 @@ int pg_send_reset(struct record *r, struct conn_proto *p, int fd)
     }
     memset(g->pw, 0, sizeof g->pw); /* a password message begun and abandoned */
     put_query(buf, &n, DISCARD);
-    put_query(buf, &n, LOGIN);
-    g->reset_q = (uint8_t)(g->reset_q + 2);
+    g->reset_q++;
     ssize_t k = real.send(fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (k < 0)
         return -1;
@@ -160,17 +159,21 @@ static int check_reply(struct record *r, struct conn_proto *p, int queries, int 
     return rows == want_rows && pg_params_clean(p->pg) ? 0 : -1;
 }
 
-/* A configuration reload while the session sat idle is reported only at
- * the session's next ReadyForQuery: a Sync now asks for it, so that a
- * parameter that moved since the recording destroys the connection here
- * rather than after its stale value was served. */
-static int check_sync(struct record *r, struct conn_proto *p)
+/* The login check runs at reuse, not at park: a role made NOLOGIN or
+ * expired after its session was parked gets no session. Its ReadyForQuery
+ * also brings any parameter a configuration reload changed while the
+ * session sat idle, so that a parameter that moved since the recording
+ * destroys the connection here rather than after its stale value was
+ * served. */
+static int check_login(struct record *r, struct conn_proto *p)
 {
-    static const unsigned char sync[5] = {'S', 0, 0, 0, 4};
-    if (real.send(r->fd, sync, sizeof sync, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)sizeof sync)
+    unsigned char q[sizeof LOGIN + 5];
+    size_t n = 0;
+    put_query(q, &n, LOGIN);
+    if (real.send(r->fd, q, n, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)n)
         return -1;
-    atomic_fetch_add(&conn_rec(r)->bytes_out, sizeof sync);
-    return check_reply(r, p, 1, 0);
+    atomic_fetch_add(&conn_rec(r)->bytes_out, n);
+    return check_reply(r, p, 1, 1);
 }
 
 int pg_finish_reset(struct record *r, struct conn_proto *p)
@@ -179,7 +182,7 @@ int pg_finish_reset(struct record *r, struct conn_proto *p)
     if (!p->reset_pending || !g || g->rec != REC_DONE)
         return OBJPOOL_DISCARD_RESET_FAILED; /* never reused without a checked reset */
     p->reset_pending = 0;
-    if (check_reply(r, p, g->reset_q, 1) < 0 || check_sync(r, p) < 0) {
+    if (check_reply(r, p, g->reset_q, 0) < 0 || check_login(r, p) < 0) {
         log_debug("fd %d of %s: PostgreSQL reset reply refused", r->fd, r->target->label);
         return OBJPOOL_DISCARD_RESET_FAILED;
     }

@@ -88,6 +88,14 @@ OBJPOOL_API void *objpool_acquire(objpool_t *pool);
 OBJPOOL_API void *objpool_acquire_arg(objpool_t *pool, void *arg);
 /* Take an idle object that passes validation; NULL (no create) if none. */
 OBJPOOL_API void *objpool_try_acquire(objpool_t *pool, void *arg);
+/* The same, among the idle objects whose owner gave them `key` (not 0);
+ * the others stay idle. The key is a plain number compared under the
+ * pool's lock, so no callback runs there. */
+void *objpool_try_acquire_key(objpool_t *pool, uint64_t key, void *arg);
+/* Give the leased obj a key; it stays with obj while idle and when taken. */
+void objpool_set_key(objpool_t *pool, void *obj, uint64_t key);
+/* Two leases trade their objects: their ages (for max_lifetime) trade too. */
+void objpool_swap_age(objpool_t *pool, void *a, void *b);
 OBJPOOL_API int objpool_release(objpool_t *pool, void *obj);
 /* Release and destroy instead of parking, counting `reason`. */
 OBJPOOL_API int objpool_discard(objpool_t *pool, void *obj, int reason);

@@ -146,38 +146,42 @@ void objpool_set_order(objpool_t *p, enum objpool_order order)
     pool_unlock(p);
 }
 
-/* Pop idle objects until one passes expiry, validate and reset. The lock is
- * held on entry and on return; it is dropped around the callbacks. */
-static void *take_idle(objpool_t *p, void *arg, struct entry *got)
+/* An idle entry, popped: 0 if it passes expiry, validate and reset, else
+ * the reason it was destroyed. Called with the lock held; it is dropped
+ * around the callbacks and held again on return. */
+static int vet(objpool_t *p, void *arg, struct entry *got)
 {
-    int pending = -1; /* a discard to count at the next locked moment */
-    for (;;) {
-        if (pending >= 0) {
-            count_discard(p, pending);
-            pending = -1;
-        }
-        if (!idle_pop(p, got))
-            return NULL;
-        /* the settings are read under the lock; the callbacks run without it */
-        int reason = expiry_reason(p, got, now_ns());
-        pool_unlock(p);
-        if (!reason && p->validate) {
-            reason = p->validate(p->user, got->obj, arg);
-            if (reason < 0) /* a C-style -1 is a refusal too, and must be counted */
-                reason = OBJPOOL_DISCARD_INVALID;
-        }
-        if (!reason && p->reset) {
-            reason = p->reset(p->user, got->obj, arg);
-            if (reason < 0)
-                reason = OBJPOOL_DISCARD_RESET_FAILED;
-        }
-        if (reason)
-            p->destroy(p->user, got->obj);
-        pool_lock(p);
-        if (!reason)
-            return got->obj;
-        pending = reason;
+    /* the settings are read under the lock; the callbacks run without it */
+    int reason = expiry_reason(p, got, now_ns());
+    pool_unlock(p);
+    if (!reason && p->validate) {
+        reason = p->validate(p->user, got->obj, arg);
+        if (reason < 0) /* a C-style -1 is a refusal too, and must be counted */
+            reason = OBJPOOL_DISCARD_INVALID;
     }
+    if (!reason && p->reset) {
+        reason = p->reset(p->user, got->obj, arg);
+        if (reason < 0)
+            reason = OBJPOOL_DISCARD_RESET_FAILED;
+    }
+    if (reason)
+        p->destroy(p->user, got->obj);
+    pool_lock(p);
+    if (reason)
+        count_discard(p, reason);
+    return reason;
+}
+
+/* Pop idle objects until one passes expiry, validate and reset (key 0:
+ * any, else only those with that key). The lock is held on entry and on
+ * return. */
+static void *take_idle(objpool_t *p, void *arg, struct entry *got, uint64_t key)
+{
+    while (key ? idle_take_key(p, key, got) : idle_pop(p, got)) {
+        if (!vet(p, arg, got))
+            return got->obj;
+    }
+    return NULL;
 }
 
 static int lease_in(objpool_t *p, const struct entry *e)
@@ -188,12 +192,13 @@ static int lease_in(objpool_t *p, const struct entry *e)
     return 0;
 }
 
-void *objpool_try_acquire(objpool_t *p, void *arg)
+/* objpool_try_acquire, and objpool_try_acquire_key (key != 0). */
+static void *try_acquire(objpool_t *p, void *arg, uint64_t key)
 {
     int saved = errno;
     struct entry e;
     pool_lock(p);
-    void *obj = take_idle(p, arg, &e);
+    void *obj = take_idle(p, arg, &e, key);
     if (obj) {
         if (lease_in(p, &e) < 0) {
             pool_unlock(p);
@@ -206,6 +211,39 @@ void *objpool_try_acquire(objpool_t *p, void *arg)
     pool_unlock(p);
     errno = saved;
     return obj;
+}
+
+void *objpool_try_acquire(objpool_t *p, void *arg)
+{
+    return try_acquire(p, arg, 0);
+}
+
+void *objpool_try_acquire_key(objpool_t *p, uint64_t key, void *arg)
+{
+    return key ? try_acquire(p, arg, key) : NULL;
+}
+
+void objpool_swap_age(objpool_t *p, void *a, void *b)
+{
+    pool_lock(p);
+    struct entry *ea = lease_find(p, a), *eb = lease_find(p, b);
+    if (ea && eb) {
+        struct entry t = *ea;
+        ea->created_ns = eb->created_ns;
+        ea->jitter = eb->jitter;
+        eb->created_ns = t.created_ns;
+        eb->jitter = t.jitter;
+    }
+    pool_unlock(p);
+}
+
+void objpool_set_key(objpool_t *p, void *obj, uint64_t key)
+{
+    pool_lock(p);
+    struct entry *le = lease_find(p, obj);
+    if (le)
+        le->key = key;
+    pool_unlock(p);
 }
 
 void *objpool_acquire_arg(objpool_t *p, void *arg)
@@ -242,7 +280,7 @@ int objpool_adopt(objpool_t *p, void *obj, uint64_t create_ns)
 {
     uint64_t now = now_ns();
     pool_lock(p);
-    struct entry e = {obj, now, new_jitter(p), 0};
+    struct entry e = {obj, now, new_jitter(p), 0, 0};
     int rc = lease_in(p, &e);
     if (rc == 0) {
         p->st->misses++;
@@ -309,7 +347,7 @@ int objpool_add_idle(objpool_t *p, void *obj)
     pool_lock(p);
     int room = p->idle_count < p->max_size && idle_reserve(p) == 0;
     if (room) {
-        struct entry e = {obj, now, new_jitter(p), now};
+        struct entry e = {obj, now, new_jitter(p), now, 0};
         idle_push(p, &e);
     } else {
         count_discard(p, OBJPOOL_DISCARD_FULL);

@@ -15,6 +15,7 @@ struct entry {
     uint64_t created_ns;
     uint64_t jitter;      /* this object's share of the lifetime jitter, 0..2^32-1 */
     uint64_t parked_ns;   /* when it went idle (idle ring only) */
+    uint64_t key;         /* the owner's key (objpool_set_key), 0: none */
 };
 
 struct objpool {
@@ -84,6 +85,8 @@ void lease_remove(objpool_t *p, struct entry *e);
 int idle_reserve(objpool_t *p);
 void idle_push(objpool_t *p, const struct entry *e);
 int idle_pop(objpool_t *p, struct entry *out);
+/* Take out the newest idle entry whose key is `key` (never 0). */
+int idle_take_key(objpool_t *p, uint64_t key, struct entry *out);
 /* Why an idle object may not be reused now (expired, past its lifetime), or 0. */
 int expiry_reason(objpool_t *p, const struct entry *e, uint64_t now);
 /* The first moment expiry_reason(p, e, now) can be non-zero; UINT64_MAX

@@ -182,6 +182,21 @@ int idle_pop(objpool_t *p, struct entry *out)
     return 1;
 }
 
+int idle_take_key(objpool_t *p, uint64_t key, struct entry *out)
+{
+    for (size_t i = p->idle_count; key && i-- > 0;) {
+        if (p->idle[(p->idle_head + i) % p->idle_cap].key != key)
+            continue;
+        *out = p->idle[(p->idle_head + i) % p->idle_cap];
+        for (size_t j = i; j + 1 < p->idle_count; j++) /* close the gap */
+            p->idle[(p->idle_head + j) % p->idle_cap] = p->idle[(p->idle_head + j + 1) % p->idle_cap];
+        p->idle_count--;
+        p->st->idle = p->idle_count;
+        return 1;
+    }
+    return 0;
+}
+
 /* 0 if still fresh, else the discard reason. */
 int expiry_reason(objpool_t *p, const struct entry *e, uint64_t now)
 {

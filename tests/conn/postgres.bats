@@ -208,16 +208,47 @@ assert_few_backends() {
 
 # (Python workers: the TSan stage runs only instrumented C programs, so its
 # name keeps out of that stage's filter.)
-@test "8 concurrent workers of one process, 100 connects each rotating over four roles (trust, superuser, md5, cleartext), Unix and TCP: every answer the worker's own" {
-    local dsn
+@test "8 concurrent workers of one process, 100 connects each rotating over four roles (trust, superuser, md5, cleartext), Unix and TCP: every answer the worker's own, most sessions reused" {
+    local dsn pool
     for dsn in "$TCP_DSN" "$UNIX_DSN"; do
         run_pooled "$TCP_POOL;$UNIX_POOL" "$OBJPOOL_PY" "$PY/pg_cases.py" threads --dsn "$dsn" --count 100
         assert_equal "$status" 0
         assert_equal "$(client_field ok)" 800
+        pool=$UNIX_POOL
+        [[ $dsn == "$TCP_DSN" ]] && pool=$TCP_POOL
+        # the most recently parked session is mostly another role's: an
+        # idle one with the program's exact start-up takes its place (the
+        # mismatched one parked again), so most start-ups are replayed
+        # (measured 700 to 730 of 800; 4 to 15 when every mismatch was fresh)
+        expect_num "$(json_field "$REPORT" "$pool" postgres.startup_mismatch)" -ge 400 "startup_mismatch"
+        expect_num "$(json_field "$REPORT" "$pool" postgres.replayed)" -ge 500 "replayed"
     done
-    # the most recently parked session is taken: mostly another role's, so
-    # mostly fresh connections (README: one start-up per target pays)
-    expect_num "$(json_field "$REPORT" "$UNIX_POOL" postgres.startup_mismatch)" -ge 400 "startup_mismatch"
+}
+
+@test "8 concurrent workers of one user rotating over database and application_name, Unix and TCP: a near match never served, exact ones reused" {
+    local dsn pool
+    for dsn in "$TCP_DSN" "$UNIX_DSN"; do
+        run_pooled "$TCP_POOL;$UNIX_POOL" "$OBJPOOL_PY" "$PY/pg_cases.py" near --dsn "$dsn user=u_trust" --count 100
+        assert_equal "$status" 0
+        assert_equal "$(client_field ok)" 800
+        pool=$UNIX_POOL
+        [[ $dsn == "$TCP_DSN" ]] && pool=$TCP_POOL
+        # every answer right: no near match served; exact ones replayed
+        expect_num "$(json_field "$REPORT" "$pool" postgres.startup_mismatch)" -ge 400 "startup_mismatch"
+        expect_num "$(json_field "$REPORT" "$pool" postgres.replayed)" -ge 500 "replayed"
+    done
+}
+
+@test "stress: 8 psycopg2 workers x 150 connects, random role, database and application_name, random session state and early closes, Unix and TCP: 0 crossed values" {
+    local dsn pool
+    for dsn in "$TCP_DSN" "$UNIX_DSN"; do
+        run_pooled "$TCP_POOL;$UNIX_POOL" "$OBJPOOL_PY" "$PY/pg_cases.py" stress --dsn "$dsn" --count 150 --seed 7
+        assert_equal "$status" 0
+        assert_equal "$(client_field ok)" 1200
+        pool=$UNIX_POOL
+        [[ $dsn == "$TCP_DSN" ]] && pool=$TCP_POOL
+        expect_num "$(json_field "$REPORT" "$pool" postgres.replayed)" -ge 100 "replayed"
+    done
 }
 
 @test "session state never crosses to the next client (SET, set_config, SET ROLE, temp table, PREPARE, LISTEN, advisory lock, open and failed transaction, WITH HOLD cursor, application_name), Unix and TCP" {
@@ -302,6 +333,13 @@ c.close()" "$UNIX_DSN user=u_scram"
     [[ $output =~ max_lifetime\ +120000ms ]] || fail "the set max_lifetime lost: $output"
     [[ $output =~ auth\ +strict ]] || fail "no auth strict: $output"
     [[ $output =~ auth\ +process ]] || fail "no auth process: $output"
+}
+
+@test "the replay state machine alone (tests/fuzz/pg_replay.c as a unit test): a recorded start-up fed and replayed split at every byte, read in every piece size and after MSG_PEEK, every changed byte sent to a fresh connection at its place" {
+    [[ -x "$TOOLS/pg_replay_test" ]] || fail "not built: $TOOLS/pg_replay_test (run make)"
+    run "$TOOLS/pg_replay_test"
+    assert_success
+    assert_output --partial "runs ok"
 }
 
 @test "the replay meets the start-up split at every byte (and the SSLRequest, over TCP), answers read in 1-7 byte pieces after a MSG_PEEK: every session right" {

@@ -41,6 +41,10 @@ run_unit() {
     run_unit lifo
 }
 
+@test "core: a keyed acquire takes only an idle object with that key, newest first; the others stay idle" {
+    run_unit keyed
+}
+
 @test "core: FIFO order" {
     run_unit fifo
 }

@@ -37,6 +37,17 @@ change about a login or a session.
         8 threads, each N connects rotating over u_trust, postgres, u_md5
         (pw1) and u_clear (pw1), each running SELECT current_user and a
         value unique to the thread and round: both must be its own.
+    pg_cases.py near --dsn DSN --count N
+        8 threads of u_trust, each N connects rotating over dbname postgres
+        and template1 and application_name near_a and near_b: the database,
+        the application_name and a value unique to the round its own.
+    pg_cases.py stress --dsn DSN --count N [--seed S]
+        8 threads, each N connects with a random role, database and
+        application_name, then random session state left behind (a custom
+        setting, temp table, PREPARE, LISTEN, advisory lock, search_path,
+        open transaction, WITH HOLD cursor) and random early closes (before
+        any query, with a result half read): every answer its own, no
+        earlier client's state visible.
     pg_cases.py cancel --dsn DSN --count N
         N rounds of: connect, run pg_sleep(5), cancel it from another
         thread after 0.2 s; the query must fail as canceled, within 2 s.
@@ -307,6 +318,103 @@ def threads(a, c):
         t.join()
 
 
+def near(a, c):
+    """8 workers of one user rotating over start-ups that differ only in the
+    database or in application_name: each answer names the worker's own."""
+    kinds = [("postgres", ""), ("template1", ""), ("postgres", "near_a"), ("postgres", "near_b")]
+    dsn = a.dsn.replace("dbname=postgres", "")
+    lock = threading.Lock()
+
+    def worker(t):
+        for i in range(a.count):
+            db, app = kinds[(t + i) % len(kinds)]
+            try:
+                conn = psycopg2.connect("%s dbname=%s application_name='%s'" % (dsn, db, app))
+                cur = conn.cursor()
+                cur.execute("SELECT current_database()::text, current_setting('application_name'), %s::int",
+                            (t * 100000 + i,))
+                got = cur.fetchone()
+                conn.close()
+            except psycopg2.Error as e:
+                with lock:
+                    c.err("thread %d round %d: %s" % (t, i, str(e).strip()))
+                continue
+            with lock:
+                if got == (db, app, t * 100000 + i):
+                    c.ok += 1
+                else:
+                    c.bad("thread %d round %d as %s/%s: got %r" % (t, i, db, app, got))
+
+    ts = [threading.Thread(target=worker, args=(t,)) for t in range(8)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+
+
+def stress(a, c):
+    """8 workers, each N rounds of a random start-up (four roles, two
+    databases, an application_name), random session state left behind and
+    random early closes; every answer must be the round's own and no state
+    of an earlier client visible."""
+    import random
+    users = [("u_trust", ""), ("postgres", ""), ("u_md5", " password=pw1"), ("u_clear", " password=pw1")]
+    dsn = a.dsn.replace("dbname=postgres", "")
+    leave = ["SET stress.v = 'leak'", "CREATE TEMP TABLE stress_t (x int)", "PREPARE stress_p AS SELECT 1",
+             "LISTEN stress_ch", "SELECT pg_advisory_lock(4242)", "SET search_path = pg_catalog",
+             "BEGIN", "DECLARE stress_c CURSOR WITH HOLD FOR SELECT generate_series(1, 1000)"]
+    check = ("SELECT current_user::text, current_database()::text, current_setting('application_name'), "
+             "%s::int, coalesce(current_setting('stress.v', true), ''), to_regclass('pg_temp.stress_t') IS NULL, "
+             "(SELECT count(*) FROM pg_prepared_statements), (SELECT count(*) FROM pg_listening_channels()), "
+             "(SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()), "
+             "current_setting('search_path'), (SELECT count(*) FROM pg_cursors)")
+    lock = threading.Lock()
+
+    def worker(t):
+        rnd = random.Random(a.seed * 100 + t)
+        for i in range(a.count):
+            user, extra = rnd.choice(users)
+            db = rnd.choice(["postgres", "template1"])
+            app = rnd.choice(["", "stress_a", "stress_b"])
+            tag = t * 100000 + i
+            try:
+                conn = psycopg2.connect("%s dbname=%s user=%s application_name='%s'%s" % (dsn, db, user, app, extra))
+                conn.autocommit = True
+                how = rnd.random()
+                if how < 0.1:  # an early close: nothing asked
+                    conn.close()
+                    with lock:
+                        c.ok += 1
+                    continue
+                cur = conn.cursor()
+                cur.execute(check, (tag,))
+                got = cur.fetchone()
+                # template1 grants no TEMP to the other roles
+                can = [q for q in leave if db == "postgres" or user == "postgres" or "TEMP" not in q]
+                for sql in rnd.sample(can, rnd.randint(0, 3)):
+                    cur.execute(sql)
+                if how < 0.3:  # an early close: a result half read
+                    cur.execute("SELECT generate_series(1, 5000)")
+                    cur.fetchmany(3)
+                conn.close()
+            except psycopg2.Error as e:
+                with lock:
+                    c.err("thread %d round %d: %s" % (t, i, str(e).strip()))
+                continue
+            want = (user, db, app, tag, "", True, 0, 0, 0, '"$user", public', 0)
+            with lock:
+                if got == want:
+                    c.ok += 1
+                else:
+                    c.bad("thread %d round %d as %s/%s/%s: got %r" % (t, i, user, db, app, got))
+
+    ts = [threading.Thread(target=worker, args=(t,)) for t in range(8)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+
+
 def cancel(a, c):
     for i in range(a.count):
         conn = psycopg2.connect(a.dsn)
@@ -329,10 +437,11 @@ def cancel(a, c):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("case", choices=["auth", "refused", "state", "mixed", "revoke", "expire", "rotate", "reload", "threads", "cancel"])
+    ap.add_argument("case", choices=["auth", "refused", "state", "mixed", "revoke", "expire", "rotate", "reload", "threads", "near", "stress", "cancel"])
     ap.add_argument("--dsn", required=True)
     ap.add_argument("--count", type=int, default=10)
     ap.add_argument("--user", default="u_md5")
+    ap.add_argument("--seed", type=int, default=1)
     a = ap.parse_args()
     c = Counts()
     globals()[a.case](a, c)

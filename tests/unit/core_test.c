@@ -221,6 +221,34 @@ static void t_lifo(void)
     objpool_free(p);
 }
 
+/* A keyed acquire takes only an idle object with that key, the newest
+ * first, and leaves the others idle (not validated, not destroyed). */
+static void t_keyed(void)
+{
+    objpool_t *p = new_pool(10);
+    void *o[4];
+    for (int i = 0; i < 4; i++) {
+        o[i] = objpool_acquire(p);
+        objpool_set_key(p, o[i], i == 3 ? 0 : (uint64_t)(i % 2 + 7)); /* 7, 8, 7, none */
+    }
+    release_ids(p, o, 4);
+    long before = destroyed;
+    CHECK(objpool_try_acquire_key(p, 9, NULL) == NULL);
+    CHECK(objpool_try_acquire_key(p, 0, NULL) == NULL);
+    CHECK(objpool_try_acquire_key(p, 7, NULL) == o[2]);
+    CHECK(objpool_try_acquire_key(p, 7, NULL) == o[0]);
+    CHECK(objpool_try_acquire_key(p, 7, NULL) == NULL);
+    CHECK_EQ(stats(p).idle, 2);
+    CHECK_EQ(destroyed, before);
+    CHECK(objpool_acquire(p) == o[3]); /* the ring closed its gaps */
+    CHECK(objpool_try_acquire_key(p, 8, NULL) == o[1]); /* the key stays with a lease */
+    objpool_swap_age(p, o[1], o[3]);
+    release_ids(p, (void *[]){o[0], o[1], o[2], o[3]}, 4);
+    CHECK(objpool_try_acquire_key(p, 8, NULL) == o[1]);
+    objpool_release(p, o[1]);
+    objpool_free(p);
+}
+
 static void t_fifo(void)
 {
     objpool_t *p = new_pool(10);
@@ -860,6 +888,7 @@ static const struct {
     {"max_size_zero", t_max_size_zero},
     {"unbounded", t_unbounded},
     {"lifo", t_lifo},
+    {"keyed", t_keyed},
     {"fifo", t_fifo},
     {"validate_rejects", t_validate_rejects},
     {"reset_on_reuse", t_reset_on_reuse},
