@@ -94,11 +94,22 @@ promtool_ok() {
 }
 
 # sanitizer_cannot WHY: under a sanitizer stage (tests/sanitizers/run sets
-# OBJPOOL_SANITIZER_RUNTIME), skip a test the sanitizer runtime itself
-# cannot host, with the reason; the unsanitized suite runs it. tests/run
-# does not count such a skip as a CI failure.
+# OBJPOOL_SANITIZER to the stage and OBJPOOL_SANITIZER_RUNTIME to the
+# runtime it preloads: none for tsan, whose runtime lives in the test
+# programs), skip a test the sanitizer runtime itself cannot host, with the
+# reason; the unsanitized suite runs it. tests/run does not count such a
+# skip as a CI failure.
 sanitizer_cannot() {
-    if [[ -n "${OBJPOOL_SANITIZER_RUNTIME:-}" ]]; then
+    if [[ -n "${OBJPOOL_SANITIZER_RUNTIME:-}" || "${OBJPOOL_SANITIZER:-}" == tsan ]]; then
+        skip "sanitizer stage: $*"
+    fi
+}
+
+# tsan_cannot WHY: skip under the TSan stage only: TSan runs only the
+# instrumented test programs (the library takes its __tsan_* symbols from
+# them), so a client such as python3 cannot load the TSan library.
+tsan_cannot() {
+    if [[ "${OBJPOOL_SANITIZER:-}" == tsan ]]; then
         skip "sanitizer stage: $*"
     fi
 }
