@@ -104,7 +104,7 @@ FUZZ_FLAGS    = -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefi
 FUZZ_BIN      = $(BUILD)/fuzz/config_fuzz
 
 fuzz-build: $(FUZZ_BIN)
-CONFIG_SRC = $(wildcard preload/config/*.c) preload/base/log.c preload/base/proto_id.c
+CONFIG_SRC = $(wildcard preload/config/*.c) preload/base/log.c preload/base/proto_id.c preload/base/real.c preload/base/raw.c
 $(FUZZ_BIN): tests/fuzz/config_fuzz.c $(CONFIG_SRC) $(PRELOAD_HDR)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/config_fuzz.c $(CONFIG_SRC)
