@@ -442,3 +442,15 @@ teardown() {
     stop_servers
     stop_all_tagservers
 }
+
+# every_unit_case_has_a_test: each case the unit program $UNIT lists
+# (--list) is run by a `run_unit CASE` line of the calling suite, so a case
+# added to the C program cannot go untested.
+every_unit_case_has_a_test() {
+    [[ -x "$UNIT" ]] || fail "unit tests not built: $UNIT (run make)"
+    local c missing=()
+    for c in $("$UNIT" --list); do
+        grep -q "run_unit $c\$" "$BATS_TEST_FILENAME" || missing+=("$c")
+    done
+    assert_equal "${missing[*]}" ""
+}

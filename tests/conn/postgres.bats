@@ -206,37 +206,33 @@ assert_few_backends() {
     done
 }
 
-# (Python workers: the TSan stage runs only instrumented C programs, so its
-# name keeps out of that stage's filter.)
-@test "8 concurrent workers of one process, 100 connects each rotating over four roles (trust, superuser, md5, cleartext), Unix and TCP: every answer the worker's own, most sessions reused" {
+# rotating CASE DSN_EXTRA: pg_cases.py CASE (8 workers x 100 connects whose
+# start-ups rotate) over TCP and the Unix socket: every answer the worker's
+# own, and most start-ups replayed. The most recently parked session is
+# mostly another start-up's: an idle one with the program's exact start-up
+# takes its place (the mismatched one parked again), never a near match
+# (measured 700 to 730 replayed of 800; 4 to 15 when every mismatch was fresh).
+rotating() {
     local dsn pool
     for dsn in "$TCP_DSN" "$UNIX_DSN"; do
-        run_pooled "$TCP_POOL;$UNIX_POOL" "$OBJPOOL_PY" "$PY/pg_cases.py" threads --dsn "$dsn" --count 100
+        run_pooled "$TCP_POOL;$UNIX_POOL" "$OBJPOOL_PY" "$PY/pg_cases.py" "$1" --dsn "$dsn$2" --count 100
         assert_equal "$status" 0
         assert_equal "$(client_field ok)" 800
         pool=$UNIX_POOL
         [[ $dsn == "$TCP_DSN" ]] && pool=$TCP_POOL
-        # the most recently parked session is mostly another role's: an
-        # idle one with the program's exact start-up takes its place (the
-        # mismatched one parked again), so most start-ups are replayed
-        # (measured 700 to 730 of 800; 4 to 15 when every mismatch was fresh)
         expect_num "$(json_field "$REPORT" "$pool" postgres.startup_mismatch)" -ge 400 "startup_mismatch"
         expect_num "$(json_field "$REPORT" "$pool" postgres.replayed)" -ge 500 "replayed"
     done
 }
 
+# (Python workers: the TSan stage runs only instrumented C programs, so its
+# name keeps out of that stage's filter.)
+@test "8 concurrent workers of one process, 100 connects each rotating over four roles (trust, superuser, md5, cleartext), Unix and TCP: every answer the worker's own, most sessions reused" {
+    rotating threads ""
+}
+
 @test "8 concurrent workers of one user rotating over database and application_name, Unix and TCP: a near match never served, exact ones reused" {
-    local dsn pool
-    for dsn in "$TCP_DSN" "$UNIX_DSN"; do
-        run_pooled "$TCP_POOL;$UNIX_POOL" "$OBJPOOL_PY" "$PY/pg_cases.py" near --dsn "$dsn user=u_trust" --count 100
-        assert_equal "$status" 0
-        assert_equal "$(client_field ok)" 800
-        pool=$UNIX_POOL
-        [[ $dsn == "$TCP_DSN" ]] && pool=$TCP_POOL
-        # every answer right: no near match served; exact ones replayed
-        expect_num "$(json_field "$REPORT" "$pool" postgres.startup_mismatch)" -ge 400 "startup_mismatch"
-        expect_num "$(json_field "$REPORT" "$pool" postgres.replayed)" -ge 500 "replayed"
-    done
+    rotating near " user=u_trust"
 }
 
 @test "stress: 8 psycopg2 workers x 150 connects, random role, database and application_name, random session state and early closes, Unix and TCP: 0 crossed values" {

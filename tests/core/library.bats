@@ -138,12 +138,7 @@ run_unit() {
 }
 
 @test "core: every case of core_test has a @test here" {
-    [[ -x "$UNIT" ]] || fail "unit tests not built: $UNIT (run make)"
-    local c missing=()
-    for c in $("$UNIT" --list); do
-        grep -q "run_unit $c\$" "$BATS_TEST_FILENAME" || missing+=("$c")
-    done
-    assert_equal "${missing[*]}" ""
+    every_unit_case_has_a_test
 }
 
 # --- the built library, the example, the man page --------------------------------
