@@ -72,6 +72,8 @@ rc=$?
 bench/tls.sh || echo "bench: bench/tls.sh failed" >&2
 # PostgreSQL (its own servers: a private cluster and PgBouncer)
 BUILD="$BUILD" bench/postgres.sh || echo "bench: the PostgreSQL table failed" >&2
+# MySQL/MariaDB (its own private server; a network namespace pair as root)
+BUILD="$BUILD" bench/mysql.sh || echo "bench: the MySQL table failed" >&2
 # The Node table (bench/node.py): per-op Node redis clients, and syscall()'s
 # cost for everyone else.
 "$SYS_PY" bench/node.py || echo "bench: the Node table failed" >&2
