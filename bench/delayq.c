@@ -1,4 +1,4 @@
-/* delayq - hold every packet of a netfilter queue for a fixed delay.
+/* delayq.c - hold every packet of a netfilter queue for a fixed delay.
  *
  * bench/mysql.sh adds 1 ms to the path between two network namespaces with
  * `tc qdisc add ... netem delay 1ms`; kernels built without sch_netem

@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""pymysql client loop for bench/mysql.sh (the MySQL/MariaDB table).
+# my_loop.py - the pymysql client of bench/mysql.sh (the MySQL/MariaDB table).
+"""
 
     my_loop.py (--socket PATH | --host H --port P) --user U --password PW
                [--database DB] --count N --mode perop|persistent|connections|rtt
