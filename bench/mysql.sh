@@ -102,7 +102,7 @@ bench_path() {
         done
     done
     for i in 0 1 2; do
-        CONN[$i,$col]=$("$SYS_PY" -c "print('%.2f' % (${grown[i]} / ($COUNT * $PASSES)))")
+        CONN[$i,$col]=$("$SYS_PY" -c "print('%.3f' % (${grown[i]} / ($COUNT * $PASSES)))")
     done
 }
 
