@@ -90,6 +90,8 @@ static void handshake_out(struct my *m, const unsigned char *h, uint32_t len, si
     }
     m->caps = le32(h);
     m->charset = h[8];
+    if (!(m->caps & CAP_MYSQL) && kept >= 32)
+        m->xcaps = le32(h + 28);
     if (!(m->caps & CAP_PROTOCOL_41) || (m->caps & CAP_SSL) || len == 32)
         my_die(m, PV_NEVER); /* a pre-4.1 client, or TLS asked */
     m->hs = HS_ANSWER;

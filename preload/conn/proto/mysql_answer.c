@@ -64,6 +64,8 @@ int my_answer_of(int cmd)
     case 0x03: /* COM_QUERY */
     case 0x17: /* COM_STMT_EXECUTE */
         return AN_QUERY;
+    case 0xfa: /* COM_STMT_BULK_EXECUTE (MariaDB) */
+        return AN_QUERY;
     case 0x16: /* COM_STMT_PREPARE */
         return AN_PREPARE;
     case 0x02: /* COM_INIT_DB */
@@ -122,10 +124,16 @@ static void query_first(struct my *m, const unsigned char *h, uint32_t len, size
     } else if (h[0] == 0xfb) {
         m->rs = RS_INFILE; /* the program sends a file */
     } else {
+        /* the column count; with MariaDB's metadata cache one more byte
+         * says whether the definitions (and their EOF) follow */
         m->n = lenenc(h, kept, &used);
-        if (!used || used != len || !m->n)
+        int cached = (m->xcaps & XCAP_CACHE_METADATA) && used && used + 1 == len && used < kept;
+        if (!used || (used != len && !cached) || !m->n)
             my_die(m, PV_CONFUSED);
-        m->rs = RS_COLDEFS;
+        else if (cached && h[used] == 0)
+            m->rs = RS_ROWS;
+        else
+            m->rs = RS_COLDEFS;
     }
 }
 
@@ -218,6 +226,8 @@ void my_answer(struct my *m, const unsigned char *h, uint32_t len, size_t kept)
         my_die(m, PV_CONFUSED); /* the server spoke unasked (a kill's ERR before it closes) */
         return;
     }
+    if ((m->xcaps & XCAP_PROGRESS) && h[0] == 0xff && kept >= 3 && h[1] == 0xff && h[2] == 0xff)
+        return; /* a progress report: the answer goes on */
     switch (m->q[0]) {
     case AN_OK:
         if (h[0] == 0x00)

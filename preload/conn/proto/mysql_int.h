@@ -6,7 +6,7 @@
 
 #include "proto.h"
 
-#define MY_HEAD 24 /* payload bytes kept of a packet: enough for an OK's status */
+#define MY_HEAD 32 /* payload bytes kept of a packet: an OK's status, a response's capabilities */
 #define MY_Q 8     /* commands awaiting their answer */
 
 /* client capability flags */
@@ -14,6 +14,10 @@
 #define CAP_PROTOCOL_41 0x200u
 #define CAP_SSL 0x800u
 #define CAP_DEPRECATE_EOF 0x1000000u
+#define CAP_MYSQL 0x1u /* unset by MariaDB's drivers: extended capabilities follow */
+/* MariaDB's extended capabilities (a response's bytes 28-31) */
+#define XCAP_PROGRESS 0x1u       /* progress reports: an ERR 0xffff that ends nothing */
+#define XCAP_CACHE_METADATA 0x10u /* a result's column count says whether definitions follow */
 /* server status flags */
 #define ST_IN_TRANS 0x1u
 #define ST_MORE_RESULTS 0x8u
@@ -41,6 +45,7 @@ struct my_dir {
 struct my {
     struct my_dir o, i;
     uint32_t caps;    /* the program's capability flags */
+    uint32_t xcaps;   /* MariaDB's extended ones */
     uint16_t status;  /* the server's last status flags */
     uint8_t hs;       /* HS_* */
     uint8_t dead;     /* 0, PV_NEVER or PV_CONFUSED: sticky */
