@@ -7,7 +7,8 @@
 // PORT: TCP (SOCKET "-"). Operation i: a new connection (mysqli_connect,
 // or new PDO with a dsn of its own, both mysqlnd), SELECT i * 2 (a
 // prepared statement with PDO's default emulation, i.e. a text query),
-// compare, close (mysqli_close; PDO: the object dropped). Prints "ops=N
+// compare (mysqli: and its mysqli_thread_id, the greeting's, against
+// CONNECTION_ID()), close (mysqli_close; PDO: the object dropped). Prints "ops=N
 // ok=N mismatches=N errors=N" on stdout; exit 1 on a mismatch, 2 on an
 // error, else 0.
 
@@ -24,16 +25,17 @@ function once_mysqli($host, $port, $sock, $user, $pw, $db, $i)
     if (!$c) {
         throw new Exception("connect: " . mysqli_connect_error());
     }
-    $res = mysqli_query($c, "SELECT $i * 2");
+    $res = mysqli_query($c, "SELECT $i * 2, CONNECTION_ID()");
     if (!$res) {
         $e = mysqli_error($c);
         mysqli_close($c);
         throw new Exception("query: $e");
     }
-    $got = mysqli_fetch_row($res)[0];
+    [$got, $tid] = mysqli_fetch_row($res);
     mysqli_free_result($res);
+    $greeted = mysqli_thread_id($c);
     mysqli_close($c);
-    return $got;
+    return (int)$tid === $greeted ? $got : "$got (CONNECTION_ID() $tid, the greeting's thread id $greeted)";
 }
 
 function once_pdo($host, $port, $sock, $user, $pw, $db, $i)
@@ -59,7 +61,7 @@ for ($i = 0; $i < $count; $i++) {
         }
         continue;
     }
-    if ((int)$got === 2 * $i) {
+    if (is_numeric($got) && (int)$got === 2 * $i) {
         $ok++;
     } else {
         $mismatches++;

@@ -13,7 +13,9 @@ change about a login or a session.
              not see it; where a lock or a transaction is the state, a third
              connection, without the preload, must be able to take the lock
              (or the row). At the end no row client 1 left uncommitted is
-             there.
+             there. Client 1 may also leave a result behind: a second
+             result set of a multi-statement unread, or an unbuffered
+             result half read (client 2 must get its own answer).
     rotate   N connects with pw1, then (as root, without the preload) the
              password changed to pw9 (--how alter: ALTER USER; set: SET
              PASSWORD), one connect with pw9 (must work), then N rounds of
@@ -42,6 +44,7 @@ import sys
 import threading
 
 import pymysql
+import pymysql.cursors
 from pymysql.constants import CLIENT
 
 
@@ -193,17 +196,36 @@ STATES = [
      "SELECT CONCAT_WS(',', @@character_set_client, @@character_set_connection, "
      "@@character_set_results, 'é')", "utf8mb4,utf8mb4,utf8mb4,é", None),
     ("LAST_INSERT_ID", ["SELECT LAST_INSERT_ID(77)"], "SELECT LAST_INSERT_ID()", 0, None),
+    ("multi:a second result set left unread", ["SELECT 111; SELECT 222"], "SELECT 333", 333, None),
+    ("unbuffered:a result half read", ["SELECT seq FROM seq_1_to_200000"], "SELECT 333", 333, None),
 ]
+
+
+def leave_state(a, name, db, sets):
+    """Client 1: connect, leave the state behind, close (COM_QUIT)."""
+    kw = dict(db=db, autocommit=not name.startswith("tx:"))
+    if name.startswith("multi:"):
+        kw["client_flag"] = CLIENT.MULTI_STATEMENTS
+    if name.startswith("unbuffered:"):
+        kw["cursorclass"] = pymysql.cursors.SSCursor
+    conn = connect(a, **kw)
+    for sql in sets:
+        cur = conn.cursor()
+        cur.execute(sql)  # a multi-statement's first result read, the rest left
+        if name.startswith("unbuffered:"):
+            cur.fetchone()  # one row of many read, the rest left on the wire
+            closed(conn)
+            cur.connection = None  # (pymysql would read on at garbage collection)
+            cur._result.unbuffered_active = False
+            return
+    closed(conn)
 
 
 def state_round(a, c, i, name, sets, check, fresh, unpooled):
     db = None if name.startswith("nodb:") else ""
     what = "round %d, %s" % (i, name)
     try:
-        conn = connect(a, db=db, autocommit=not name.startswith("tx:"))
-        for sql in sets:
-            conn.cursor().execute(sql)
-        closed(conn)
+        leave_state(a, name, db, sets)
         conn = connect(a, db=db, autocommit=True)
         got = one_row(conn, check)
         closed(conn)

@@ -5,7 +5,10 @@
                [--db DB] --count N [--mode perop|reused] [--kill-idle ADMIN_SOCK]
                [--pause-at I --pause-dir D] [--allow-errors]
 
-Operation i runs SELECT %s * 2 with i and checks the answer. perop opens a
+Operation i runs SELECT %s * 2, CONNECTION_ID() with i and checks the
+answer, and that the thread id the server's greeting gave is the session's
+CONNECTION_ID() (a replayed greeting must name the real thread, so that
+KILL reaches it). perop opens a
 new pymysql connection for every operation (pymysql's defaults: utf8mb4,
 autocommit off, i.e. SET AUTOCOMMIT = 0 after the login) and closes it
 (COM_QUIT, then close); reused keeps one connection (the persistent
@@ -96,13 +99,14 @@ def main():
             if conn is None:
                 conn = pymysql.connect(**kw)
             cur = conn.cursor()
-            cur.execute("SELECT %s * 2", (i,))
-            got = cur.fetchone()[0]
-            if got == 2 * i:
+            cur.execute("SELECT %s * 2, CONNECTION_ID()", (i,))
+            got, tid = cur.fetchone()
+            if got == 2 * i and tid == conn.thread_id():
                 ok += 1
             else:
                 mismatches += 1
-                print("MISMATCH op %d: got %r" % (i, got), file=sys.stderr)
+                print("MISMATCH op %d: got %r, CONNECTION_ID() %r, the greeting's thread id %r"
+                      % (i, got, tid, conn.thread_id()), file=sys.stderr)
             cur.close()
         except (pymysql.MySQLError, OSError) as e:
             errors += 1
