@@ -309,10 +309,11 @@ stop_postgres() {
 # directory DIR/data is made once (mariadb-install-db) unless it is there (a
 # copy of a template). MARIADB_WANT_PORT: that port (a restart). Accounts:
 # root@localhost without a password (the Unix socket only: the tests'
-# administrator); u_native (mysql_native_password, pw1) and u_other (pw2),
-# each from localhost (the socket) and 127.0.0.1, with every right on
-# databases db1 and db2 (table t, one row: 1 in db1, 2 in db2). Sets
-# MARIADB_PID, MARIADB_PORT, MARIADB_SOCK, MY_DIR.
+# administrator); u_native (mysql_native_password, pw1), u_other (pw2) and
+# u_ed (MariaDB's ed25519: the server switches the client to
+# client_ed25519, pw3), each from localhost (the socket) and 127.0.0.1,
+# with every right on databases db1 and db2 (table t, one row: 1 in db1, 2
+# in db2). Sets MARIADB_PID, MARIADB_PORT, MARIADB_SOCK, MY_DIR.
 MARIADB_OPTS=(--innodb-log-file-size=4M --innodb-buffer-pool-size=32M
     --innodb-data-file-path=ibdata1:4M:autoextend)
 start_mariadb() { _retry _start_mariadb "$@"; }
@@ -355,8 +356,13 @@ CREATE USER u_native@localhost IDENTIFIED VIA mysql_native_password USING PASSWO
 CREATE USER u_native@'127.0.0.1' IDENTIFIED VIA mysql_native_password USING PASSWORD('pw1');
 CREATE USER u_other@localhost IDENTIFIED VIA mysql_native_password USING PASSWORD('pw2');
 CREATE USER u_other@'127.0.0.1' IDENTIFIED VIA mysql_native_password USING PASSWORD('pw2');
-GRANT ALL ON db1.* TO u_native@localhost, u_native@'127.0.0.1', u_other@localhost, u_other@'127.0.0.1';
-GRANT ALL ON db2.* TO u_native@localhost, u_native@'127.0.0.1', u_other@localhost, u_other@'127.0.0.1';" \
+INSTALL SONAME 'auth_ed25519';
+CREATE USER u_ed@localhost IDENTIFIED VIA ed25519 USING PASSWORD('pw3');
+CREATE USER u_ed@'127.0.0.1' IDENTIFIED VIA ed25519 USING PASSWORD('pw3');
+GRANT ALL ON db1.* TO u_native@localhost, u_native@'127.0.0.1', u_other@localhost, u_other@'127.0.0.1',
+    u_ed@localhost, u_ed@'127.0.0.1';
+GRANT ALL ON db2.* TO u_native@localhost, u_native@'127.0.0.1', u_other@localhost, u_other@'127.0.0.1',
+    u_ed@localhost, u_ed@'127.0.0.1';" \
         >>"$dir/install.log" 2>&1 || { stop_mariadb; return 1; }
     rm -f "$dir/users-missing"
 }

@@ -1,29 +1,31 @@
 #!/usr/bin/env bats
 # a private MariaDB 10.11 server (Unix socket and TCP, mysql_native_password
-# accounts) with pymysql, PHP mysqli and PDO, Perl DBI: 2 % as many server
-# connections as queries, every result right, session state never crossing,
-# wrong/missing/changed passwords, mixed accounts and near matches, KILL of
-# idle connections, a server restart
+# and ed25519 accounts) with pymysql, PHP mysqli and PDO, Perl DBI: 2 % as
+# many server connections as queries, every result right, session state
+# never crossing, wrong/missing/changed passwords, mixed accounts and near
+# matches, KILL of idle connections, a server restart
 #
 # MySQL/MariaDB through libobjpool.so (issue 29): a private MariaDB server
 # started by the tests (mariadb-install-db once per file as the mysql user,
 # a copy of it per test; bench/servers.bash start_mariadb), reached over its
-# Unix socket and over TCP, no TLS, with two password accounts (u_native,
-# u_other) and two databases (db1, db2). Clients are pymysql programs
-# (tests/py/my_loop.py, my_cases.py), PHP mysqli and PDO (tests/php/
-# my_loop.php, mysqlnd) and Perl DBI with DBD::mysql (tests/perl/
-# my_loop.pl, libmariadb); administration (KILL, ALTER USER, the server's
-# Connections counter, the checks a third connection makes) goes through
-# Debian's mariadb client, never under the preload.
+# Unix socket and over TCP, no TLS, with password accounts (u_native and
+# u_other: mysql_native_password; u_ed: ed25519, where the server switches
+# the client to client_ed25519) and two databases (db1, db2). Clients are
+# pymysql programs (tests/py/my_loop.py, my_cases.py; PyNaCl for ed25519),
+# PHP mysqli and PDO (tests/php/my_loop.php, mysqlnd) and Perl DBI with
+# DBD::mysql (tests/perl/my_loop.pl, libmariadb); administration (KILL,
+# ALTER USER, the server's Connections counter, the checks a third
+# connection makes) goes through Debian's mariadb client, never under the
+# preload.
 #
 # A reused session is a recorded login replayed: the recorded greeting with
-# its scramble served, the program's HandshakeResponse compared byte for
-# byte with the recorded one, the session reset when it was parked
-# (COM_RESET_CONNECTION, the recorded database and character set). What
-# must never change: every result, every refused login, the account and
-# database each program asked for, no session state reaching the next
-# client, no more errors than without objpool when the server kills a
-# connection or restarts.
+# its scramble (and any auth switch) served, the program's HandshakeResponse
+# compared byte for byte with the recorded one, the session reset when it
+# was parked (COM_RESET_CONNECTION, the recorded database and character
+# set). What must never change: every result, every refused login, the
+# account and database each program asked for, no session state reaching
+# the next client, no more errors than without objpool when the server
+# kills a connection or restarts.
 
 load ../helpers
 
@@ -203,16 +205,41 @@ assert_few_connections() {
     done
 }
 
-@test "a wrong and a missing password after a right one fail every time (30 rounds), Unix and TCP" {
-    local t
-    for t in unix tcp; do
-        my_case auth "$t" --count 30
-        assert_cases_clean
-        assert_equal "$(client_field ok)" 90
-        assert_mysql "$(pool_of "$t")"
-        # the wrong ones met a replayed greeting
-        expect_num "$(json_field "$REPORT" "$(pool_of "$t")" mysql.startup_mismatch)" -ge 30 "startup_mismatch"
+@test "a wrong and a missing password after a right one fail every time (30 rounds), mysql_native_password and ed25519 (an auth switch), Unix and TCP" {
+    require_py nacl
+    local t account
+    for account in "u_native pw1" "u_ed pw3"; do
+        for t in unix tcp; do
+            my_case auth "$t" --user "${account% *}" --password "${account#* }" --count 30
+            assert_cases_clean
+            assert_equal "$(client_field ok)" 90
+            assert_mysql "$(pool_of "$t")"
+            # the wrong ones met a replayed greeting
+            expect_num "$(json_field "$REPORT" "$(pool_of "$t")" mysql.startup_mismatch)" -ge 30 "startup_mismatch"
+        done
     done
+}
+
+@test "an auth switch to client_ed25519 (the ed25519 account), pymysql (PyNaCl) and Perl DBI (libmariadb) per query, 100 each, Unix and TCP: every result right, >= 95 % replayed" {
+    require_py nacl
+    my_run "$UNIX_POOL" "${UNIX_ARGS[@]}" --user u_ed --password pw3 --count 100
+    assert_loop_clean 100
+    assert_mysql "$UNIX_POOL"
+    expect_num "$(json_field "$REPORT" "$UNIX_POOL" mysql.replayed)" -ge 95 "replayed"
+    my_run "$TCP_POOL" "${TCP_ARGS[@]}" --user u_ed --password pw3 --count 100
+    assert_loop_clean 100
+    assert_mysql "$TCP_POOL"
+    expect_num "$(json_field "$REPORT" "$TCP_POOL" mysql.replayed)" -ge 95 "replayed"
+
+    perl -MDBD::mysql -e 1 2>/dev/null || skip "no DBD::mysql (install libdbd-mysql-perl)"
+    run_pooled "$UNIX_POOL" perl "$REPO_ROOT/tests/perl/my_loop.pl" \
+        "DBI:mysql:database=db1;mysql_socket=$MARIADB_SOCK" u_ed pw3 100
+    assert_loop_clean 100
+    expect_num "$(json_field "$REPORT" "$UNIX_POOL" mysql.replayed)" -ge 95 "replayed"
+    run_pooled "$TCP_POOL" perl "$REPO_ROOT/tests/perl/my_loop.pl" \
+        "DBI:mysql:database=db1;host=127.0.0.1;port=$MARIADB_PORT" u_ed pw3 100
+    assert_loop_clean 100
+    expect_num "$(json_field "$REPORT" "$TCP_POOL" mysql.replayed)" -ge 95 "replayed"
 }
 
 @test "ALTER USER ... IDENTIFIED BY: after one login with the new password the old one fails every time, Unix and TCP" {
