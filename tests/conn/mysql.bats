@@ -194,13 +194,13 @@ assert_few_connections() {
     expect_num $(($(mariadb_connections) - before)) -le 2 "server connections"
 }
 
-@test "session state never crosses to the next client (user variable, sql_mode, session variables, isolation level, USE with and without a database, temporary tables, open transaction, autocommit off, GET_LOCK, PREPARE, LOCK TABLES, HANDLER, SET NAMES, LAST_INSERT_ID, a multi-statement result left unread, an unbuffered result half read), Unix and TCP" {
+@test "session state never crosses to the next client (user variable, sql_mode, session variables, isolation level, USE with and without a database, temporary tables, open transaction, autocommit off, GET_LOCK, PREPARE, LOCK TABLES, HANDLER, SET NAMES, LAST_INSERT_ID, COM_INIT_DB, a multi-statement result left unread, an unbuffered result half read), Unix and TCP" {
     local t
     for t in unix tcp; do
         my_case state "$t" --count 3
         assert_cases_clean
         assert_mysql "$(pool_of "$t")"
-        # 3 rounds x 18 kinds x 2 connects: most of them reuses
+        # 3 rounds x 19 kinds x 2 connects: most of them reuses
         expect_num "$(json_field "$REPORT" "$(pool_of "$t")" mysql.replayed)" -ge 48 "replayed"
     done
 }
@@ -294,6 +294,33 @@ assert_few_connections() {
         assert_cases_clean
         assert_equal "$(client_field ok)" 400
         assert_mysql "$(pool_of "$t")"
+    done
+}
+
+@test "PHP mysqli_change_user (COM_CHANGE_USER to u_other in db2) on every other connection, 100 each, Unix and TCP: every next connection is u_native's in db1 again, every result right" {
+    sanitizer_cannot "the sanitizer runtimes refuse RTLD_DEEPBIND"
+    require_cmd php
+    php -m 2>/dev/null | grep -qix mysqli || skip "php has no mysqli extension (install php-mysql)"
+    run_pooled "$UNIX_POOL" php "$REPO_ROOT/tests/php/my_loop.php" mysqli-change-user localhost 0 \
+        "$MARIADB_SOCK" u_native pw1 db1 100
+    assert_loop_clean 100
+    assert_mysql "$UNIX_POOL"
+    expect_num "$(json_field "$REPORT" "$UNIX_POOL" mysql.replayed)" -ge 25 "replayed"
+    run_pooled "$TCP_POOL" php "$REPO_ROOT/tests/php/my_loop.php" mysqli-change-user 127.0.0.1 \
+        "$MARIADB_PORT" - u_native pw1 db1 100
+    assert_loop_clean 100
+    assert_mysql "$TCP_POOL"
+    expect_num "$(json_field "$REPORT" "$TCP_POOL" mysql.replayed)" -ge 25 "replayed"
+}
+
+@test "KILL QUERY with the thread id the greeting gave (10 rounds, reused sessions among them), Unix and TCP: SELECT SLEEP(5) interrupted within 2 s, CONNECTION_ID() that thread id" {
+    local t
+    for t in unix tcp; do
+        my_case killquery "$t" --count 10
+        assert_cases_clean
+        assert_equal "$(client_field ok)" 10
+        assert_mysql "$(pool_of "$t")"
+        expect_num "$(json_field "$REPORT" "$(pool_of "$t")" mysql.replayed)" -ge 5 "replayed"
     done
 }
 

@@ -1,7 +1,7 @@
 <?php
 // PHP mysqli or PDO (pdo_mysql) per query, for objpool's MySQL/MariaDB tests.
 //
-//     php my_loop.php mysqli|pdo HOST PORT SOCKET USER PASSWORD DB COUNT
+//     php my_loop.php mysqli|pdo|mysqli-change-user HOST PORT SOCKET USER PASSWORD DB COUNT
 //
 // HOST "localhost" with SOCKET: the Unix socket; HOST 127.0.0.1 with
 // PORT: TCP (SOCKET "-"). Operation i: a new connection (mysqli_connect,
@@ -50,10 +50,43 @@ function once_pdo($host, $port, $sock, $user, $pw, $db, $i)
     return $got;
 }
 
+// mysqli-change-user: connect, check the session is USER's in DB, and on
+// every other operation mysqli_change_user (COM_CHANGE_USER) to u_other
+// (pw2) in db2 before the query: the next connection must be USER's again.
+function once_change_user($host, $port, $sock, $user, $pw, $db, $i)
+{
+    $c = @mysqli_connect($host, $user, $pw, $db, $port, $sock);
+    if (!$c) {
+        throw new Exception("connect: " . mysqli_connect_error());
+    }
+    $want = "$user $db";
+    $who = mysqli_fetch_row(mysqli_query($c, "SELECT CONCAT(SUBSTRING_INDEX(USER(), '@', 1), ' ', DATABASE())"))[0];
+    if ($who !== $want) {
+        mysqli_close($c);
+        return "connected as $who, not $want";
+    }
+    if ($i % 2) {
+        if (!mysqli_change_user($c, 'u_other', 'pw2', 'db2')) {
+            $e = mysqli_error($c);
+            mysqli_close($c);
+            throw new Exception("change_user: $e");
+        }
+    }
+    $row = mysqli_fetch_row(mysqli_query($c, "SELECT $i * 2, SUBSTRING_INDEX(USER(), '@', 1), DATABASE()"));
+    mysqli_close($c);
+    $as = $i % 2 ? 'u_other db2' : $want;
+    return "$row[1] $row[2]" === $as ? $row[0] : "$row[0] as $row[1] $row[2], not $as";
+}
+
 for ($i = 0; $i < $count; $i++) {
     try {
-        $got = $api === 'pdo' ? once_pdo($host, $port, $sock, $user, $pw, $db, $i)
-                              : once_mysqli($host, $port, $sock, $user, $pw, $db, $i);
+        if ($api === 'pdo') {
+            $got = once_pdo($host, $port, $sock, $user, $pw, $db, $i);
+        } elseif ($api === 'mysqli-change-user') {
+            $got = once_change_user($host, $port, $sock, $user, $pw, $db, $i);
+        } else {
+            $got = once_mysqli($host, $port, $sock, $user, $pw, $db, $i);
+        }
     } catch (Exception $e) {
         $errors++;
         if ($errors <= 5) {

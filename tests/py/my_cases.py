@@ -30,6 +30,11 @@ change about a login or a session.
              FOUND_ROWS decides), never a near match.
     threads  8 threads of one process, each N connects rotating as mixed
              does: every answer the thread's own.
+    killquery  N rounds of: connect, SELECT SLEEP(5), and from another
+             thread after 0.3 s (as root, without the preload) KILL QUERY
+             with the thread id the server's greeting gave: the query must
+             end interrupted (1317) within 2 s, the session still usable
+             and its CONNECTION_ID() that thread id.
 
 --user/--password/--db: the account auth, state and rotate use (default
 u_native, pw1, db1). Prints "ops=N ok=N mismatches=N errors=N" on stdout,
@@ -42,6 +47,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 
 import pymysql
 import pymysql.cursors
@@ -196,6 +202,7 @@ STATES = [
      "SELECT CONCAT_WS(',', @@character_set_client, @@character_set_connection, "
      "@@character_set_results, 'é')", "utf8mb4,utf8mb4,utf8mb4,é", None),
     ("LAST_INSERT_ID", ["SELECT LAST_INSERT_ID(77)"], "SELECT LAST_INSERT_ID()", 0, None),
+    ("initdb:COM_INIT_DB (pymysql select_db)", [], "SELECT DATABASE()", "db1", None),
     ("multi:a second result set left unread", ["SELECT 111; SELECT 222"], "SELECT 333", 333, None),
     ("unbuffered:a result half read", ["SELECT seq FROM seq_1_to_200000"], "SELECT 333", 333, None),
 ]
@@ -209,6 +216,8 @@ def leave_state(a, name, db, sets):
     if name.startswith("unbuffered:"):
         kw["cursorclass"] = pymysql.cursors.SSCursor
     conn = connect(a, **kw)
+    if name.startswith("initdb:"):
+        conn.select_db("db2")
     for sql in sets:
         cur = conn.cursor()
         cur.execute(sql)  # a multi-statement's first result read, the rest left
@@ -324,9 +333,30 @@ def near(a, c):
             c.check((got, n), (want, rows), what)
 
 
+def killquery(a, c):
+    for i in range(a.count):
+        what = "round %d" % i
+        try:
+            conn = connect(a)
+            tid = conn.thread_id()
+            timer = threading.Timer(0.3, admin_sql, (a, "KILL QUERY %d" % tid))
+            timer.start()
+            t0 = time.monotonic()
+            got = one_row(conn, "SELECT SLEEP(5)")
+            took = time.monotonic() - t0
+            timer.join()
+            after = one_row(conn, "SELECT CONNECTION_ID()")
+            closed(conn)
+        except (pymysql.MySQLError, OSError) as e:
+            c.err("%s: %s: %s" % (what, type(e).__name__, e))
+            continue
+        c.check((got, took < 2, after), ("ERR1317", True, tid),
+                "%s: SLEEP(5) killed by KILL QUERY %d (the greeting's thread id), in %.2f s" % (what, tid, took))
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("case", choices=["auth", "state", "rotate", "mixed", "near", "threads"])
+    ap.add_argument("case", choices=["auth", "state", "rotate", "mixed", "near", "threads", "killquery"])
     ap.add_argument("--unix")
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=3306)
