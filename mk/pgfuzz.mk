@@ -9,7 +9,7 @@ FUZZ_PG_SECONDS ?= 20
 
 PG_REPLAY_FUZZ = $(BUILD)/fuzz/pg_replay
 PG_REPLAY_TEST = $(BUILD)/tests/pg_replay_test
-PG_REPLAY_SRC = preload/conn/pgreplay.c preload/conn/pgparams.c preload/conn/proto/postgres.c
+PG_REPLAY_SRC = preload/conn/pgreplay.c preload/conn/pgparams.c preload/conn/secret.c preload/conn/proto/postgres.c
 
 .PHONY: fuzz-pg
 all: $(PG_REPLAY_TEST)

@@ -7,7 +7,7 @@
 static const char *const names[PROTO_NIDS] = {
     [PROTO_AUTO] = "auto",   [PROTO_OPAQUE] = "opaque",     [PROTO_HTTP] = "http",
     [PROTO_REDIS] = "redis", [PROTO_MEMCACHE] = "memcache", [PROTO_LINE] = "line",
-    [PROTO_POSTGRES] = "postgres", [PROTO_TLS] = "tls", [PROTO_UNKNOWN] = "unknown",
+    [PROTO_POSTGRES] = "postgres", [PROTO_MYSQL] = "mysql", [PROTO_TLS] = "tls", [PROTO_UNKNOWN] = "unknown",
 };
 
 const char *proto_name(int id)
@@ -17,7 +17,7 @@ const char *proto_name(int id)
 
 int proto_parse_name(const char *s, size_t n)
 {
-    for (int id = PROTO_AUTO; id <= PROTO_POSTGRES; id++)
+    for (int id = PROTO_AUTO; id <= PROTO_MYSQL; id++)
         if (strlen(names[id]) == n && !memcmp(names[id], s, n))
             return id;
     return -1;

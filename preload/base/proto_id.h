@@ -17,15 +17,16 @@ enum proto_id {
     PROTO_MEMCACHE,
     PROTO_LINE,
     PROTO_POSTGRES,
+    PROTO_MYSQL,   /* detected from the server's greeting, which comes first */
     PROTO_TLS,     /* detected (0x16 0x03): never parked */
     PROTO_UNKNOWN, /* detected as nothing objpool parses: never parked */
     PROTO_NIDS
 };
 
-/* "auto", "opaque", "http", "redis", "memcache", "line", "postgres", "tls",
+/* "auto", "opaque", "http", "redis", "memcache", "line", "postgres", "mysql", "tls",
  * "unknown" */
 const char *proto_name(int id);
 /* The id named by s[0..n) as written in proto=, or -1. Only AUTO, OPAQUE,
- * HTTP, REDIS, MEMCACHE, LINE and POSTGRES can be configured. */
+ * HTTP, REDIS, MEMCACHE, LINE, POSTGRES and MYSQL can be configured. */
 int proto_parse_name(const char *s, size_t n);
 #endif

@@ -88,6 +88,17 @@ struct target_counters {
     _Atomic uint64_t pg_auth_unverifiable;
     _Atomic uint64_t pg_auth_mismatch;
     _Atomic uint64_t pg_reset_rollback;
+    /* MySQL (conn/myreplay.c, myswitch.c, myreset.c): handshakes replayed,
+     * responses that differed from the recorded one, handshakes objpool
+     * cannot check, responses that differed only in their credential,
+     * fresh connections handed to the program by an AuthSwitchRequest,
+     * servers without COM_RESET_CONNECTION */
+    _Atomic uint64_t my_replayed;
+    _Atomic uint64_t my_startup_mismatch;
+    _Atomic uint64_t my_auth_unverifiable;
+    _Atomic uint64_t my_auth_mismatch;
+    _Atomic uint64_t my_switched;
+    _Atomic uint64_t my_no_reset;
 };
 
 #define TARGET_AREA_SIZE 192

@@ -247,9 +247,10 @@ void add_spec(struct config *cfg, const char *source, const char *url, char **kv
         config_error(cfg, source, url, "expect= needs check=");
         return;
     }
-    /* a PostgreSQL pool admits what the server admitted when it recorded a
-     * login: a password change or a pg_hba reload is seen within this */
-    if (sp->opts.proto == PROTO_POSTGRES &&
+    /* a PostgreSQL or MySQL pool admits what the server admitted when it
+     * recorded a login: a password change or a pg_hba reload (an ACCOUNT
+     * LOCK) with no new login is seen within this */
+    if ((sp->opts.proto == PROTO_POSTGRES || sp->opts.proto == PROTO_MYSQL) &&
         !((sp->opts.set_here | sp->opts.set_default) & (1u << OPT_MAX_LIFETIME)))
         sp->opts.max_lifetime_ms = PG_MAX_LIFETIME_MS;
     cfg->nspecs++;

@@ -218,7 +218,7 @@ const char *set_opt(struct pool_opts *o, const char *key, const char *val, int *
     case OPT_PROTO: {
         int p = proto_parse_name(val, strlen(val));
         if (p < 0)
-            return "not auto, http, redis, memcache, line, postgres or opaque";
+            return "not auto, http, redis, memcache, line, postgres, mysql or opaque";
         o->proto = p;
         break;
     }

@@ -57,6 +57,7 @@ static inline struct conn_rec *conn_rec(struct record *r)
 struct conn_target {
     _Atomic int reset_refused; /* the server answered the session reset with an error */
     _Atomic unsigned pg_epoch; /* PostgreSQL: bumped when a password differs from a recorded one */
+    _Atomic unsigned my_epoch; /* MySQL: bumped when a credential differs from a recorded one */
     /* per-connection state beyond the record, for this pool's protocol
      * (proto_ops.session_size); ext.size 0: the pool needs none */
     struct slab ext;
@@ -163,8 +164,10 @@ struct conn_proto {
     struct proto_detect det;
     uint8_t id;            /* enum proto_id: AUTO while detecting */
     uint8_t reset_pending; /* the reset was sent at park; its reply is read at reuse */
+    uint8_t det_in;        /* detection: det holds the server's first bytes (MySQL) */
     _Atomic uint8_t busy;  /* a feed is running */
     struct pgrec *pg;      /* PostgreSQL: the recorded start-up (core/blocks.c), or NULL */
+    struct myrec *my;      /* MySQL: the recorded handshake (core/blocks.c), or NULL */
     struct conn_goodbye gb; /* a goodbye kept from the server (goodbye.c) */
 };
 struct conn_proto *cp(struct record *r);
@@ -192,6 +195,22 @@ void pg_replay_arm(struct record *r, struct conn_proto *p);
  * the reset re-reported). */
 int pg_rec_has(const struct conn_proto *p, const unsigned char *msg, size_t len);
 int pg_rec_status(const struct conn_proto *p); /* the last ReadyForQuery status */
+/* ---- myreplay.c, myreset.c, myswitch.c: MySQL sessions handed on ----
+ * A fresh connection's handshake is recorded; at park the session is reset
+ * (COM_RESET_CONNECTION, the recorded database and character set); at
+ * reuse the reset's reply is checked and left on the socket, where it
+ * makes the recorded greeting readable; the program's HandshakeResponse is
+ * swallowed when it is the recorded one and the recorded OK served on a
+ * COM_PING's, else a fresh connection takes its place (myswitch.c). */
+void my_parse(struct record *r, struct conn_proto *p, int is_write, const unsigned char *b, size_t n);
+int my_reason(struct record *r, struct conn_proto *p, int *proven);
+int my_send_reset(struct record *r, struct conn_proto *p, int fd);
+int my_finish_reset(struct record *r, struct conn_proto *p);
+void my_free(struct conn_proto *p);
+int my_io_begin(struct record *r, int is_write, int flags, const struct io_data *d, ssize_t *result);
+/* The reset's reply is kept on the socket for the greeting's readiness:
+ * the idle checks must not count it as unread data. */
+int my_reply_kept(struct record *r);
 /* conn_proto_reason's answer when the session must be reset before reuse. */
 #define CONN_NEEDS_RESET (-1)
 /* A new connection: its pool's protocol, or detection. */
@@ -264,6 +283,22 @@ void epreg_move_abort(int fd, struct epreg_move *m);
 int epreg_park(int fd, struct epreg_move *m);
 /* The registrations kept by epreg_park, made on the object now at fd. */
 void epreg_give(int fd, struct epreg_move *m);
+
+/* ---- dial.c: a connection changed under the program ---- */
+/* Wait until fd is ready for ev before the deadline (ns); -1 if not. */
+int conn_wait_fd(int fd, short ev, uint64_t deadline);
+/* Send all of b[0..n) on the non-blocking s before the deadline. */
+int conn_send_all(int s, const unsigned char *b, size_t n, uint64_t deadline);
+/* A new non-blocking connection to the target; -1 if none by the deadline. */
+int conn_dial(const struct target *t, uint64_t deadline);
+/* Put s on the program's number r->fd (options, flags, registrations). */
+int conn_take_place(struct record *r, int s);
+/* A copy of the program's socket at a number of objpool's; -1 if none. */
+struct stat;
+int conn_keep_copy(struct record *r, struct stat *st);
+
+/* ---- secret.c: the keyed hash of bytes compared, never kept ---- */
+void conn_secret_tag(const unsigned char *msg, size_t len, uint64_t tag[2]);
 
 /* ---- spare.c ---- */
 void spare_put(int fd, int family, int status);

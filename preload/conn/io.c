@@ -9,13 +9,16 @@
 #include "../base/real.h"
 #include "../base/state.h"
 
-/* Before the call: PostgreSQL's replayed start-up, a goodbye objpool
+/* Before the call: PostgreSQL's replayed start-up, MySQL's handshake, a goodbye objpool
  * answers, the served reply to one; MSG_OOB bytes are not accounted for;
  * one more call in flight. */
 int conn_io_begin(struct record *l, int fd, int is_write, int flags, const struct io_data *d, ssize_t *result)
 {
     /* PostgreSQL: the start-up replayed, the goodbye swallowed (pgreplay.c) */
     if (cp(l)->pg && pg_io_begin(l, is_write, flags, d, result))
+        return 1;
+    /* MySQL: the handshake replayed, the goodbye swallowed (myreplay.c) */
+    if (cp(l)->my && my_io_begin(l, is_write, flags, d, result))
         return 1;
     if (atomic_load_explicit(&l->flags, memory_order_relaxed) & LF_SHUT_DEFERRED)
         return goodbye_ended(l, is_write, flags, result); /* EOF for reads, EPIPE for writes */

@@ -45,101 +45,14 @@
 #include "../core/blocks.h"
 #include "../core/reasons.h"
 
-/* Wait until fd is ready for ev, before the deadline. */
-static int wait_fd(int fd, short ev, uint64_t deadline)
-{
-    for (;;) {
-        uint64_t now = now_ns();
-        if (now >= deadline)
-            return -1;
-        struct pollfd pf = {fd, ev, 0};
-        int n = poll(&pf, 1, (int)((deadline - now) / 1000000ull) + 1);
-        if (n > 0)
-            return pf.revents & (ev | POLLHUP | POLLERR) ? 0 : -1;
-        if (n < 0 && errno != EINTR)
-            return -1;
-    }
-}
-
-/* Send all of b[0..n) on the non-blocking s before the deadline. */
-static int send_all(int s, const unsigned char *b, size_t n, uint64_t deadline)
-{
-    while (n) {
-        ssize_t k = real.send(s, b, n, MSG_NOSIGNAL);
-        if (k > 0) {
-            b += k;
-            n -= (size_t)k;
-        } else if (k < 0 && errno == EAGAIN) {
-            if (wait_fd(s, POLLOUT, deadline) < 0)
-                return -1;
-        } else if (!(k < 0 && errno == EINTR)) {
-            return -1;
-        }
-    }
-    return 0;
-}
-
-/* A new connection to the target, made before the deadline; -1 if not. */
-static int dial(const struct target *t, uint64_t deadline)
-{
-    int s = real.socket(t->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (s < 0)
-        return -1;
-    int err = 0;
-    socklen_t el = sizeof err;
-    if ((real.connect(s, (const struct sockaddr *)&t->addr, target_addr_len(t)) < 0 && errno != EINPROGRESS) ||
-        wait_fd(s, POLLOUT, deadline) < 0 || getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &el) < 0 || err) {
-        real.close(s);
-        return -1;
-    }
-    return s;
-}
-
 /* The negotiation the program was answered 'N' for, asked again on s. */
 static int negotiate(int s, const struct pgrec *g, size_t len, uint64_t deadline)
 {
     unsigned char c = 0;
-    if (send_all(s, g->cli, len, deadline) < 0 || wait_fd(s, POLLIN, deadline) < 0 ||
+    if (conn_send_all(s, g->cli, len, deadline) < 0 || conn_wait_fd(s, POLLIN, deadline) < 0 ||
         real.recv(s, &c, 1, 0) != 1)
         return -1;
     return c == 'N' ? 0 : -1;
-}
-
-/* Put s on the program's number r->fd, as the swap at connect does. */
-static int take_place(struct record *r, int s)
-{
-    int fl = real.fcntl(r->fd, F_GETFL);
-    int fdfl = real.fcntl(r->fd, F_GETFD);
-    if (fl < 0 || fdfl < 0 || sockopt_copy(r->fd, s, OPT_COPYABLE) < 0 || real.fcntl(s, F_SETFL, fl) < 0)
-        return -1;
-    int dflags = (fdfl & FD_CLOEXEC) ? O_CLOEXEC : 0;
-    struct epreg_move m;
-    if (epreg_move_begin(r->fd, &m) < 0)
-        return -1;
-    if (real.dup3(s, r->fd, dflags) < 0) {
-        epreg_move_abort(r->fd, &m);
-        return -1;
-    }
-    if (epreg_move_end(r->fd, &m, dflags) < 0)
-        return -1; /* the reused connection is back on the number */
-    struct stat st;
-    if (fstat(r->fd, &st) == 0) {
-        r->dev = st.st_dev;
-        r->ino = st.st_ino;
-    }
-    return 0;
-}
-
-/* A copy of the program's socket (the mismatched session, reset and at a
- * boundary), made before a fresh one takes its number; -1 if none. */
-static int keep_copy(struct record *r, struct stat *st)
-{
-    int keep = real.fcntl(r->fd, F_DUPFD_CLOEXEC, 3);
-    if (keep >= 0 && fstat(keep, st) < 0) {
-        real.close(keep);
-        keep = -1;
-    }
-    return keep;
 }
 
 /* The mismatched session at keep gets a record of its own (counted as the
@@ -187,11 +100,11 @@ int pg_fresh(struct record *r, struct conn_proto *p, struct pgrec *g, size_t fro
 {
     uint64_t deadline = now_ns() + r->target->spec->opts.connect_timeout_ms * 1000000ull;
     unsigned gen = atomic_load(&fork_gen);
-    int s = dial(r->target, deadline), keep = -1;
+    int s = conn_dial(r->target, deadline), keep = -1;
     struct stat kst;
     if (s < 0 || (from && negotiate(s, g, from, deadline) < 0) ||
-        send_all(s, g->cli + from, upto - from, deadline) < 0 || (park && (keep = keep_copy(r, &kst)) < 0) ||
-        take_place(r, s) < 0) {
+        conn_send_all(s, g->cli + from, upto - from, deadline) < 0 || (park && (keep = conn_keep_copy(r, &kst)) < 0) ||
+        conn_take_place(r, s) < 0) {
         if (s >= 0)
             real.close(s);
         if (keep >= 0)
@@ -300,9 +213,9 @@ int pg_take_idle(struct record *r, struct conn_proto *p, const unsigned char *ne
     }
     /* the mismatched session is kept at a number of its own, for l's record */
     struct stat st;
-    int keep = keep_copy(r, &st);
+    int keep = conn_keep_copy(r, &st);
     int idle_fd = l->fd;
-    if (keep < 0 || take_place(r, idle_fd) < 0) {
+    if (keep < 0 || conn_take_place(r, idle_fd) < 0) {
         if (keep >= 0)
             real.close(keep);
         drop(l);

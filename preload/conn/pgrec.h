@@ -77,6 +77,4 @@ void pg_params_in(struct pgrec *g, const unsigned char *b, size_t n);
 void pg_params_reset(struct pgrec *g, const unsigned char *msg, size_t len);
 int pg_params_clean(struct pgrec *g);
 
-/* The keyed hash of a password message (pgreplay.c). */
-void pg_pw_tag(const unsigned char *msg, size_t len, uint64_t tag[2]);
 #endif

@@ -65,22 +65,6 @@ static int is_negotiation(const unsigned char *p)
     return be32(p) == 8 && (be32(p + 4) == 80877103u || be32(p + 4) == 80877104u);
 }
 
-static uint64_t pw_key[2];
-
-/* The per-process key, drawn once (a fork keeps it: the recordings too). */
-void pg_pw_tag(const unsigned char *msg, size_t len, uint64_t tag[2])
-{
-    if (!pw_key[0] && !pw_key[1]) {
-        uint64_t k[2] = {0, 0};
-        if (getrandom(k, sizeof k, GRND_NONBLOCK) != (ssize_t)sizeof k)
-            k[0] = now_ns() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)&k;
-        pw_key[0] = k[0] | 1; /* never both zero again */
-        pw_key[1] = k[1];
-    }
-    tag[0] = siphash24(pw_key[0], pw_key[1], msg, len);
-    tag[1] = siphash24(pw_key[1], pw_key[0] ^ 0x5bd1e995u, msg, len);
-}
-
 /* A password exchange objpool can check at reuse: the server asked once
  * for a cleartext (3) or md5 (5, with its salt) password, the program
  * answered with one password message, and the server's next message is
@@ -101,7 +85,7 @@ static int rec_password(struct pgrec *g, int auth, size_t neg, size_t start_end)
     if (plen < 5 || plen > PGREC_PW || g->cli[start_end] != 'p' ||
         be32(g->cli + start_end + 1) != (uint32_t)(plen - 1))
         return -1;
-    pg_pw_tag(g->cli + start_end, plen, g->pw_tag);
+    conn_secret_tag(g->cli + start_end, plen, g->pw_tag);
     g->auth_end = (uint16_t)end;
     g->cli_len = (uint16_t)start_end;
     return 0;
@@ -371,7 +355,7 @@ static int password_write(struct record *r, struct conn_proto *p, struct pgrec *
     if (g->pos < need)
         return 1;
     uint64_t tag[2];
-    pg_pw_tag(g->pw, need, tag);
+    conn_secret_tag(g->pw, need, tag);
     memset(g->pw, 0, sizeof g->pw);
     if (tag[0] != g->pw_tag[0] || tag[1] != g->pw_tag[1])
         return password_mismatch(r, p, g, total, result);

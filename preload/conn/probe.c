@@ -27,6 +27,17 @@ int poll_reason(int fd)
     return REASON_UNREAD_DATA;
 }
 
+/* A hang-up or an error alone (the unread bytes are known). */
+static int hangup_reason(int fd)
+{
+    struct pollfd p = {fd, POLLRDHUP, 0};
+    if (poll(&p, 1, 0) < 0)
+        return REASON_ERROR;
+    if (p.revents & (POLLRDHUP | POLLHUP))
+        return REASON_STALE_EOF;
+    return p.revents & (POLLERR | POLLNVAL) ? REASON_ERROR : 0;
+}
+
 /* Send the check bytes and require exactly the expected reply. Its bytes
  * count as the connection's own, for the kernel counters check. */
 static int run_check(struct record *l)
@@ -48,6 +59,8 @@ static int run_check(struct record *l)
 /* The checks of an idle connection before reuse; 0 if it may be reused. */
 static int idle_reason(struct target *t, struct record *l)
 {
+    if (my_reply_kept(l)) /* MySQL: the reset's reply is kept for the greeting's readiness */
+        return hangup_reason(l->fd);
     int why = poll_reason(l->fd);
     if (why)
         return why; /* the server spoke or hung up while it sat idle */

@@ -50,6 +50,8 @@ void conn_proto_parse(struct record *r, struct conn_proto *p, int is_write, cons
     const struct proto_ops *ops = proto_ops_for(p->id);
     if (p->id == PROTO_POSTGRES) {
         pg_parse(r, p, is_write, b, n);
+    } else if (p->id == PROTO_MYSQL) {
+        my_parse(r, p, is_write, b, n);
     } else if (is_write) {
         ops->out(&p->st, b, n);
     } else {
@@ -103,11 +105,43 @@ void conn_proto_start(struct record *r)
         atomic_fetch_or_explicit(&r->target->ctr->proto_seen, 1u << p->id, memory_order_relaxed);
 }
 
+/* A server that speaks first: MySQL's greeting (a packet of sequence 0
+ * whose payload begins with protocol version 10), gathered until its first
+ * five bytes are read (drivers read the 4-byte header alone first). The
+ * program writing before that, or other bytes, is nothing objpool parses. */
+static void detect_in(struct record *r, struct conn_proto *p, const unsigned char *b, size_t n)
+{
+    size_t before = p->det.len, k = n < (size_t)(5 - before) ? n : (size_t)(5 - before);
+    memcpy(p->det.buf + before, b, k);
+    p->det.len = (uint8_t)(before + k);
+    p->det_in = 1;
+    if (p->det.len < 5)
+        return;
+    const unsigned char *h = p->det.buf;
+    size_t len = (size_t)h[0] | (size_t)h[1] << 8 | (size_t)h[2] << 16;
+    if (h[3] != 0 || h[4] != 10 || len < 30 || len > 1024) {
+        decided(r, p, PROTO_UNKNOWN);
+        return;
+    }
+    p->id = PROTO_MYSQL;
+    atomic_fetch_or_explicit(&r->target->ctr->proto_seen, 1u << PROTO_MYSQL, memory_order_relaxed);
+    log_debug("fd %d of %s: protocol mysql (detected)", r->fd, r->target->label);
+    proto_mysql_ops.init(&p->st);
+    conn_proto_parse(r, p, 0, p->det.buf, p->det.len);
+    if (n > k)
+        conn_proto_parse(r, p, 0, b + k, n - k);
+}
+
 /* Detection: the program's writes until the detector decides. A read
- * before any write means the server speaks first: nothing objpool parses. */
+ * before any write means the server speaks first: MySQL, or nothing
+ * objpool parses. */
 static void detect(struct record *r, struct conn_proto *p, int is_write, const unsigned char *b, size_t n)
 {
-    if (!is_write) {
+    if (!is_write && (p->det_in || !p->det.len)) {
+        detect_in(r, p, b, n);
+        return;
+    }
+    if (!is_write || p->det_in) {
         decided(r, p, PROTO_UNKNOWN);
         return;
     }
@@ -173,6 +207,8 @@ int conn_proto_reason(struct record *r, int *proven)
     const struct proto_ops *ops = proto_ops_for(p->id);
     if (p->id == PROTO_POSTGRES)
         return pg_reason(r, p, proven);
+    if (p->id == PROTO_MYSQL)
+        return my_reason(r, p, proven);
     switch (ops->verdict(&p->st)) {
     case PV_CLEAN:
         *proven = 1;
@@ -194,6 +230,8 @@ int conn_proto_send_reset(struct record *r, int fd)
 {
     if (cp(r)->id == PROTO_POSTGRES)
         return pg_send_reset(r, cp(r), fd);
+    if (cp(r)->id == PROTO_MYSQL)
+        return my_send_reset(r, cp(r), fd);
     const struct proto_ops *ops = proto_ops_for(cp(r)->id);
     ssize_t n = real.send(fd, ops->reset_req, ops->reset_req_len, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n < 0)
@@ -234,6 +272,8 @@ int conn_proto_finish_reset(struct record *r)
     struct conn_proto *p = cp(r);
     if (p->id == PROTO_POSTGRES)
         return pg_finish_reset(r, p); /* a PostgreSQL session is never reused without one */
+    if (p->id == PROTO_MYSQL)
+        return my_finish_reset(r, p); /* nor a MySQL one */
     if (!p->reset_pending)
         return 0;
     const struct proto_ops *ops = proto_ops_for(p->id);
@@ -260,4 +300,6 @@ void conn_proto_free(struct record *r)
     struct conn_proto *p = cp(r);
     if (p->id == PROTO_POSTGRES)
         pg_free(p);
+    if (p->id == PROTO_MYSQL)
+        my_free(p);
 }

@@ -154,6 +154,22 @@ static void write_json_postgres(struct out *o, const struct target *t)
                (unsigned long long)atomic_load(&c->pg_reset_rollback));
 }
 
+/* A MySQL pool's replay figures, as its "mysql" object. */
+static void write_json_mysql(struct out *o, const struct target *t)
+{
+    if (t->spec->opts.proto != PROTO_MYSQL && !(atomic_load(&t->ctr->proto_seen) & (1u << PROTO_MYSQL)))
+        return;
+    const struct target_counters *c = t->ctr;
+    out_printf(o, ",\"mysql\":{\"replayed\":%llu,\"startup_mismatch\":%llu,\"auth_unverifiable\":%llu,"
+                  "\"auth_mismatch\":%llu,\"switched\":%llu,\"no_reset\":%llu}",
+               (unsigned long long)atomic_load(&c->my_replayed),
+               (unsigned long long)atomic_load(&c->my_startup_mismatch),
+               (unsigned long long)atomic_load(&c->my_auth_unverifiable),
+               (unsigned long long)atomic_load(&c->my_auth_mismatch),
+               (unsigned long long)atomic_load(&c->my_switched),
+               (unsigned long long)atomic_load(&c->my_no_reset));
+}
+
 static void write_json(struct out *o, struct row *rows, int n, double wall_s, int when)
 {
     out_printf(o, "{\"pid\":%d,\"program\":", (int)getpid());
@@ -186,6 +202,7 @@ static void write_json(struct out *o, struct row *rows, int n, double wall_s, in
                    (unsigned long long)atomic_load(&r->t->ctr->prewarmed),
                    (unsigned long long)atomic_load(&r->t->ctr->prewarm_failed));
         write_json_postgres(o, r->t);
+        write_json_mysql(o, r->t);
         if (r->t->ops->report_more) {
             char more[512];
             r->t->ops->report_more(r->t, 1, more, sizeof more);

@@ -8,6 +8,7 @@ static const struct proto_ops *const parsers[PROTO_NIDS] = {
     [PROTO_MEMCACHE] = &proto_memcache_ops,
     [PROTO_LINE] = &proto_line_ops,
     [PROTO_POSTGRES] = &proto_postgres_ops,
+    [PROTO_MYSQL] = &proto_mysql_ops,
 };
 
 const struct proto_ops *proto_ops_for(int id)

@@ -107,6 +107,17 @@ extern const struct proto_ops proto_redis_ops;
 extern const struct proto_ops proto_memcache_ops;
 extern const struct proto_ops proto_line_ops;
 extern const struct proto_ops proto_postgres_ops;
+extern const struct proto_ops proto_mysql_ops;
+/* MySQL (mysql.c): the handshake's state (MY_HS_DONE: its OK read;
+ * MY_HS_FULL: the server asked for the password itself), the program's
+ * capability flags, the server's last status flags, the handshake's
+ * collation id; a state as just after a HandshakeResponse was written. */
+enum { MY_HS_ON = 0, MY_HS_DONE, MY_HS_FULL };
+int proto_my_handshake(const struct proto_state *st);
+unsigned proto_my_caps(const struct proto_state *st);
+unsigned proto_my_status(const struct proto_state *st);
+int proto_my_charset(const struct proto_state *st);
+void proto_my_after_response(struct proto_state *st, unsigned caps, int charset);
 /* PostgreSQL (postgres.c): the last ReadyForQuery's status ('I', 'T', 'E';
  * 0 before the first) and the first authentication request's code (0: none
  * asked; 3 cleartext, 5 md5, 10 SASL, 0xff: a code past 254). */
