@@ -333,13 +333,29 @@ def near(a, c):
             c.check((got, n), (want, rows), what)
 
 
+def admin_process(a):
+    """Debian's mariadb client as root, without the preload, reading SQL from
+    a pipe: started before any pooled connection, so that no fork happens
+    while one is leased (objpool destroys a session a child could share)."""
+    env = dict(os.environ)
+    env.pop("LD_PRELOAD", None)
+    return subprocess.Popen(["mariadb", "--no-defaults", "--protocol=socket", "-S", a.admin_sock, "-u", "root",
+                             "-N", "-B", "--force"], env=env, stdin=subprocess.PIPE, text=True)
+
+
 def killquery(a, c):
+    admin = admin_process(a)
+
+    def kill(tid):
+        admin.stdin.write("KILL QUERY %d;\n" % tid)
+        admin.stdin.flush()
+
     for i in range(a.count):
         what = "round %d" % i
         try:
             conn = connect(a)
             tid = conn.thread_id()
-            timer = threading.Timer(0.3, admin_sql, (a, "KILL QUERY %d" % tid))
+            timer = threading.Timer(0.3, kill, (tid,))
             timer.start()
             t0 = time.monotonic()
             got = one_row(conn, "SELECT SLEEP(5)")
@@ -352,6 +368,8 @@ def killquery(a, c):
             continue
         c.check((got, took < 2, after), ("ERR1317", True, tid),
                 "%s: SLEEP(5) killed by KILL QUERY %d (the greeting's thread id), in %.2f s" % (what, tid, took))
+    admin.stdin.close()
+    admin.wait()
 
 
 def main():
