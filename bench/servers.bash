@@ -314,8 +314,11 @@ stop_postgres() {
 # client_ed25519, pw3), each from localhost (the socket) and 127.0.0.1,
 # with every right on databases db1 and db2 (table t, one row: 1 in db1, 2
 # in db2). Sets MARIADB_PID, MARIADB_PORT, MARIADB_SOCK, MY_DIR.
+# MARIADB_EXTRA_ARGS (an array): more mariadbd options, last (e.g. a TLS
+# certificate and key, which turn TLS on).
 MARIADB_OPTS=(--innodb-log-file-size=4M --innodb-buffer-pool-size=32M
     --innodb-data-file-path=ibdata1:4M:autoextend)
+MARIADB_EXTRA_ARGS=()
 start_mariadb() { _retry _start_mariadb "$@"; }
 _start_mariadb() {
     local dir=$1 port=${MARIADB_WANT_PORT:-} bin as=() u i
@@ -340,7 +343,8 @@ _start_mariadb() {
     _start MARIADB "$dir" "$port" "$dir/mariadb.log" "$bin" --no-defaults "${as[@]}" \
         --datadir="$dir/data" --socket="$MARIADB_SOCK" --port="$port" --bind-address=127.0.0.1 \
         --pid-file="$dir/mariadbd.pid" --skip-name-resolve --skip-ssl --skip-log-bin \
-        --innodb-flush-log-at-trx-commit=0 --max-connections=500 "${MARIADB_OPTS[@]}" || return 1
+        --innodb-flush-log-at-trx-commit=0 --max-connections=500 "${MARIADB_OPTS[@]}" \
+        "${MARIADB_EXTRA_ARGS[@]}" || return 1
     for ((i = 0; i < 200; i++)); do # listening is not accepting sessions yet
         mariadb_sql "SELECT 1" >/dev/null 2>&1 && break
         kill -0 "$MARIADB_PID" 2>/dev/null || return 1

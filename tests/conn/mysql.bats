@@ -326,6 +326,30 @@ assert_few_connections() {
     done
 }
 
+@test "a client that asks for TLS (CLIENT_SSL: pymysql with ssl_ca), 20 per query over TCP and the Unix socket: every result right, never recorded nor reused; plain clients of the same server still are" {
+    require_cmd openssl
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$MYD/key.pem" -out "$MYD/cert.pem" -days 2 \
+        -subj /CN=localhost 2>/dev/null || fail "openssl could not make a certificate"
+    chmod 0644 "$MYD/key.pem"
+    stop_mariadb
+    MARIADB_EXTRA_ARGS=(--ssl-cert="$MYD/cert.pem" --ssl-key="$MYD/key.pem")
+    MARIADB_WANT_PORT=$MARIADB_PORT start_mariadb "$MYD" || fail "mariadbd did not start with TLS"
+    assert_equal "$(mariadb_sql "SELECT @@have_ssl")" YES
+    my_run "$TCP_POOL" "${TCP_ARGS[@]}" --ssl-ca "$MYD/cert.pem" --count 20
+    assert_loop_clean 20
+    assert_mysql "$TCP_POOL"
+    assert_equal "$(json_field "$REPORT" "$TCP_POOL" mysql.replayed)" 0
+    assert_equal "$(json_field "$REPORT" "$TCP_POOL" hits)" 0
+    assert_equal "$(json_field "$REPORT" "$TCP_POOL" mysql.auth_unverifiable)" 20
+    my_run "$UNIX_POOL" "${UNIX_ARGS[@]}" --ssl-ca "$MYD/cert.pem" --count 20
+    assert_loop_clean 20
+    assert_equal "$(json_field "$REPORT" "$UNIX_POOL" hits)" 0
+    assert_equal "$(json_field "$REPORT" "$UNIX_POOL" mysql.auth_unverifiable)" 20
+    my_run "$TCP_POOL" "${TCP_ARGS[@]}" --count 50
+    assert_loop_clean 50
+    expect_num "$(json_field "$REPORT" "$TCP_POOL" mysql.replayed)" -ge 49 "replayed without TLS"
+}
+
 @test "KILL of every idle connection before each query: no more errors than without objpool, Unix and TCP" {
     run_plain "$OBJPOOL_PY" "$PY/my_loop.py" --user u_native --password pw1 --db db1 "${TCP_ARGS[@]}" \
         --count 60 --kill-idle "$MARIADB_SOCK" --allow-errors

@@ -2,7 +2,8 @@
 """pymysql client loop for objpool's MySQL/MariaDB tests and benchmarks.
 
     my_loop.py (--unix SOCK | --host H --port P) --user U [--password PW]
-               [--db DB] --count N [--mode perop|reused] [--kill-idle ADMIN_SOCK]
+               [--db DB] --count N [--mode perop|reused] [--ssl-ca CERT]
+               [--kill-idle ADMIN_SOCK]
                [--pause-at I --pause-dir D] [--allow-errors]
 
 Operation i runs SELECT %s * 2, CONNECTION_ID() with i and checks the
@@ -12,7 +13,8 @@ KILL reaches it). perop opens a
 new pymysql connection for every operation (pymysql's defaults: utf8mb4,
 autocommit off, i.e. SET AUTOCOMMIT = 0 after the login) and closes it
 (COM_QUIT, then close); reused keeps one connection (the persistent
-limit). --kill-idle: before each operation, Debian's mariadb client, run
+limit). --ssl-ca: TLS (the server's certificate checked against CERT).
+--kill-idle: before each operation, Debian's mariadb client, run
 without the preload as root over the Unix socket ADMIN_SOCK, KILLs every
 idle (Sleep) connection of another user than root, as an administrator or
 wait_timeout would. --pause-at I: before operation I, create D/paused and
@@ -64,6 +66,8 @@ def wait_resume(d):
 def connect_args(a):
     kw = dict(user=a.user, password=a.password or "", database=a.db,
               connect_timeout=10, read_timeout=30, write_timeout=30)
+    if a.ssl_ca:
+        kw["ssl_ca"] = a.ssl_ca  # TLS asked for (CLIENT_SSL), the certificate checked
     if a.unix:
         kw["unix_socket"] = a.unix
     else:
@@ -81,6 +85,7 @@ def main():
     ap.add_argument("--db")
     ap.add_argument("--count", type=int, default=100)
     ap.add_argument("--mode", default="perop", choices=["perop", "reused"])
+    ap.add_argument("--ssl-ca")
     ap.add_argument("--kill-idle")
     ap.add_argument("--pause-at", type=int, default=-1)
     ap.add_argument("--pause-dir")
