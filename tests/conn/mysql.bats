@@ -265,7 +265,7 @@ assert_few_connections() {
     done
 }
 
-@test "mixed accounts and databases in one process (u_native and u_other; db1, db2, none), 20 rounds, Unix and TCP: every result right, each client in its own USER() and DATABASE()" {
+@test "mixed accounts and databases in one process (u_native and u_other; db1, db2, none), 20 rounds, Unix and TCP: every result right, each client in its own USER() and DATABASE(), a greeting's thread id that is not the session's names no live session" {
     local t
     for t in unix tcp; do
         my_case mixed "$t" --count 20

@@ -22,12 +22,16 @@ change about a login or a session.
              pw1 (must fail) and pw9 (must work); the password is set back.
     mixed    N rounds of five connects: u_native and u_other, db1, db2 and
              none: USER(), DATABASE() and a value unique to the round must
-             be the asked ones.
+             be the asked ones. A thread id the greeting gave that is not
+             the session's CONNECTION_ID() (the login went to a fresh
+             connection) must name no live session (as root, without the
+             preload): a KILL by it would reach another's.
     near     N rounds of five connects of one user that differ in one thing
              each (database; connection attribute program_name; character
              set; the FOUND_ROWS capability): each must get its own
              (DATABASE(), @@character_set_client, the affected-rows count
-             FOUND_ROWS decides), never a near match.
+             FOUND_ROWS decides), never a near match; the greeting's
+             thread id checked as mixed does.
     threads  8 threads of one process, each N connects rotating as mixed
              does: every answer the thread's own.
     killquery  N rounds of: connect, SELECT SLEEP(5), and from another
@@ -279,21 +283,41 @@ KINDS = [("u_native", "pw1", "db1"), ("u_native", "pw1", "db2"), ("u_other", "pw
          ("u_other", "pw2", "db2"), ("u_native", "pw1", None)]
 
 
-def mixed_one(a, c, user, pw, db, v, what):
+def stale_gone(a, c, tid, cid, what):
+    """The thread id a program was greeted with, when it is not its session's
+    (a replayed greeting whose login went to a fresh connection), must name
+    no live session: else the program's KILL could reach another's."""
+    if tid == cid:
+        return
+    deadline = time.monotonic() + 2
+    while True:
+        n = admin_sql(a, "SELECT COUNT(*) FROM information_schema.processlist WHERE id = %d" % tid)
+        if n == "0":
+            return
+        if time.monotonic() > deadline:
+            c.bad("%s: greeted as thread %d, in session %d; thread %d still lives" % (what, tid, cid, tid))
+            return
+        time.sleep(0.05)
+
+
+def mixed_one(a, c, user, pw, db, v, what, check_tid=False):
     try:
         conn = connect(a, user=user, password=pw, db=db)
-        got = one_row(conn, "SELECT SUBSTRING_INDEX(USER(), '@', 1), DATABASE(), %s * 2", (v,))
+        got = one_row(conn, "SELECT SUBSTRING_INDEX(USER(), '@', 1), DATABASE(), %s * 2, CONNECTION_ID()", (v,))
+        tid = conn.thread_id()
         closed(conn)
     except (pymysql.MySQLError, OSError) as e:
         c.err("%s: %s: %s" % (what, type(e).__name__, e))
         return
-    c.check(got, (user, db, 2 * v), what)
+    c.check(got[:3], (user, db, 2 * v), what)
+    if check_tid:
+        stale_gone(a, c, tid, got[3], what)
 
 
 def mixed(a, c):
     for i in range(a.count):
         for user, pw, db in KINDS:
-            mixed_one(a, c, user, pw, db, i, "round %d, %s/%s" % (i, user, db))
+            mixed_one(a, c, user, pw, db, i, "round %d, %s/%s" % (i, user, db), check_tid=True)
 
 
 def threads(a, c):
@@ -323,14 +347,16 @@ def near(a, c):
             what = "round %d, %s %r" % (i, db, kw)
             try:
                 conn = connect(a, db=db, autocommit=True, **kw)
-                got = one_row(conn, "SELECT DATABASE(), @@character_set_client")
+                got = one_row(conn, "SELECT DATABASE(), @@character_set_client, CONNECTION_ID()")
                 cur = conn.cursor()
                 n = cur.execute("UPDATE t SET x = x LIMIT 1")
+                tid = conn.thread_id()
                 closed(conn)
             except (pymysql.MySQLError, OSError) as e:
                 c.err("%s: %s: %s" % (what, type(e).__name__, e))
                 continue
-            c.check((got, n), (want, rows), what)
+            c.check((got[:2], n), (want, rows), what)
+            stale_gone(a, c, tid, got[2], what)
 
 
 def admin_process(a):
