@@ -75,13 +75,14 @@ my_run() {
 }
 
 # my_case CASE TRANSPORT [my_cases.py args...]: my_cases.py CASE over the
-# Unix socket (TRANSPORT unix) or TCP (tcp), both targets pooled.
+# Unix socket (TRANSPORT unix) or TCP (tcp), both targets pooled (MY_POOLS:
+# those pools instead).
 my_case() {
     local c=$1 t=$2
     shift 2
     local where=("${UNIX_ARGS[@]}")
     [[ $t == tcp ]] && where=("${TCP_ARGS[@]}")
-    run_pooled "$BOTH" "$OBJPOOL_PY" "$PY/my_cases.py" "$c" "${where[@]}" --admin-sock "$MARIADB_SOCK" "$@"
+    run_pooled "${MY_POOLS:-$BOTH}" "$OBJPOOL_PY" "$PY/my_cases.py" "$c" "${where[@]}" --admin-sock "$MARIADB_SOCK" "$@"
 }
 
 # pool_of TRANSPORT: the pool spec of that transport
@@ -262,6 +263,17 @@ assert_few_connections() {
         assert_equal "$(client_field ok)" 31
         assert_mysql "$(pool_of "$t")"
         expect_num "$(json_field "$REPORT" "$(pool_of "$t")" mysql.auth_mismatch)" -ge 1 "auth_mismatch"
+    done
+}
+
+@test "ACCOUNT LOCK while sessions sit in the pool: once the pool's max_lifetime (2 s here) has passed, every connect is refused (the window the README names), Unix and TCP" {
+    local t
+    for t in unix tcp; do
+        MY_POOLS="$TCP_POOL?max_lifetime=2s;$UNIX_POOL?max_lifetime=2s" my_case lock "$t" --count 10 --wait 2.5
+        assert_cases_clean
+        assert_equal "$(client_field ok)" 21
+        assert_mysql "$(pool_of "$t")"
+        expect_num "$(json_field "$REPORT" "$(pool_of "$t")" mysql.replayed)" -ge 5 "replayed"
     done
 }
 

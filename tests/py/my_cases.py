@@ -34,6 +34,10 @@ change about a login or a session.
              thread id checked as mixed does.
     threads  8 threads of one process, each N connects rotating as mixed
              does: every answer the thread's own.
+    lock     N connects (each must work), then (as root, without the
+             preload) ALTER USER ... ACCOUNT LOCK, --wait S seconds (the
+             pool's max_lifetime and more: the window the README names),
+             then N connects that must each fail; UNLOCK, one must work.
     killquery  N rounds of: connect, SELECT SLEEP(5), and from another
              thread after 0.3 s (as root, without the preload) KILL QUERY
              with the thread id the server's greeting gave: the query must
@@ -359,6 +363,24 @@ def near(a, c):
             stale_gone(a, c, tid, got[2], what)
 
 
+def lock(a, c):
+    for i in range(a.count):
+        works(a, c, a.password, "round %d, before ACCOUNT LOCK" % i)
+    hosts = ("localhost", "127.0.0.1")
+    how = "ALTER USER " + ", ".join("%s@'%s'" % (a.user, h) for h in hosts) + " ACCOUNT %s"
+    out = admin_sql(a, how % "LOCK")
+    if out.startswith("ERR:"):
+        c.err("locking the account: %s" % out)
+        return
+    try:
+        time.sleep(a.wait)
+        for i in range(a.count):
+            must_fail(a, c, a.password, "round %d: the locked account, %.1f s after the lock" % (i, a.wait))
+    finally:
+        admin_sql(a, how % "UNLOCK")
+    works(a, c, a.password, "after ACCOUNT UNLOCK")
+
+
 def admin_process(a):
     """Debian's mariadb client as root, without the preload, reading SQL from
     a pipe: started before any pooled connection, so that no fork happens
@@ -400,7 +422,8 @@ def killquery(a, c):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("case", choices=["auth", "state", "rotate", "mixed", "near", "threads", "killquery"])
+    ap.add_argument("case", choices=["auth", "state", "rotate", "mixed", "near", "threads", "killquery",
+                                       "lock"])
     ap.add_argument("--unix")
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=3306)
@@ -410,6 +433,7 @@ def main():
     ap.add_argument("--db", default="db1")
     ap.add_argument("--how", default="alter", choices=["alter", "set"])
     ap.add_argument("--count", type=int, default=10)
+    ap.add_argument("--wait", type=float, default=0)
     a = ap.parse_args()
     c = Counts()
     globals()[a.case](a, c)
