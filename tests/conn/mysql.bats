@@ -362,6 +362,31 @@ assert_few_connections() {
     expect_num "$(json_field "$REPORT" "$TCP_POOL" mysql.replayed)" -ge 49 "replayed without TLS"
 }
 
+@test "the HandshakeResponse split at every byte, every answer read in 1-7 byte pieces after a MSG_PEEK (tests/py/my_raw.py), Unix and TCP: every session right and replayed; a wrong password at every split refused" {
+    local n
+    run_pooled "$UNIX_POOL" "$OBJPOOL_PY" "$PY/my_raw.py" --unix "$MARIADB_SOCK" --user u_native --password pw1 --db db1
+    assert_equal "$status" 0
+    n=$(client_field ops)
+    assert_equal "$(client_field ok)" "$n"
+    assert_mysql "$UNIX_POOL"
+    expect_num "$(json_field "$REPORT" "$UNIX_POOL" mysql.replayed)" -ge $((n - 2)) "replayed"
+
+    run_pooled "$TCP_POOL" "$OBJPOOL_PY" "$PY/my_raw.py" --tcp "$MARIADB_PORT" --user u_other --password pw2 --db db2
+    assert_equal "$status" 0
+    n=$(client_field ops)
+    assert_equal "$(client_field ok)" "$n"
+    assert_mysql "$TCP_POOL"
+    expect_num "$(json_field "$REPORT" "$TCP_POOL" mysql.replayed)" -ge $((n - 2)) "replayed"
+
+    run_pooled "$BOTH" "$OBJPOOL_PY" "$PY/my_raw.py" --unix "$MARIADB_SOCK" --user u_native --password pw1 --db db1 --wrong
+    assert_equal "$status" 0
+    assert_equal "$(client_field ok)" "$(client_field ops)"
+    run_pooled "$BOTH" "$OBJPOOL_PY" "$PY/my_raw.py" --tcp "$MARIADB_PORT" --user u_native --password pw1 --db db1 --wrong
+    assert_equal "$status" 0
+    assert_equal "$(client_field ok)" "$(client_field ops)"
+    expect_num "$(json_field "$REPORT" "$TCP_POOL" mysql.startup_mismatch)" -ge 45 "startup_mismatch"
+}
+
 @test "KILL of every idle connection before each query: no more errors than without objpool, Unix and TCP" {
     run_plain "$OBJPOOL_PY" "$PY/my_loop.py" --user u_native --password pw1 --db db1 "${TCP_ARGS[@]}" \
         --count 60 --kill-idle "$MARIADB_SOCK" --allow-errors
