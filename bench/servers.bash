@@ -301,3 +301,99 @@ stop_postgres() {
     kill -KILL "$POSTGRES_PID" 2>/dev/null || true
     wait "$POSTGRES_PID" 2>/dev/null || true
 }
+
+# start_mariadb DIR: a private MariaDB server (Debian's mariadbd) in DIR (a
+# new directory every user can traverse, made by the caller), run as the
+# mysql user (nobody without one) when root, listening on 127.0.0.1:PORT and
+# on the Unix socket DIR/mysqld.sock, no TLS, skip-name-resolve. The data
+# directory DIR/data is made once (mariadb-install-db) unless it is there (a
+# copy of a template). MARIADB_WANT_PORT: that port (a restart). Accounts:
+# root@localhost without a password (the Unix socket only: the tests'
+# administrator); u_native (mysql_native_password, pw1), u_other (pw2) and
+# u_ed (MariaDB's ed25519: the server switches the client to
+# client_ed25519, pw3), each from localhost (the socket) and 127.0.0.1,
+# with every right on databases db1 and db2 (table t, one row: 1 in db1, 2
+# in db2). Sets MARIADB_PID, MARIADB_PORT, MARIADB_SOCK, MY_DIR.
+# MARIADB_EXTRA_ARGS (an array): more mariadbd options, last (e.g. a TLS
+# certificate and key, which turn TLS on).
+MARIADB_OPTS=(--innodb-log-file-size=4M --innodb-buffer-pool-size=32M
+    --innodb-data-file-path=ibdata1:4M:autoextend)
+MARIADB_EXTRA_ARGS=()
+start_mariadb() { _retry _start_mariadb "$@"; }
+_start_mariadb() {
+    local dir=$1 port=${MARIADB_WANT_PORT:-} bin as=() u i
+    bin=$(sbin mariadbd)
+    [[ -x $bin ]] || return 1
+    [[ -n $port ]] || port=$(free_port) || return 1
+    if [[ $EUID == 0 ]]; then
+        u=mysql
+        id "$u" >/dev/null 2>&1 || u=nobody
+        as=(--user="$u")
+    fi
+    MY_DIR=$dir
+    MARIADB_SOCK=$dir/mysqld.sock
+    mkdir -p "$dir"
+    [[ $EUID == 0 ]] && chown "$u" "$dir" # the server writes its socket there
+    if [[ ! -d $dir/data/mysql ]]; then
+        mariadb-install-db --no-defaults --datadir="$dir/data" "${as[@]}" \
+            --auth-root-authentication-method=normal --skip-test-db --skip-name-resolve \
+            "${MARIADB_OPTS[@]}" >"$dir/install.log" 2>&1 || return 1
+        touch "$dir/users-missing"
+    fi
+    _start MARIADB "$dir" "$port" "$dir/mariadb.log" "$bin" --no-defaults "${as[@]}" \
+        --datadir="$dir/data" --socket="$MARIADB_SOCK" --port="$port" --bind-address=127.0.0.1 \
+        --pid-file="$dir/mariadbd.pid" --skip-name-resolve --skip-ssl --skip-log-bin \
+        --innodb-flush-log-at-trx-commit=0 --max-connections=500 "${MARIADB_OPTS[@]}" \
+        "${MARIADB_EXTRA_ARGS[@]}" || return 1
+    for ((i = 0; i < 200; i++)); do # listening is not accepting sessions yet
+        mariadb_sql "SELECT 1" >/dev/null 2>&1 && break
+        kill -0 "$MARIADB_PID" 2>/dev/null || return 1
+        sleep 0.05
+    done
+    [[ -f $dir/users-missing ]] || return 0
+    mariadb_sql "DELETE FROM mysql.global_priv WHERE User = 'root' AND Host <> 'localhost';
+FLUSH PRIVILEGES;
+CREATE DATABASE db1; CREATE DATABASE db2;
+CREATE TABLE db1.t (x INT) ENGINE=InnoDB; INSERT INTO db1.t VALUES (1);
+CREATE TABLE db2.t (x INT) ENGINE=InnoDB; INSERT INTO db2.t VALUES (2);
+CREATE USER u_native@localhost IDENTIFIED VIA mysql_native_password USING PASSWORD('pw1');
+CREATE USER u_native@'127.0.0.1' IDENTIFIED VIA mysql_native_password USING PASSWORD('pw1');
+CREATE USER u_other@localhost IDENTIFIED VIA mysql_native_password USING PASSWORD('pw2');
+CREATE USER u_other@'127.0.0.1' IDENTIFIED VIA mysql_native_password USING PASSWORD('pw2');
+INSTALL SONAME 'auth_ed25519';
+CREATE USER u_ed@localhost IDENTIFIED VIA ed25519 USING PASSWORD('pw3');
+CREATE USER u_ed@'127.0.0.1' IDENTIFIED VIA ed25519 USING PASSWORD('pw3');
+GRANT ALL ON db1.* TO u_native@localhost, u_native@'127.0.0.1', u_other@localhost, u_other@'127.0.0.1',
+    u_ed@localhost, u_ed@'127.0.0.1';
+GRANT ALL ON db2.* TO u_native@localhost, u_native@'127.0.0.1', u_other@localhost, u_other@'127.0.0.1',
+    u_ed@localhost, u_ed@'127.0.0.1';" \
+        >>"$dir/install.log" 2>&1 || { stop_mariadb; return 1; }
+    rm -f "$dir/users-missing"
+}
+
+# mariadb_sql SQL: run SQL as root over the Unix socket with Debian's
+# mariadb client, never under the preload; tab-separated rows, no header.
+mariadb_sql() {
+    env -u LD_PRELOAD mariadb --no-defaults --protocol=socket -S "$MARIADB_SOCK" -u root -N -B \
+        -e "$1"
+}
+
+# mariadb_connections: the server's Connections counter (every connection
+# attempt so far, this query's own included).
+mariadb_connections() {
+    mariadb_sql "SHOW GLOBAL STATUS LIKE 'Connections'" | awk '{print $2}'
+}
+
+# stop_mariadb: SIGTERM (the server ends every session and shuts down),
+# SIGKILL after 10 s.
+stop_mariadb() {
+    local i
+    [[ -n ${MARIADB_PID:-} ]] || return 0
+    kill -TERM "$MARIADB_PID" 2>/dev/null || return 0
+    for ((i = 0; i < 200; i++)); do
+        kill -0 "$MARIADB_PID" 2>/dev/null || break
+        sleep 0.05
+    done
+    kill -KILL "$MARIADB_PID" 2>/dev/null || true
+    wait "$MARIADB_PID" 2>/dev/null || true
+}

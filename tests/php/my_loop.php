@@ -1,0 +1,105 @@
+<?php
+// PHP mysqli or PDO (pdo_mysql) per query, for objpool's MySQL/MariaDB tests.
+//
+//     php my_loop.php mysqli|pdo|mysqli-change-user HOST PORT SOCKET USER PASSWORD DB COUNT
+//
+// HOST "localhost" with SOCKET: the Unix socket; HOST 127.0.0.1 with
+// PORT: TCP (SOCKET "-"). Operation i: a new connection (mysqli_connect,
+// or new PDO with a dsn of its own, both mysqlnd), SELECT i * 2 (a
+// prepared statement with PDO's default emulation, i.e. a text query),
+// compare (mysqli: and its mysqli_thread_id, the greeting's, against
+// CONNECTION_ID()), close (mysqli_close; PDO: the object dropped). Prints "ops=N
+// ok=N mismatches=N errors=N" on stdout; exit 1 on a mismatch, 2 on an
+// error, else 0.
+
+[$_, $api, $host, $port, $sock, $user, $pw, $db, $count] = $argv;
+$port = (int)$port;
+$count = (int)$count;
+$sock = $sock === '-' ? null : $sock;
+mysqli_report(MYSQLI_REPORT_OFF);
+$ok = $mismatches = $errors = 0;
+
+function once_mysqli($host, $port, $sock, $user, $pw, $db, $i)
+{
+    $c = @mysqli_connect($host, $user, $pw, $db, $port, $sock);
+    if (!$c) {
+        throw new Exception("connect: " . mysqli_connect_error());
+    }
+    $res = mysqli_query($c, "SELECT $i * 2, CONNECTION_ID()");
+    if (!$res) {
+        $e = mysqli_error($c);
+        mysqli_close($c);
+        throw new Exception("query: $e");
+    }
+    [$got, $tid] = mysqli_fetch_row($res);
+    mysqli_free_result($res);
+    $greeted = mysqli_thread_id($c);
+    mysqli_close($c);
+    return (int)$tid === $greeted ? $got : "$got (CONNECTION_ID() $tid, the greeting's thread id $greeted)";
+}
+
+function once_pdo($host, $port, $sock, $user, $pw, $db, $i)
+{
+    $dsn = $sock !== null ? "mysql:unix_socket=$sock;dbname=$db" : "mysql:host=$host;port=$port;dbname=$db";
+    $c = new PDO($dsn, $user, $pw, [PDO::ATTR_ERRMODE => PDO::ERRMODE_EXCEPTION]);
+    $st = $c->prepare('SELECT ? * 2');
+    $st->execute([$i]);
+    $got = $st->fetchColumn();
+    $st = null;
+    $c = null;
+    return $got;
+}
+
+// mysqli-change-user: connect, check the session is USER's in DB, and on
+// every other operation mysqli_change_user (COM_CHANGE_USER) to u_other
+// (pw2) in db2 before the query: the next connection must be USER's again.
+function once_change_user($host, $port, $sock, $user, $pw, $db, $i)
+{
+    $c = @mysqli_connect($host, $user, $pw, $db, $port, $sock);
+    if (!$c) {
+        throw new Exception("connect: " . mysqli_connect_error());
+    }
+    $want = "$user $db";
+    $who = mysqli_fetch_row(mysqli_query($c, "SELECT CONCAT(SUBSTRING_INDEX(USER(), '@', 1), ' ', DATABASE())"))[0];
+    if ($who !== $want) {
+        mysqli_close($c);
+        return "connected as $who, not $want";
+    }
+    if ($i % 2) {
+        if (!mysqli_change_user($c, 'u_other', 'pw2', 'db2')) {
+            $e = mysqli_error($c);
+            mysqli_close($c);
+            throw new Exception("change_user: $e");
+        }
+    }
+    $row = mysqli_fetch_row(mysqli_query($c, "SELECT $i * 2, SUBSTRING_INDEX(USER(), '@', 1), DATABASE()"));
+    mysqli_close($c);
+    $as = $i % 2 ? 'u_other db2' : $want;
+    return "$row[1] $row[2]" === $as ? $row[0] : "$row[0] as $row[1] $row[2], not $as";
+}
+
+for ($i = 0; $i < $count; $i++) {
+    try {
+        if ($api === 'pdo') {
+            $got = once_pdo($host, $port, $sock, $user, $pw, $db, $i);
+        } elseif ($api === 'mysqli-change-user') {
+            $got = once_change_user($host, $port, $sock, $user, $pw, $db, $i);
+        } else {
+            $got = once_mysqli($host, $port, $sock, $user, $pw, $db, $i);
+        }
+    } catch (Exception $e) {
+        $errors++;
+        if ($errors <= 5) {
+            fwrite(STDERR, "ERROR op $i: " . $e->getMessage() . "\n");
+        }
+        continue;
+    }
+    if (is_numeric($got) && (int)$got === 2 * $i) {
+        $ok++;
+    } else {
+        $mismatches++;
+        fwrite(STDERR, "MISMATCH op $i: $got\n");
+    }
+}
+echo "ops=$count ok=$ok mismatches=$mismatches errors=$errors\n";
+exit($mismatches ? 1 : ($errors ? 2 : 0));
