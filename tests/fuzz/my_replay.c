@@ -2,7 +2,7 @@
  * myreplay.c, linked with myswitch.c, myreset.c, secret.c and the parser
  * proto/mysql*.c; the socket, the blocks and the fresh connection are
  * stubs here). A handshake (the greeting, a HandshakeResponse41 with a
- * 20-byte credential, a database and connection attributes, then an OK,
+ * 20-byte credential, a database or none, and connection attributes; an OK,
  * or an AuthSwitchRequest, the program's second credential and the OK) is
  * fed to the recorder through my_parse, split where the input says; the
  * lease is armed as after a checked reset (my_replay_arm, the reset's
@@ -22,8 +22,8 @@
  *   the replay ends (broken).
  * Built with -DMY_REPLAY_MAIN it is a deterministic test instead: every
  * piece size of the recording, the writes and the reads, the program's
- * bytes cut at every byte, every single changed byte, both handshakes,
- * the fresh connection made and failed.
+ * bytes cut at every byte, every single changed byte, both handshakes
+ * with and without a database, the fresh connection made and failed.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -182,14 +182,20 @@ static size_t make_greeting(unsigned char *b, uint32_t thread)
     return out;
 }
 
-static void make_handshake(int with_switch)
+/* HS_SWITCH: an AuthSwitchRequest and a second credential; HS_NO_DB: no
+ * database named (no CLIENT_CONNECT_WITH_DB), as pymysql without one. */
+enum { HS_SWITCH = 1, HS_NO_DB = 2 };
+static void make_handshake(int variant)
 {
+    int with_switch = variant & HS_SWITCH;
     srv_n = cli_n = 0;
     srv_n = make_greeting(srv, 7);
     srv_end[0] = srv_n;
     unsigned char r[160];
     size_t n = 0;
-    uint32_t caps = 0x00000200u | 0x00008000u | 0x00080000u | 0x00200000u | 0x00100000u | 0x8u | 0x01000000u;
+    uint32_t caps = 0x00000200u | 0x00008000u | 0x00080000u | 0x00200000u | 0x00100000u | 0x01000000u;
+    if (!(variant & HS_NO_DB))
+        caps |= 0x8u;
     r[n++] = (unsigned char)caps, r[n++] = (unsigned char)(caps >> 8), r[n++] = (unsigned char)(caps >> 16);
     r[n++] = (unsigned char)(caps >> 24);
     r[n++] = 0, r[n++] = 0, r[n++] = 0, r[n++] = 1, r[n++] = 45;
@@ -200,7 +206,9 @@ static void make_handshake(int with_switch)
     for (int i = 0; i < 20; i++)
         r[n++] = (unsigned char)(0xa0 + i); /* the credential: bytes found nowhere else */
     auth_end = 4 + n;
-    memcpy(r + n, "db1\0mysql_native_password\0", 26), n += 26;
+    if (!(variant & HS_NO_DB))
+        memcpy(r + n, "db1", 4), n += 4;
+    memcpy(r + n, "mysql_native_password", 22), n += 22;
     static const char attrs[] = "\x0c_client_name\x07pymysql";
     r[n++] = sizeof attrs - 1;
     memcpy(r + n, attrs, sizeof attrs - 1), n += sizeof attrs - 1;
@@ -282,10 +290,10 @@ static void read_turn(struct myrec *g, const uint8_t *rd, size_t nrd, size_t *ri
 /* One run: recorded with the cut sizes rc, replayed with the program's
  * bytes (byte `bad` xored with `x`, none if x == 0) written in pieces wc
  * (bit 7: as two iovecs) and read in pieces rd. */
-static void run(int with_switch, int dial, const uint8_t *rc, size_t nrc, const uint8_t *wc, size_t nwc,
+static void run(int variant, int dial, const uint8_t *rc, size_t nrc, const uint8_t *wc, size_t nwc,
                 const uint8_t *rd, size_t nrd, size_t bad, unsigned char x)
 {
-    make_handshake(with_switch);
+    make_handshake(variant);
     memset(&proto, 0, sizeof proto);
     memset(&rec, 0, sizeof rec);
     memset(&ctr, 0, sizeof ctr);
@@ -405,9 +413,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 5)
         return 0;
     size_t third = (size - 5) / 3;
-    int with_switch = data[4] & 1, dial = (data[4] & 2) == 0;
-    make_handshake(with_switch);
-    run(with_switch, dial, data + 5, third, data + 5 + third, third, data + 5 + 2 * third,
+    int variant = data[4] & 3, dial = (data[4] & 4) == 0;
+    make_handshake(variant);
+    run(variant, dial, data + 5, third, data + 5 + third, third, data + 5 + 2 * third,
         size - 5 - 2 * third, data[0] % (cli_n + 8), (unsigned char)(data[1] & data[2] & data[3]));
     return 0;
 }
@@ -416,27 +424,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 int main(void)
 {
     unsigned long runs = 0;
-    for (int sw = 0; sw < 2; sw++) {
-        make_handshake(sw);
+    for (int v = 0; v < 4; v++) { /* both handshakes, with and without a database */
+        make_handshake(v);
         size_t total = cli_n;
         for (size_t a = 1; a <= 61; a++) { /* every piece size, recording, writes and reads */
             uint8_t c = (uint8_t)(a - 1);
-            run(sw, 1, &c, 1, &c, 1, &c, 1, 0, 0);
+            run(v, 1, &c, 1, &c, 1, &c, 1, 0, 0);
             uint8_t peek = (uint8_t)(c | 128), msg = (uint8_t)(c | 64), iov = (uint8_t)(c | 128);
             uint8_t rd[3] = {peek, c, msg};
-            run(sw, 1, NULL, 0, &iov, 1, rd, 3, 0, 0);
+            run(v, 1, NULL, 0, &iov, 1, rd, 3, 0, 0);
             runs += 2;
         }
         for (size_t split = 1; split < total; split++) { /* the program's bytes cut at every byte */
             uint8_t two[2] = {(uint8_t)(split - 1), 60};
-            run(sw, 1, two, 2, two, 2, NULL, 0, 0, 0);
+            run(v, 1, two, 2, two, 2, NULL, 0, 0, 0);
             runs++;
         }
         for (size_t bad = 0; bad < total; bad++) /* every byte changed, whole or byte by byte, dial or not */
             for (int bytewise = 0; bytewise < 2; bytewise++)
                 for (int dial = 0; dial < 2; dial++) {
                     uint8_t one = 0;
-                    run(sw, dial, NULL, 0, bytewise ? &one : NULL, bytewise, NULL, 0, bad, 0x20);
+                    run(v, dial, NULL, 0, bytewise ? &one : NULL, bytewise, NULL, 0, bad, 0x20);
                     runs++;
                 }
     }
