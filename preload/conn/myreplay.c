@@ -131,10 +131,12 @@ void my_parse(struct record *r, struct conn_proto *p, int is_write, const unsign
         return;
     int now = proto_my_handshake(&p->st);
     int v = proto_mysql_ops.verdict(&p->st);
-    if (now == MY_HS_FULL || v == PV_NEVER || v == PV_CONFUSED) {
+    int tls = (proto_my_caps(&p->st) & 0x800u) != 0; /* CLIENT_SSL */
+    if (now == MY_HS_FULL || tls || v == PV_NEVER || v == PV_CONFUSED) {
         g->rec = MREC_BAD; /* a password sent itself, TLS, an ERR: never recorded */
         memset(g->w, 0, sizeof g->w);
-        atomic_fetch_add(&r->target->ctr->my_auth_unverifiable, 1);
+        if (now == MY_HS_FULL || tls) /* a refused login is not counted */
+            atomic_fetch_add(&r->target->ctr->my_auth_unverifiable, 1);
     } else if (now == MY_HS_DONE) {
         rec_finish(r, p, g);
         if (g->rec != MREC_DONE)
