@@ -90,6 +90,10 @@ static void handshake_out(struct my *m, const unsigned char *h, uint32_t len, si
     }
     m->caps = le32(h);
     m->charset = h[8];
+    /* libmariadb asks for progress reports and cached metadata here; both
+     * change the answers' bytes (mysql_answer.c) */
+    if (!(m->caps & CAP_MYSQL) && kept >= 32)
+        m->ext = h[28];
     if (!(m->caps & CAP_PROTOCOL_41) || (m->caps & CAP_SSL) || len == 32)
         my_die(m, PV_NEVER); /* a pre-4.1 client, or TLS asked */
     m->hs = HS_ANSWER;
@@ -230,7 +234,8 @@ int proto_my_charset(const struct proto_state *st)
 
 /* A state just after the program wrote its HandshakeResponse with these
  * capabilities (the switch of conn/myswitch.c: the server's answer comes
- * next). */
+ * next). MariaDB's extended capabilities are not known: a progress report
+ * or a column count with its metadata byte then confuses, never parks. */
 void proto_my_after_response(struct proto_state *st, unsigned caps, int charset)
 {
     struct my *m = M(st);

@@ -111,10 +111,29 @@ static void end_status(struct my *m, int status)
         answered(m);
 }
 
+/* A result set's column count. With MariaDB's cached metadata a byte
+ * follows it: 0 when the definitions are not sent again (an execution of a
+ * prepared statement whose columns the program knows), the EOF (unless
+ * CLIENT_DEPRECATE_EOF) coming right after the count. */
+static void column_count(struct my *m, const unsigned char *h, uint32_t len, size_t kept)
+{
+    size_t used;
+    int cache = (m->ext & EXT_CACHE_METADATA) != 0;
+    m->n = lenenc(h, kept, &used);
+    if (!used || used + (size_t)cache != len || kept < len || !m->n) {
+        my_die(m, PV_CONFUSED);
+        return;
+    }
+    m->rs = RS_COLDEFS;
+    if (cache && h[used] == 0)
+        m->rs = (m->caps & CAP_DEPRECATE_EOF) ? RS_ROWS : RS_COLEOF;
+    else if (cache && h[used] != 1)
+        my_die(m, PV_CONFUSED);
+}
+
 /* The first packet of an answer to a query or a statement's execution. */
 static void query_first(struct my *m, const unsigned char *h, uint32_t len, size_t kept)
 {
-    size_t used;
     if (h[0] == 0x00) {
         end_status(m, my_ok_status(h, kept));
     } else if (h[0] == 0xff) {
@@ -122,10 +141,7 @@ static void query_first(struct my *m, const unsigned char *h, uint32_t len, size
     } else if (h[0] == 0xfb) {
         m->rs = RS_INFILE; /* the program sends a file */
     } else {
-        m->n = lenenc(h, kept, &used);
-        if (!used || used != len || !m->n)
-            my_die(m, PV_CONFUSED);
-        m->rs = RS_COLDEFS;
+        column_count(m, h, len, kept);
     }
 }
 
@@ -218,6 +234,11 @@ void my_answer(struct my *m, const unsigned char *h, uint32_t len, size_t kept)
         my_die(m, PV_CONFUSED); /* the server spoke unasked (a kill's ERR before it closes) */
         return;
     }
+    /* MariaDB's progress report (an ERR of code 0xffff), asked by the
+     * program's driver, comes before the statement's answer (ALTER TABLE,
+     * LOAD DATA...): the command is still running */
+    if ((m->ext & EXT_PROGRESS) && h[0] == 0xff && kept >= 3 && h[1] == 0xff && h[2] == 0xff)
+        return;
     switch (m->q[0]) {
     case AN_OK:
         if (h[0] == 0x00)

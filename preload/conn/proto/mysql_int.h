@@ -6,14 +6,19 @@
 
 #include "proto.h"
 
-#define MY_HEAD 24 /* payload bytes kept of a packet: enough for an OK's status */
+#define MY_HEAD 32 /* payload bytes kept of a packet: an OK's status, a response's
+                    * MariaDB capabilities (bytes 28..31) */
 #define MY_Q 8     /* commands awaiting their answer */
 
 /* client capability flags */
+#define CAP_MYSQL 0x1u /* unset by MariaDB's drivers: bytes 28..31 are EXT_* */
 #define CAP_CONNECT_WITH_DB 0x8u
 #define CAP_PROTOCOL_41 0x200u
 #define CAP_SSL 0x800u
 #define CAP_DEPRECATE_EOF 0x1000000u
+/* MariaDB's extended capabilities (their low byte) */
+#define EXT_PROGRESS 0x1u        /* progress reports: 0xff packets of code 0xffff */
+#define EXT_CACHE_METADATA 0x10u /* a column count says if the definitions follow */
 /* server status flags */
 #define ST_IN_TRANS 0x1u
 #define ST_MORE_RESULTS 0x8u
@@ -53,6 +58,7 @@ struct my {
     uint32_t ncols;   /* a prepared statement's columns, after its parameters */
     uint8_t charset;  /* the handshake's collation id */
     uint8_t answers;  /* server packets of the handshake after the response */
+    uint8_t ext;      /* the program's MariaDB capabilities: EXT_* */
 };
 _Static_assert(sizeof(struct my) <= PROTO_STATE_SIZE, "the MySQL parser's state fits");
 
