@@ -193,8 +193,8 @@ static int my_verdict(const struct proto_state *st)
     const struct my *m = CM(st);
     if (m->dead)
         return m->dead;
-    if (m->hs == HS_GREETING && !m->i.hlen && !m->i.cont)
-        return PV_CLEAN; /* nothing read: the program never spoke either */
+    if (m->hs == HS_GREETING && !m->i.hlen && !m->i.cont && !m->o.hlen && !m->o.cont)
+        return PV_CLEAN; /* nothing read, nothing written (a packet begun is not clean) */
     if (m->hs != HS_READY || m->qn || m->o.hlen || m->o.cont || m->i.hlen || m->i.cont)
         return PV_INCOMPLETE;
     return PV_SESSION;
