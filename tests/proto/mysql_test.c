@@ -305,6 +305,60 @@
 #define BINLOG "\x1b\x00\x00\x00\x12\x04\x00\x00\x00\x00\x00M\x00\x00\x00mysql-bin.000001"
 #define BINLOG_ERR "\x1f\x00\x00\x01\xff\xd4\x04#HY000Binary log is not open"
 
+/* More of PyMySQL and mysqli: an ERR after rows (a subquery of two rows);
+ * an ERR for a multi-statement's second; COM_PROCESS_KILL; COM_STATISTICS
+ * (one string); a row whose first column is NULL (0xfb); a BLOB parameter
+ * sent by COM_STMT_SEND_LONG_DATA (no answer); COM_STMT_RESET. */
+#define Q_SUBQ "I\x00\x00\x00\x03SELECT seq, (SELECT 1 FROM seq_1_to_2 WHERE s.seq > 2) FROM seq_1_to_3 s"
+#define SUBQ_ROWS "\x01\x00\x00\x01\x02" \
+    "*\x00\x00\x02\x03" "def\x03" "db1\x01s\x0aseq_1_to_3\x03seq\x03seq\x0c\x3f\x00\x14\x00\x00" \
+    "\x00\x08#P\x00\x00\x00" \
+    "@\x00\x00\x03\x03" "def\x00\x00\x00*(SELECT 1 FROM seq_1_to_2 WHERE s.seq > 2)\x00\x0c\x3f" \
+    "\x00\x02\x00\x00\x00\x03\x80\x00\x00\x00\x00" \
+    "\x05\x00\x00\x04\xfe\x00\x00\x22\x00" \
+    "\x03\x00\x00\x05\x01" "1\xfb" \
+    "\x03\x00\x00\x06\x01" "2\xfb"
+#define SUBQ_ERR ")\x00\x00\x07\xff\xda\x04#21000Subquery returns more than 1 row"
+#define Q_MULTI_ERR "\x1f\x00\x00\x00\x03SELECT 1; SELECT * FROM nosuch"
+#define MULTI_ERR_RS1 "\x01\x00\x00\x01\x01" \
+    "\x17\x00\x00\x02\x03" "def\x00\x00\x00\x01" "1\x00\x0c\x3f\x00\x01\x00\x00\x00\x03\x81\x00" \
+    "\x00\x00\x00" \
+    "\x05\x00\x00\x03\xfe\x00\x00\x0a\x00" \
+    "\x02\x00\x00\x04\x01" "1" \
+    "\x05\x00\x00\x05\xfe\x00\x00\x0a\x00"
+#define MULTI_ERR_ERR ")\x00\x00\x06\xffz\x04#42S02Table 'db1.nosuch' doesn't exist"
+#define KILL "\x05\x00\x00\x00\x0c\x0f\x00\x00\x00"
+#define STAT "\x01\x00\x00\x00\x09"
+#define STAT_ANS "r\x00\x00\x01Uptime: 301  Threads: 2  Questions: 26  Slow queries: 0  Opens: 25  Open table" \
+    "s: 16  Queries per second avg: 0.086"
+#define Q_NULL "\x19\x00\x00\x00\x03SELECT NULL AS n, 1 AS x"
+#define NULL_ANS "\x01\x00\x00\x01\x02" \
+    "\x17\x00\x00\x02\x03" "def\x00\x00\x00\x01n\x00\x0c\x3f\x00\x00\x00\x00\x00\x06\x80\x00\x00" \
+    "\x00\x00" \
+    "\x17\x00\x00\x03\x03" "def\x00\x00\x00\x01x\x00\x0c\x3f\x00\x01\x00\x00\x00\x03\x81\x00\x00" \
+    "\x00\x00" \
+    "\x05\x00\x00\x04\xfe\x00\x00\x02\x00" \
+    "\x03\x00\x00\x05\xfb\x01" "1" \
+    "\x05\x00\x00\x06\xfe\x00\x00\x02\x00"
+#define PHP_PREP_B "\x0e\x00\x00\x00\x16SELECT \x3f AS b"
+#define PHP_PREP_B_ANS "\x0c\x00\x00\x01\x00\x01\x00\x00\x00\x01\x00\x01\x00\x00\x00\x00" \
+    "\x17\x00\x00\x02\x03" "def\x00\x00\x00\x01" "b\x00\x0c\x3f\x00\x00\x00\x00\x00\x06\x80\x00" \
+    "\x00\x00\x00" \
+    "\x05\x00\x00\x03\xfe\x00\x00\x02\x00" \
+    "\x17\x00\x00\x04\x03" "def\x00\x00\x00\x01" "b\x00\x0c\x3f\x00\x00\x00\x00\x00\x06\x80\x00" \
+    "\x00\x00\x00" \
+    "\x05\x00\x00\x05\xfe\x00\x00\x02\x00"
+#define PHP_LONG "\x0b\x00\x00\x00\x18\x01\x00\x00\x00\x00\x00long"
+#define PHP_EXEC_B "\x0e\x00\x00\x00\x17\x01\x00\x00\x00\x00\x01\x00\x00\x00\x01\x01\xfb\x00"
+#define PHP_EXEC_B_ANS "\x01\x00\x00\x01\x01" \
+    "\x17\x00\x00\x02\x03" "def\x00\x00\x00\x01" "b\x00\x0c\x3f\x00\x04\x00\x00\x00\xfb\x81\x00'" \
+    "\x00\x00" \
+    "\x05\x00\x00\x03\xfe\x00\x00\x02\x00" \
+    "\x07\x00\x00\x04\x00\x00\x04long" \
+    "\x05\x00\x00\x05\xfe\x00\x00\x02\x00"
+#define PHP_STMT_RESET "\x05\x00\x00\x00\x1a\x01\x00\x00\x00"
+#define PHP_CLOSE_B "\x05\x00\x00\x00\x19\x01\x00\x00\x00"
+
 /* Written by hand: what no capture holds. */
 #define TOO_MANY "\x17\x00\x00\x00\xff\x10\x04Too many connections" /* an ERR for a greeting */
 #define FAST_AUTH "\x02\x00\x00\x02\x01\x03" /* caching_sha2_password: the fast path */
@@ -368,6 +422,16 @@ static void query_cases(void)
     CASE(P, PV_INCOMPLETE, PY_HS, O(Q_CALL), I(CALL_RS1 CALL_RS2));
     CASE(P, PV_SESSION, PY_HS, O(Q_MULTI), I(MULTI_RS1), I(MULTI_RS2));
     CASE(P, PV_INCOMPLETE, PY_HS, O(Q_MULTI), I(MULTI_RS1));
+    /* an ERR ends rows, and ends a multi-statement */
+    CASE(P, PV_SESSION, PY_HS, O(Q_SUBQ), I(SUBQ_ROWS SUBQ_ERR));
+    CASE(P, PV_INCOMPLETE, PY_HS, O(Q_SUBQ), I(SUBQ_ROWS));
+    CASE(P, PV_SESSION, PY_HS, O(Q_MULTI_ERR), I(MULTI_ERR_RS1), I(MULTI_ERR_ERR));
+    CASE(P, PV_INCOMPLETE, PY_HS, O(Q_MULTI_ERR), I(MULTI_ERR_RS1));
+    /* COM_PROCESS_KILL, COM_STATISTICS, a row beginning with NULL (0xfb) */
+    CASE(P, PV_SESSION, PY_HS, O(KILL), I("\x07\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00"));
+    CASE(P, PV_SESSION, PY_HS, O(STAT), I(STAT_ANS));
+    CASE(P, PV_INCOMPLETE, PY_HS, O(STAT));
+    CASE(P, PV_SESSION, PY_HS, O(Q_NULL), I(NULL_ANS));
     /* LOAD DATA LOCAL INFILE: 0xfb, the file, the empty packet, the OK */
     CASE(P, PV_SESSION, PY_HS, O(Q_LOAD), I(LOAD_ASK), O(LOAD_FILE), O(LOAD_END), I(LOAD_OK));
     CASE(P, PV_SESSION, PY_HS, O(Q_LOAD), I(LOAD_ASK), O(LOAD_END), I(ERR_NOSUCH)); /* refused */
@@ -394,6 +458,15 @@ static void statement_cases(void)
     CASE(P, PV_INCOMPLETE, I(GREETING), O(PHP_RESP), I(HS_OK), O(PHP_PREP),
          I(PHP_PREP_OK PHP_PREP_PARAMS PHP_PREP_COLS), O(PHP_EXEC), I(PHP_EXEC_COLS PHP_EXEC_ROW));
     CASE(P, PV_SESSION, I(GREETING), O(PHP_RESP), I(HS_OK), O(PHP_CLOSE PHP_CLOSE));
+    /* a BLOB sent in pieces (no answer), executed, the statement reset */
+    CASE(P, PV_SESSION, I(GREETING), O(PHP_RESP), I(HS_OK), O(PHP_PREP_B), I(PHP_PREP_B_ANS),
+         O(PHP_LONG), O(PHP_EXEC_B), I(PHP_EXEC_B_ANS), O(PHP_STMT_RESET), I(OK1), O(PHP_CLOSE_B));
+    CASE(P, PV_SESSION, I(GREETING), O(PHP_RESP), I(HS_OK), O(PHP_PREP_B), I(PHP_PREP_B_ANS),
+         O(PHP_LONG));
+    CASE(P, PV_INCOMPLETE, I(GREETING), O(PHP_RESP), I(HS_OK), O(PHP_PREP_B), I(PHP_PREP_B_ANS),
+         O(PHP_LONG PHP_EXEC_B));
+    CASE(P, PV_INCOMPLETE, I(GREETING), O(PHP_RESP), I(HS_OK), O(PHP_PREP_B), I(PHP_PREP_B_ANS),
+         O(PHP_LONG), O(PHP_EXEC_B), I(PHP_EXEC_B_ANS), O(PHP_STMT_RESET));
     CASE(P, PV_SESSION, I(GREETING), O(PHP_RESP), I(HS_OK), O(PHP_SETOPT), I(PHP_SETOPT_EOF),
          O(Q_MULTI), I(MULTI_RS1 MULTI_RS2));
     /* libmariadb: no parameter; the execution's column count says the
