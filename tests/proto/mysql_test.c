@@ -363,6 +363,7 @@
 #define TOO_MANY "\x17\x00\x00\x00\xff\x10\x04Too many connections" /* an ERR for a greeting */
 #define FAST_AUTH "\x02\x00\x00\x02\x01\x03" /* caching_sha2_password: the fast path */
 #define FULL_AUTH "\x02\x00\x00\x02\x01\x04" /* caching_sha2_password: the password itself */
+#define SETOPT_OFF "\x03\x00\x00\x00\x1b\x01\x00" /* COM_SET_OPTION: multi-statements off */
 #define OK_TRANS "\x07\x00\x00\x01\x00\x00\x00\x03\x00\x00\x00" /* in a transaction */
 
 /* The three handshakes most cases start from. */
@@ -467,8 +468,16 @@ static void statement_cases(void)
          O(PHP_LONG PHP_EXEC_B));
     CASE(P, PV_INCOMPLETE, I(GREETING), O(PHP_RESP), I(HS_OK), O(PHP_PREP_B), I(PHP_PREP_B_ANS),
          O(PHP_LONG), O(PHP_EXEC_B), I(PHP_EXEC_B_ANS), O(PHP_STMT_RESET));
-    CASE(P, PV_SESSION, I(GREETING), O(PHP_RESP), I(HS_OK), O(PHP_SETOPT), I(PHP_SETOPT_EOF),
+    /* multi_query: COM_SET_OPTION turns multi-statements on for good (a reset
+     * keeps them): never parked unless turned back to the handshake's */
+    CASE(P, PV_NEVER, I(GREETING), O(PHP_RESP), I(HS_OK), O(PHP_SETOPT), I(PHP_SETOPT_EOF),
          O(Q_MULTI), I(MULTI_RS1 MULTI_RS2));
+    CASE(P, PV_SESSION, I(GREETING), O(PHP_RESP), I(HS_OK), O(PHP_SETOPT), I(PHP_SETOPT_EOF),
+         O(Q_MULTI), I(MULTI_RS1 MULTI_RS2), O(SETOPT_OFF), I(PHP_SETOPT_EOF));
+    CASE(P, PV_NEVER, PY_HS, O(SETOPT_OFF), I(PHP_SETOPT_EOF)); /* PyMySQL asked for them */
+    CASE(P, PV_SESSION, PY_HS, O(PHP_SETOPT), I(PHP_SETOPT_EOF));
+    CASE(P, PV_SESSION, I(GREETING), O(PHP_RESP), I(HS_OK), O("\x03\x00\x00\x00\x1b\x02\x00"),
+         I(ERR_NOSUCH)); /* an unknown option changes nothing */
     /* libmariadb: no parameter; the execution's column count says the
      * definitions are not sent again; the text query's says they follow */
     CASE(P, PV_SESSION, PL_HS, O(PL_PREP), I(PL_PREP_ANS), O(PL_EXEC),
@@ -581,6 +590,10 @@ static void accessor_cases(void)
     expect("more results: incomplete", P.verdict(&st), PV_INCOMPLETE);
     P.reset_done(&st); /* the reset's answer was read: a boundary */
     expect("reset: a session", P.verdict(&st), PV_SESSION);
+    FEED(out, SETOPT_OFF);
+    FEED(in, PHP_SETOPT_EOF);
+    P.reset_done(&st);
+    expect("multi-statements off: a reset keeps them so", P.verdict(&st), PV_NEVER);
     expect("reset: no transaction, no more results", proto_my_status(&st) & 0x0009, 0);
 
     P.init(&st);

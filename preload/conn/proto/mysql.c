@@ -94,6 +94,7 @@ static void handshake_out(struct my *m, const unsigned char *h, uint32_t len, si
      * change the answers' bytes (mysql_answer.c) */
     if (!(m->caps & CAP_MYSQL) && kept >= 32)
         m->ext = h[28];
+    m->multi = (m->caps & CAP_MULTI_STATEMENTS) != 0;
     if (!(m->caps & CAP_PROTOCOL_41) || (m->caps & CAP_SSL) || len == 32)
         my_die(m, PV_NEVER); /* a pre-4.1 client, or TLS asked */
     m->hs = HS_ANSWER;
@@ -112,6 +113,10 @@ static void command(struct my *m, const unsigned char *h, uint32_t len)
         my_die(m, PV_CONFUSED);
         return;
     }
+    /* COM_SET_OPTION: multi-statements on (0) or off (1); the server keeps
+     * it across COM_RESET_CONNECTION (measured on MariaDB 10.11) */
+    if (h[0] == 0x1b && len == 3 && h[2] == 0 && h[1] <= 1)
+        m->multi = h[1] == 0;
     int an = my_answer_of(h[0]);
     if (an < 0) {
         my_die(m, PV_NEVER);
@@ -197,6 +202,11 @@ static int my_verdict(const struct proto_state *st)
         return PV_CLEAN; /* nothing read, nothing written (a packet begun is not clean) */
     if (m->hs != HS_READY || m->qn || m->o.hlen || m->o.cont || m->i.hlen || m->i.cont)
         return PV_INCOMPLETE;
+    /* multi-statements switched from what the handshake asked (mysqlnd's
+     * multi_query turns them on for good): no reset restores it, and the
+     * next program would run stacked statements it never allowed */
+    if (m->multi != ((m->caps & CAP_MULTI_STATEMENTS) != 0))
+        return PV_NEVER;
     return PV_SESSION;
 }
 
@@ -242,6 +252,7 @@ void proto_my_after_response(struct proto_state *st, unsigned caps, int charset)
     memset(st, 0, sizeof *st);
     m->caps = caps;
     m->charset = (uint8_t)charset;
+    m->multi = (caps & CAP_MULTI_STATEMENTS) != 0;
     m->hs = HS_ANSWER;
 }
 

@@ -15,6 +15,7 @@
 #define CAP_CONNECT_WITH_DB 0x8u
 #define CAP_PROTOCOL_41 0x200u
 #define CAP_SSL 0x800u
+#define CAP_MULTI_STATEMENTS 0x10000u
 #define CAP_DEPRECATE_EOF 0x1000000u
 /* MariaDB's extended capabilities (their low byte) */
 #define EXT_PROGRESS 0x1u        /* progress reports: 0xff packets of code 0xffff */
@@ -59,6 +60,7 @@ struct my {
     uint8_t charset;  /* the handshake's collation id */
     uint8_t answers;  /* server packets of the handshake after the response */
     uint8_t ext;      /* the program's MariaDB capabilities: EXT_* */
+    uint8_t multi;    /* multi-statements on now (COM_SET_OPTION changes it) */
 };
 _Static_assert(sizeof(struct my) <= PROTO_STATE_SIZE, "the MySQL parser's state fits");
 
