@@ -93,7 +93,7 @@ static void handshake_out(struct my *m, const unsigned char *h, uint32_t len, si
     /* libmariadb asks for progress reports and cached metadata here; both
      * change the answers' bytes (mysql_answer.c) */
     if (!(m->caps & CAP_MYSQL) && kept >= 32)
-        m->ext = h[28];
+        m->xcaps = le32(h + 28);
     m->multi = (m->caps & CAP_MULTI_STATEMENTS) != 0;
     if (!(m->caps & CAP_PROTOCOL_41) || (m->caps & CAP_SSL) || len == 32)
         my_die(m, PV_NEVER); /* a pre-4.1 client, or TLS asked */

@@ -64,6 +64,8 @@ int my_answer_of(int cmd)
     case 0x03: /* COM_QUERY */
     case 0x17: /* COM_STMT_EXECUTE */
         return AN_QUERY;
+    case 0xfa: /* COM_STMT_BULK_EXECUTE (MariaDB) */
+        return AN_QUERY;
     case 0x16: /* COM_STMT_PREPARE */
         return AN_PREPARE;
     case 0x02: /* COM_INIT_DB */
@@ -118,7 +120,7 @@ static void end_status(struct my *m, int status)
 static void column_count(struct my *m, const unsigned char *h, uint32_t len, size_t kept)
 {
     size_t used;
-    int cache = (m->ext & EXT_CACHE_METADATA) != 0;
+    int cache = (m->xcaps & XCAP_CACHE_METADATA) != 0;
     m->n = lenenc(h, kept, &used);
     if (!used || used + (size_t)cache != len || kept < len || !m->n) {
         my_die(m, PV_CONFUSED);
@@ -237,7 +239,7 @@ void my_answer(struct my *m, const unsigned char *h, uint32_t len, size_t kept)
     /* MariaDB's progress report (an ERR of code 0xffff), asked by the
      * program's driver, comes before the statement's answer (ALTER TABLE,
      * LOAD DATA...): the command is still running */
-    if ((m->ext & EXT_PROGRESS) && h[0] == 0xff && kept >= 3 && h[1] == 0xff && h[2] == 0xff)
+    if ((m->xcaps & XCAP_PROGRESS) && h[0] == 0xff && kept >= 3 && h[1] == 0xff && h[2] == 0xff)
         return;
     switch (m->q[0]) {
     case AN_OK:

@@ -11,15 +11,15 @@
 #define MY_Q 8     /* commands awaiting their answer */
 
 /* client capability flags */
-#define CAP_MYSQL 0x1u /* unset by MariaDB's drivers: bytes 28..31 are EXT_* */
 #define CAP_CONNECT_WITH_DB 0x8u
 #define CAP_PROTOCOL_41 0x200u
 #define CAP_SSL 0x800u
 #define CAP_MULTI_STATEMENTS 0x10000u
 #define CAP_DEPRECATE_EOF 0x1000000u
-/* MariaDB's extended capabilities (their low byte) */
-#define EXT_PROGRESS 0x1u        /* progress reports: 0xff packets of code 0xffff */
-#define EXT_CACHE_METADATA 0x10u /* a column count says if the definitions follow */
+#define CAP_MYSQL 0x1u /* unset by MariaDB's drivers: extended capabilities follow */
+/* MariaDB's extended capabilities (a response's bytes 28-31) */
+#define XCAP_PROGRESS 0x1u       /* progress reports: an ERR 0xffff that ends nothing */
+#define XCAP_CACHE_METADATA 0x10u /* a result's column count says whether definitions follow */
 /* server status flags */
 #define ST_IN_TRANS 0x1u
 #define ST_MORE_RESULTS 0x8u
@@ -47,6 +47,7 @@ struct my_dir {
 struct my {
     struct my_dir o, i;
     uint32_t caps;    /* the program's capability flags */
+    uint32_t xcaps;   /* MariaDB's extended ones */
     uint16_t status;  /* the server's last status flags */
     uint8_t hs;       /* HS_* */
     uint8_t dead;     /* 0, PV_NEVER or PV_CONFUSED: sticky */
@@ -59,7 +60,6 @@ struct my {
     uint32_t ncols;   /* a prepared statement's columns, after its parameters */
     uint8_t charset;  /* the handshake's collation id */
     uint8_t answers;  /* server packets of the handshake after the response */
-    uint8_t ext;      /* the program's MariaDB capabilities: EXT_* */
     uint8_t multi;    /* multi-statements on now (COM_SET_OPTION changes it) */
 };
 _Static_assert(sizeof(struct my) <= PROTO_STATE_SIZE, "the MySQL parser's state fits");
