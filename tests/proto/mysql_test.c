@@ -491,6 +491,11 @@ static void statement_cases(void)
     CASE(P, PV_INCOMPLETE, PL_HS, O(Q_CALL), I(PL_CALL_RS1 PL_CALL_RS2));
     CASE(P, PV_CONFUSED, PL_HS, O(Q_SEL), I(SEL_COLS));              /* no metadata byte */
     CASE(P, PV_CONFUSED, PL_HS, O(Q_SEL), I("\x02\x00\x00\x01\x02\x02")); /* neither 0 nor 1 */
+    /* COM_STMT_BULK_EXECUTE (written by hand: statement 1, one int column,
+     * two rows), answered as an execution */
+    CASE(P, PV_SESSION, PL_HS, O("\x13\x00\x00\x00\xfa\x01\x00\x00\x00\x80\x00\x03\x00"
+                                 "\x00\x01\x00\x00\x00\x00\x02\x00\x00\x00"),
+         I("\x07\x00\x00\x01\x00\x02\x00\x02\x00\x00\x00"));
     /* progress reports are not the statement's answer */
     CASE(P, PV_SESSION, I(GREETING), O(PROG_RESP), I(PROG_OK), O(Q_PROGSET), I(OK1), O(Q_ALTER),
          I(PROGRESS1), I(PROGRESS2), I(ALTER_OK));
