@@ -763,6 +763,35 @@ static void big_command_cases(void)
     free(b);
 }
 
+/* A logical packet past 4 GiB (no server sends one: max_allowed_packet is
+ * at most 1 GiB): its length does not wrap to a short one. 257 pieces of
+ * 0xffffff bytes, the first beginning 0xfe, under CLIENT_DEPRECATE_EOF. */
+static void huge_row_case(void)
+{
+    size_t n = 4 + 0xffffff;
+    unsigned char *b = malloc(n);
+    if (!b)
+        abort();
+    memset(b, 'a', n);
+    memcpy(b, "\xff\xff\xff\x04\xfe\x00\x00\x00\x01\x01\x00\x00\x00", 13);
+    struct proto_state st;
+    P.init(&st);
+    FEED(in, GREETING);
+    FEED(out, E_RESP);
+    FEED(in, HS_OK);
+    FEED(out, Q_SEL);
+    FEED(in, E_SEL_COLS);
+    P.in(&st, b, n);
+    b[4] = 'a';
+    for (int k = 1; k < 257; k++)
+        P.in(&st, b, n);
+    FEED(in, "\x00\x00\x00\x05"); /* the last, empty piece */
+    expect("a row past 4 GiB, the end of rows to come", P.verdict(&st), PV_INCOMPLETE);
+    FEED(in, "\x07\x00\x00\x06\xfe\x00\x00\x02\x00\x00\x00");
+    expect("a row past 4 GiB, then the OK", P.verdict(&st), PV_SESSION);
+    free(b);
+}
+
 int main(void)
 {
     handshake_cases();
@@ -775,5 +804,6 @@ int main(void)
     big_row_cases(0);
     big_row_cases(1);
     big_command_cases();
+    huge_row_case();
     return harness_done("mysql");
 }

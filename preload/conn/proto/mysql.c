@@ -162,7 +162,9 @@ static void feed(struct my *m, int out, const unsigned char *p, size_t n)
                 d->len = 0;
                 d->klen = 0;
             }
-            d->len += d->left;
+            /* saturated: 257 pieces of 0xffffff would wrap to a short length,
+             * and a row beginning 0xfe would pass for the end of rows */
+            d->len = d->left > UINT32_MAX - d->len ? UINT32_MAX : d->len + d->left;
         } else {
             size_t k = n < d->left ? n : d->left;
             if (d->klen < MY_HEAD) {
