@@ -23,7 +23,7 @@
  *
  * A session always holds state (its login, its database, its variables):
  * at a boundary the verdict is PV_SESSION, and the layer above resets it
- * (conn/myreset.c). Never reusable: TLS asked, an ERR during the handshake,
+ * (conn/myreset.c); COM_QUIT alone there is its goodbye. Never reusable: TLS asked, an ERR during the handshake,
  * COM_QUIT, COM_CHANGE_USER (another login), replication and other
  * commands the parser does not know, a server-side cursor.
  */
@@ -258,6 +258,15 @@ void proto_my_after_response(struct proto_state *st, unsigned caps, int charset)
     m->hs = HS_ANSWER;
 }
 
+/* COM_QUIT written alone at a boundary: swallowed (goodbye.c), the program
+ * gets its EOF from the stub and the session is reset and parked. */
+static int my_goodbye(const struct proto_state *st, const unsigned char *p, size_t n, struct proto_goodbye *g)
+{
+    static const unsigned char quit[5] = {1, 0, 0, 0, 0x01};
+    (void)g;
+    return n == sizeof quit && !memcmp(p, quit, n) && my_verdict(st) == PV_SESSION ? GB_SWALLOW : GB_NONE;
+}
+
 const struct proto_ops proto_mysql_ops = {
     .name = "mysql",
     .init = my_init,
@@ -265,4 +274,5 @@ const struct proto_ops proto_mysql_ops = {
     .in = my_in,
     .verdict = my_verdict,
     .reset_done = my_reset_done,
+    .goodbye = my_goodbye,
 };
