@@ -4,9 +4,11 @@
  * captured with strace: handshakes (native, an ed25519 switch, refused,
  * TLS), result sets with and without CLIENT_DEPRECATE_EOF and with
  * MariaDB's cached metadata, multiple results, prepared statements,
- * cursors, LOCAL INFILE, progress reports, and what is never reusable.
+ * cursors, LOCAL INFILE, progress reports, what is never reusable, and
+ * COM_QUIT as the goodbye.
  * Each CASE is replayed whole, split at every byte and byte by byte
- * (harness.h); the packets past 16 MiB are fed from memory (big_cases).
+ * (harness.h); the packets past 16 MiB are fed from memory (big_row_cases
+ * and after).
  */
 #include "harness.h"
 
@@ -559,6 +561,27 @@ static void confused_cases(void)
     CASE(P, PV_CONFUSED, I("\x01\x00\x00\x00\x09"), I(GREETING), O(PY_RESP), I(HS_OK)); /* sticky */
 }
 
+/* COM_QUIT written alone at a boundary is the goodbye: swallowed, the
+ * session parked; not when an answer is owed, the handshake unfinished, the
+ * session never reusable, or other bytes come with it. */
+static void goodbye_cases(void)
+{
+    GOODBYE(P, GB_SWALLOW, QUIT, NULL, PY_HS);
+    GOODBYE(P, GB_SWALLOW, QUIT, NULL, PY_HS, O(Q_SEL), I(SEL_COLS SEL_EOF SEL_ROW SEL_END));
+    GOODBYE(P, GB_SWALLOW, QUIT, NULL, PY_HS, O(Q_CALL), I(CALL_RS1 CALL_RS2 CALL_OK));
+    GOODBYE(P, GB_SWALLOW, QUIT, NULL, I(GREETING), O(PHP_RESP), I(HS_OK), O(PHP_PREP),
+            I(PHP_PREP_OK PHP_PREP_PARAMS PHP_PREP_COLS), O(PHP_CLOSE));
+    GOODBYE(P, GB_SWALLOW, QUIT, NULL, PL_HS, O(Q_SEL), I(PL_SEL_COLS PL_SEL_ROWS));
+    GOODBYE(P, GB_NONE, QUIT, NULL, PY_HS, O(Q_SEL));                    /* an answer owed */
+    GOODBYE(P, GB_NONE, QUIT, NULL, PY_HS, O(Q_CALL), I(CALL_RS1));
+    GOODBYE(P, GB_NONE, QUIT, NULL, PY_HS, O(Q_LOAD), I(LOAD_ASK));      /* the file is due */
+    GOODBYE(P, GB_NONE, QUIT, NULL, I(GREETING), O(PY_RESP));            /* no login yet */
+    GOODBYE(P, GB_NONE, QUIT, NULL, I(GREETING), O(PHP_RESP), I(HS_OK), O(PHP_SETOPT),
+            I(PHP_SETOPT_EOF));                                          /* never parked */
+    GOODBYE(P, GB_NONE, QUIT PING, NULL, PY_HS);                         /* not alone */
+    GOODBYE(P, GB_NONE, PING, NULL, PY_HS);
+}
+
 static void expect(const char *name, long got, long want)
 {
     harness_cases++;
@@ -800,6 +823,7 @@ int main(void)
     deprecate_eof_cases();
     never_cases();
     confused_cases();
+    goodbye_cases();
     accessor_cases();
     big_row_cases(0);
     big_row_cases(1);
