@@ -22,6 +22,7 @@ run_proto_unit() {
 @test "proto: http/1.x parser" { run_proto_unit http; }
 @test "proto: memcache (text, meta, binary) parser" { run_proto_unit memcache; }
 @test "proto: postgres (protocol 3.0) parser" { run_proto_unit postgres; }
+@test "proto: mysql (protocol 10, MariaDB's extensions) parser" { run_proto_unit mysql; }
 
 @test "mysql: the handshake replay alone (tests/fuzz/my_replay.c as a unit test): recorded and replayed split at every byte, read in every piece size, after MSG_PEEK and through recvmsg, every changed byte refused, a credential never handed to a fresh connection" {
     local bin="${OBJPOOL_TOOLS:-$REPO_ROOT/build/tests}/my_replay_test"
