@@ -13,7 +13,7 @@
  * - unchanged: every turn is swallowed, the program reads exactly the
  *   recorded server turns, the reset's reply and each ping's OK are
  *   drained whole, the replay is counted once, and a COM_QUIT written
- *   alone afterwards is swallowed with the lease shut;
+ *   alone afterwards is passed on, the parser naming it the goodbye;
  * - a changed byte is never accepted: no ping is sent for that turn; in
  *   the response, a fresh connection gets it rebuilt with an empty
  *   credential (no byte of the program's credential reaches it), and a
@@ -375,10 +375,11 @@ static void run(int variant, int dial, const uint8_t *rc, size_t nrc, const uint
             FAIL(); /* swallowed whole, served exactly, every reply drained */
         static const unsigned char QUIT[5] = {1, 0, 0, 0, 1};
         struct io_data d = IO_BUF(QUIT, sizeof QUIT);
+        struct proto_goodbye gb;
         ssize_t res = -1;
-        if (!my_io_begin(&rec, 1, 0, &d, &res) || res != (ssize_t)sizeof QUIT ||
-            !(atomic_load(&rec.flags) & LF_SHUT_DEFERRED))
-            FAIL(); /* the goodbye swallowed, the lease shut */
+        if (my_io_begin(&rec, 1, 0, &d, &res) ||
+            proto_mysql_ops.goodbye(&proto.st, QUIT, sizeof QUIT, &gb) != GB_SWALLOW)
+            FAIL(); /* the replay passes the goodbye on, and the parser names it */
         return;
     }
     if (ctr.my_replayed)

@@ -22,7 +22,8 @@
  *    - after a refusal (TLS asked, an ERR in the handshake, a cursor,
  *      COM_QUIT, COM_CHANGE_USER, replication) it stays neither, to the end;
  *    - at a boundary of an exchange that is none of these it is SESSION:
- *      the parser follows every answer a server gives;
+ *      the parser follows every answer a server gives, and COM_QUIT
+ *      written alone is its goodbye there and nowhere else;
  *    - what the session layer reads of the state is right: the handshake
  *      under way, asked for the password itself (full authentication: the
  *      session layer's refusal, not the parser's) or done; the program's
@@ -364,6 +365,9 @@ static int command(void)
         if (split_goodbye(&proto_mysql_ops, &sts[1], h, 5) != v ||
             split_goodbye(&proto_mysql_ops, &sts[2], h, 5) != v)
             FAIL("goodbye answers differ");
+        int clean = m.ready && !m.qn && !m.more && !m.infile && !m.refused;
+        if (v != (clean ? GB_SWALLOW : GB_NONE))
+            FAIL("COM_QUIT alone is the goodbye exactly at a boundary of a session");
         m.refused = 1;
         send_pkt(0, b, 1);
         check(0);
