@@ -130,7 +130,8 @@ static int rebuild(const unsigned char *w, size_t n, const struct my_resp *rp, u
     memcpy(out + o, p, head);
     o += head;
     out[o++] = 0; /* an empty credential */
-    memcpy(out + o, rp->db, db);
+    if (db) /* the database's name and its NUL */
+        memcpy(out + o, rp->db, db);
     o += db;
     memcpy(out + o, SWITCH_PLUGIN, sizeof SWITCH_PLUGIN);
     o += sizeof SWITCH_PLUGIN;
