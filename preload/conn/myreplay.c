@@ -27,6 +27,9 @@
  */
 #include "myrec.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -312,10 +315,27 @@ static int drain(struct record *r, struct myrec *g)
     return body[0] == 0x00 ? 0 : -1;
 }
 
+/* Has the reply that makes the owed turn readable arrived? A blocking
+ * read waits for it in drain(); a non-blocking one (O_NONBLOCK,
+ * MSG_DONTWAIT) must not wait, as the kernel would not. */
+static int arrived(struct record *r, int flags)
+{
+    int fl = real.fcntl(r->fd, F_GETFL);
+    if (!(flags & MSG_DONTWAIT) && fl >= 0 && !(fl & O_NONBLOCK))
+        return 1;
+    struct pollfd pf = {r->fd, POLLIN, 0};
+    return poll(&pf, 1, 0) > 0;
+}
+
 /* A read while a server turn is owed: served from the recording; once it is
  * used up, the reply that made it readable is drained. */
 static int serve_read(struct record *r, struct myrec *g, int flags, const struct io_data *d, ssize_t *result)
 {
+    if (g->turn && g->served == g->srv_end[g->turn / 2 - 1] && !arrived(r, flags)) {
+        errno = EAGAIN; /* a non-blocking read before the ping's answer came: as the kernel would */
+        *result = -1;
+        return 1;
+    }
     size_t k = scatter(d, g->srv + g->served, (size_t)(g->serve_end - g->served));
     *result = (ssize_t)k;
     if (flags & MSG_PEEK)

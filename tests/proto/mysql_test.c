@@ -471,12 +471,12 @@ static void statement_cases(void)
     CASE(P, PV_INCOMPLETE, I(GREETING), O(PHP_RESP), I(HS_OK), O(PHP_PREP_B), I(PHP_PREP_B_ANS),
          O(PHP_LONG), O(PHP_EXEC_B), I(PHP_EXEC_B_ANS), O(PHP_STMT_RESET));
     /* multi_query: COM_SET_OPTION turns multi-statements on for good (a reset
-     * keeps them): never parked unless turned back to the handshake's */
-    CASE(P, PV_NEVER, I(GREETING), O(PHP_RESP), I(HS_OK), O(PHP_SETOPT), I(PHP_SETOPT_EOF),
+     * keeps them): parked, the reset sets them back (proto_my_multi_changed) */
+    CASE(P, PV_SESSION, I(GREETING), O(PHP_RESP), I(HS_OK), O(PHP_SETOPT), I(PHP_SETOPT_EOF),
          O(Q_MULTI), I(MULTI_RS1 MULTI_RS2));
     CASE(P, PV_SESSION, I(GREETING), O(PHP_RESP), I(HS_OK), O(PHP_SETOPT), I(PHP_SETOPT_EOF),
          O(Q_MULTI), I(MULTI_RS1 MULTI_RS2), O(SETOPT_OFF), I(PHP_SETOPT_EOF));
-    CASE(P, PV_NEVER, PY_HS, O(SETOPT_OFF), I(PHP_SETOPT_EOF)); /* PyMySQL asked for them */
+    CASE(P, PV_SESSION, PY_HS, O(SETOPT_OFF), I(PHP_SETOPT_EOF)); /* PyMySQL asked for them: the reset turns them on again */
     CASE(P, PV_SESSION, PY_HS, O(PHP_SETOPT), I(PHP_SETOPT_EOF));
     CASE(P, PV_SESSION, I(GREETING), O(PHP_RESP), I(HS_OK), O("\x03\x00\x00\x00\x1b\x02\x00"),
          I(ERR_NOSUCH)); /* an unknown option changes nothing */
@@ -576,8 +576,8 @@ static void goodbye_cases(void)
     GOODBYE(P, GB_NONE, QUIT, NULL, PY_HS, O(Q_CALL), I(CALL_RS1));
     GOODBYE(P, GB_NONE, QUIT, NULL, PY_HS, O(Q_LOAD), I(LOAD_ASK));      /* the file is due */
     GOODBYE(P, GB_NONE, QUIT, NULL, I(GREETING), O(PY_RESP));            /* no login yet */
-    GOODBYE(P, GB_NONE, QUIT, NULL, I(GREETING), O(PHP_RESP), I(HS_OK), O(PHP_SETOPT),
-            I(PHP_SETOPT_EOF));                                          /* never parked */
+    GOODBYE(P, GB_SWALLOW, QUIT, NULL, I(GREETING), O(PHP_RESP), I(HS_OK), O(PHP_SETOPT),
+            I(PHP_SETOPT_EOF));                                          /* the reset sets it back */
     GOODBYE(P, GB_NONE, QUIT PING, NULL, PY_HS);                         /* not alone */
     GOODBYE(P, GB_NONE, PING, NULL, PY_HS);
 }
@@ -620,8 +620,10 @@ static void accessor_cases(void)
     expect("reset: a session", P.verdict(&st), PV_SESSION);
     FEED(out, SETOPT_OFF);
     FEED(in, PHP_SETOPT_EOF);
+    expect("multi-statements off: changed", proto_my_multi_changed(&st), 1);
+    expect("multi-statements off: still a session", P.verdict(&st), PV_SESSION);
     P.reset_done(&st);
-    expect("multi-statements off: a reset keeps them so", P.verdict(&st), PV_NEVER);
+    expect("the reset set them back", proto_my_multi_changed(&st), 0);
     expect("reset: no transaction, no more results", proto_my_status(&st) & 0x0009, 0);
 
     P.init(&st);
@@ -660,7 +662,7 @@ static void accessor_cases(void)
 
     /* the switch: a state right after a response, the server's answer next */
     memset(&st, 0xa5, sizeof st);
-    proto_my_after_response(&st, 0x003ba28d, 45);
+    proto_my_after_response(&st, 0x003ba28d, 0, 45);
     expect("after response: on", proto_my_handshake(&st), MY_HS_ON);
     expect("after response: incomplete", P.verdict(&st), PV_INCOMPLETE);
     FEED(in, ED_SWITCH);

@@ -205,10 +205,8 @@ static int my_verdict(const struct proto_state *st)
     if (m->hs != HS_READY || m->qn || m->o.hlen || m->o.cont || m->i.hlen || m->i.cont)
         return PV_INCOMPLETE;
     /* multi-statements switched from what the handshake asked (mysqlnd's
-     * multi_query turns them on for good): no reset restores it, and the
-     * next program would run stacked statements it never allowed */
-    if (m->multi != ((m->caps & CAP_MULTI_STATEMENTS) != 0))
-        return PV_NEVER;
+     * multi_query turns them on for good, and COM_RESET_CONNECTION keeps
+     * them): the reset sends COM_SET_OPTION back (proto_my_multi_changed) */
     return PV_SESSION;
 }
 
@@ -221,6 +219,7 @@ static void my_reset_done(struct proto_state *st)
     m->rs = RS_FIRST;
     m->hs = HS_READY;
     m->status &= (uint16_t)~(ST_IN_TRANS | ST_MORE_RESULTS);
+    m->multi = (m->caps & CAP_MULTI_STATEMENTS) != 0; /* the reset set it back */
 }
 
 int proto_my_handshake(const struct proto_state *st)
@@ -244,15 +243,26 @@ int proto_my_charset(const struct proto_state *st)
     return CM(st)->charset;
 }
 
+unsigned proto_my_xcaps(const struct proto_state *st)
+{
+    return CM(st)->xcaps;
+}
+
+int proto_my_multi_changed(const struct proto_state *st)
+{
+    const struct my *m = CM(st);
+    return m->multi != ((m->caps & CAP_MULTI_STATEMENTS) != 0);
+}
+
 /* A state just after the program wrote its HandshakeResponse with these
- * capabilities (the switch of conn/myswitch.c: the server's answer comes
- * next). MariaDB's extended capabilities are not known: a progress report
- * or a column count with its metadata byte then confuses, never parks. */
-void proto_my_after_response(struct proto_state *st, unsigned caps, int charset)
+ * capabilities, MariaDB's extended ones included (the switch of
+ * conn/myswitch.c: the server's answer comes next). */
+void proto_my_after_response(struct proto_state *st, unsigned caps, unsigned xcaps, int charset)
 {
     struct my *m = M(st);
     memset(st, 0, sizeof *st);
     m->caps = caps;
+    m->xcaps = xcaps;
     m->charset = (uint8_t)charset;
     m->multi = (caps & CAP_MULTI_STATEMENTS) != 0;
     m->hs = HS_ANSWER;
