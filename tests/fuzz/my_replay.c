@@ -9,11 +9,15 @@
  * reply waiting on the socket), and the program's turns go through
  * my_io_begin, split where the input says (buffers or iovecs), one byte
  * possibly changed, its reads in pieces of the input's sizes (some with
- * MSG_PEEK, some through recvmsg). The checks:
+ * MSG_PEEK, some through recvmsg, some with MSG_DONTWAIT or on an
+ * O_NONBLOCK socket, the ping's answer arriving when the input says).
+ * The checks:
  * - unchanged: every turn is swallowed, the program reads exactly the
  *   recorded server turns, the reset's reply and each ping's OK are
- *   drained whole, the replay is counted once, and a COM_QUIT written
- *   alone afterwards is passed on, the parser naming it the goodbye;
+ *   drained whole, a non-blocking read gets EAGAIN only before the ping's
+ *   answer came (and a blocking one never), the replay is counted once,
+ *   and a COM_QUIT written alone afterwards is passed on, the parser
+ *   naming it the goodbye;
  * - a changed byte is never accepted: no ping is sent for that turn; in
  *   the response, a fresh connection gets it rebuilt with an empty
  *   credential (no byte of the program's credential reaches it), and a
@@ -23,13 +27,17 @@
  * Built with -DMY_REPLAY_MAIN it is a deterministic test instead: every
  * piece size of the recording, the writes and the reads, the program's
  * bytes cut at every byte, every single changed byte, both handshakes
- * with and without a database, the fresh connection made and failed.
+ * with and without a database, blocking and not, the fresh connection
+ * made and failed.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include "../../preload/conn/myrec.h"
 #include "../../preload/base/log.h"
@@ -69,25 +77,46 @@ struct conn_proto *cp(struct record *r)
     (void)r;
     return &proto;
 }
-static unsigned char sock[256]; /* unread server bytes on the pooled socket */
+/* The pooled socket: its unread server bytes are a queue here; its
+ * readiness is a real socket pair (sp[0] the lease's fd), written one byte
+ * when a ping's answer "arrives", so that poll() tells the truth. */
+static unsigned char sock[256];
 static size_t sock_n;
-static int pings;
+static int pings, late, nonblock, sp[2] = {-1, -1};
 static const unsigned char PING[5] = {1, 0, 0, 0, 0x0e};
 static const unsigned char PING_OK[11] = {7, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0};
 static ssize_t fake_send(int fd, const void *b, size_t n, int flags)
 {
     (void)flags;
-    if (fd != 3 || n != sizeof PING || memcmp(b, PING, n))
-        FAIL(); /* the replay writes nothing but its pings */
+    if (fd != sp[0] || n != sizeof PING || memcmp(b, PING, n) || late)
+        FAIL(); /* the replay writes nothing but its pings, one at a time */
     pings++;
     memcpy(sock + sock_n, PING_OK, sizeof PING_OK);
     sock_n += sizeof PING_OK;
+    late = 1; /* on its way */
     return (ssize_t)n;
+}
+/* The ping's answer arrives: the lease's fd becomes readable. */
+static void arrive(void)
+{
+    if (late && write(sp[1], "x", 1) != 1)
+        FAIL();
+    late = 0;
+}
+static int fake_fcntl(int fd, int cmd, ...)
+{
+    if (fd != sp[0] || cmd != F_GETFL)
+        FAIL();
+    return O_RDWR | (nonblock ? O_NONBLOCK : 0);
 }
 size_t conn_read_exact(struct record *r, char *buf, size_t len, uint64_t timeout_ms)
 {
     (void)r;
     (void)timeout_ms;
+    char mark;
+    arrive(); /* a blocking read waits for it */
+    while (recv(sp[0], &mark, 1, MSG_DONTWAIT) == 1) {
+    }
     if (len > sock_n)
         return 0;
     memcpy(buf, sock, len);
@@ -184,7 +213,7 @@ static size_t make_greeting(unsigned char *b, uint32_t thread)
 
 /* HS_SWITCH: an AuthSwitchRequest and a second credential; HS_NO_DB: no
  * database named (no CLIENT_CONNECT_WITH_DB), as pymysql without one. */
-enum { HS_SWITCH = 1, HS_NO_DB = 2 };
+enum { HS_SWITCH = 1, HS_NO_DB = 2, HS_NONBLOCK = 4 /* the replay: an O_NONBLOCK socket */ };
 static void make_handshake(int variant)
 {
     int with_switch = variant & HS_SWITCH;
@@ -270,13 +299,25 @@ static void read_turn(struct myrec *g, const uint8_t *rd, size_t nrd, size_t *ri
     while (g->phase == MPH_SERVE && !g->broken) {
         uint8_t c = next_read(rd, nrd, ri);
         unsigned char buf[64];
-        size_t want = 1 + (size_t)(c & 31);
+        size_t want = 1 + (size_t)(c & 15);
+        int flags = ((c & 128) ? MSG_PEEK : 0) | ((c & 32) ? MSG_DONTWAIT : 0);
+        if (c & 16)
+            arrive();
         struct iovec iov[2] = {{buf, want / 2}, {buf + want / 2, want - want / 2}};
         struct msghdr m = {.msg_iov = iov, .msg_iovlen = 2};
         const struct msghdr *mp = &m;
         struct io_data d = (c & 64) ? IO_MSG(mp) : IO_BUF(buf, want);
         ssize_t res = -1;
-        if (!my_io_begin(&rec, 0, (c & 128) ? MSG_PEEK : 0, &d, &res) || res <= 0 || (size_t)res > want)
+        errno = 0;
+        if (!my_io_begin(&rec, 0, flags, &d, &res))
+            FAIL();
+        if (res < 0) { /* only a non-blocking read, before the answer came */
+            if (errno != EAGAIN || !late || !(nonblock || (flags & MSG_DONTWAIT)))
+                FAIL();
+            arrive(); /* the program polls; the answer comes */
+            continue;
+        }
+        if (res == 0 || (size_t)res > want)
             FAIL();
         if (!(c & 128)) {
             if (*got_n + (size_t)res > sizeof srv)
@@ -294,6 +335,7 @@ static void run(int variant, int dial, const uint8_t *rc, size_t nrc, const uint
                 const uint8_t *rd, size_t nrd, size_t bad, unsigned char x)
 {
     make_handshake(variant);
+    nonblock = (variant & HS_NONBLOCK) != 0;
     memset(&proto, 0, sizeof proto);
     memset(&rec, 0, sizeof rec);
     memset(&ctr, 0, sizeof ctr);
@@ -304,11 +346,18 @@ static void run(int variant, int dial, const uint8_t *rc, size_t nrc, const uint
     real.send = fake_send;
     real.recv = fake_recv;
     real.close = fake_close;
+    real.fcntl = fake_fcntl;
+    if (sp[0] < 0 && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
+        FAIL();
+    char mark;
+    while (recv(sp[0], &mark, 1, MSG_DONTWAIT) == 1) {
+    }
+    late = 0;
     target.spec = &spec;
     target.ctr = &ctr;
     spec.opts.connect_timeout_ms = 1000;
     rec.target = &target;
-    rec.fd = 3;
+    rec.fd = sp[0];
     proto.id = PROTO_MYSQL;
     proto_mysql_ops.init(&proto.st);
     /* the fresh connection: each turn in its direction, split anyhow */
@@ -414,7 +463,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 5)
         return 0;
     size_t third = (size - 5) / 3;
-    int variant = data[4] & 3, dial = (data[4] & 4) == 0;
+    int variant = data[4] & 7, dial = (data[4] & 8) == 0;
     make_handshake(variant);
     run(variant, dial, data + 5, third, data + 5 + third, third, data + 5 + 2 * third,
         size - 5 - 2 * third, data[0] % (cli_n + 8), (unsigned char)(data[1] & data[2] & data[3]));
@@ -425,7 +474,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 int main(void)
 {
     unsigned long runs = 0;
-    for (int v = 0; v < 4; v++) { /* both handshakes, with and without a database */
+    for (int v = 0; v < 8; v++) { /* both handshakes, with and without a database, (non-)blocking */
         make_handshake(v);
         size_t total = cli_n;
         for (size_t a = 1; a <= 61; a++) { /* every piece size, recording, writes and reads */
