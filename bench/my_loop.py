@@ -4,10 +4,12 @@
 
     my_loop.py (--socket PATH | --host H --port P) --user U --password PW
                [--database DB] --count N --mode perop|persistent|connections|rtt
+               [--pause-us N]
 
 perop: for each query, pymysql.connect() with its defaults (so the connect
 also sends SET autocommit=0, as every pymysql program's does), SELECT i * 2,
-close() (COM_QUIT, then close). persistent: one connection for every query,
+close() (COM_QUIT, then close), then --pause-us microseconds of sleep that
+are not timed. persistent: one connection for every query,
 the limit of any pool. Both check each answer and print
 "ops=N ok=N elapsed_us=N". connections: print the server's Connections
 counter (this connection counts itself). rtt: the median time of 20 TCP
@@ -59,6 +61,7 @@ def main():
     ap.add_argument("--database")
     ap.add_argument("--count", type=int, default=100)
     ap.add_argument("--mode", default="perop", choices=["perop", "persistent", "connections", "rtt"])
+    ap.add_argument("--pause-us", type=int, default=0)
     a = ap.parse_args()
     if a.mode == "rtt":
         print(rtt(a))
@@ -72,6 +75,7 @@ def main():
         return 0
     ok = errors = 0
     conn = connect(a) if a.mode == "persistent" else None
+    paused = 0.0
     t0 = time.monotonic()
     for i in range(a.count):
         try:
@@ -83,7 +87,11 @@ def main():
         except pymysql.MySQLError as e:
             errors += 1
             print("error op %d: %s" % (i, e), file=sys.stderr)
-    elapsed = int((time.monotonic() - t0) * 1e6)
+        if a.pause_us:
+            p0 = time.monotonic()
+            time.sleep(a.pause_us / 1e6)
+            paused += time.monotonic() - p0
+    elapsed = int((time.monotonic() - t0 - paused) * 1e6)
     if conn is not None and a.mode == "persistent":
         conn.close()
     print("ops=%d ok=%d errors=%d elapsed_us=%d" % (a.count, ok, errors, elapsed))

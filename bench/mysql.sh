@@ -3,7 +3,11 @@
 # and a table of make bench): wall microseconds per query of pymysql
 #   1. connect + SELECT + close per query, without objpool
 #   2. the same with objpool (proto=auto: detected as mysql)
-#   3. one persistent connection, SELECT only: the limit of any pool
+#   3. the same with objpool and PAUSE_US (5000) between queries, not
+#      timed: the reset objpool sends at park has its answer back before
+#      the program connects again, as in a program that does other work
+#      between queries
+#   4. one persistent connection, SELECT only: the limit of any pool
 # over three paths to a private MariaDB (Debian's; user u_native,
 # mysql_native_password):
 #   a. its Unix socket (and again with a nice 19 busy loop on each CPU, so
@@ -17,7 +21,9 @@
 #      doing the same; the caption says which. Needs root; skipped otherwise.
 # The row where round trips dominate is (c): a fresh connection costs the
 # TCP handshake, the greeting, the login and pymysql's SET autocommit=0
-# before the query; a reuse must cost at most one more.
+# before the query; a reuse must cost at most one more. Its last column
+# counts the round trips a row adds to the persistent one: (its us - the
+# persistent row's us) / the pair's TCP connect us.
 # Client pinned to CPU 1, server (and delayq) to CPU 0 when there are two
 # CPUs. Cases run in turn PASSES times, each keeps its best pass. The last
 # column is the server's Connections counter grown per query (the counter's
@@ -30,6 +36,7 @@ BUILD=${BUILD:-build}
 LIB=${OBJPOOL_LIB:-$ROOT/$BUILD/libobjpool.so}
 COUNT=${COUNT:-300}
 PASSES=${PASSES:-3}
+PAUSE_US=${PAUSE_US:-5000}
 source bench/servers.bash
 source bench/netns.bash
 [[ -f $LIB ]] || { echo "bench-mysql: $LIB is not built (make)" >&2; exit 2; }
@@ -75,23 +82,25 @@ loop() {
 # client that is not preloaded (the read itself counts one).
 connections() { mariadb_connections; }
 
-# bench_path COL POOL_URL PREFIX... -- TARGET_ARGS...: the three rows of one
+# bench_path COL POOL_URL PREFIX... -- TARGET_ARGS...: the rows of one
 # path, PASSES times; sets BEST[row,COL] and CONN[row,COL].
+ROWS=(0 1 2 3)
 declare -A BEST CONN
 bench_path() {
-    local col=$1 url=$2 pre=() p i r c0 c1 grown=(0 0 0)
+    local col=$1 url=$2 pre=() p i r c0 c1 grown=(0 0 0 0)
     shift 2
     while [[ $1 != -- ]]; do pre+=("$1"); shift; done
     shift
     local envs=(env LD_PRELOAD="$LIB" OBJPOOL_POOLS="$url" OBJPOOL_REPORT="$DIR/report.$col.%p.json"
         OBJPOOL_REPORT_FORMAT=json)
     for ((p = 0; p < PASSES; p++)); do
-        for i in 0 1 2; do
+        for i in "${ROWS[@]}"; do
             c0=$(connections)
             case $i in
             0) r=$(loop "${pre[@]}" env -- "$@" --mode perop) ;;
             1) r=$(loop "${pre[@]}" "${envs[@]}" -- "$@" --mode perop) ;;
-            2) r=$(loop "${pre[@]}" env -- "$@" --mode persistent) ;;
+            2) r=$(loop "${pre[@]}" "${envs[@]}" -- "$@" --mode perop --pause-us "$PAUSE_US") ;;
+            3) r=$(loop "${pre[@]}" env -- "$@" --mode persistent) ;;
             esac
             c1=$(connections)
             grown[i]=$((grown[i] + c1 - c0 - 1))
@@ -103,7 +112,7 @@ bench_path() {
             fi
         done
     done
-    for i in 0 1 2; do
+    for i in "${ROWS[@]}"; do
         CONN[$i,$col]=$("$SYS_PY" -c "print('%.3f' % (${grown[i]} / ($COUNT * $PASSES)))")
     done
 }
@@ -221,14 +230,21 @@ ratio() {
     [[ $a =~ ^[0-9]+$ && $b =~ ^[0-9]+$ ]] || { echo -; return; }
     "$SYS_PY" -c "print('%.2fx' % ($a / max(1, $b)))"
 }
-names=("connect per query, without objpool" "connect per query, with objpool" "one persistent connection")
+# round trips the row adds to the persistent one over the pair
+trips() {
+    local a=${BEST[$1,net]:-} b=${BEST[3,net]:-}
+    [[ $a =~ ^[0-9]+$ && $b =~ ^[0-9]+$ && $RTT =~ ^[0-9]+$ ]] || { echo -; return; }
+    "$SYS_PY" -c "print('%.1f' % (($a - $b) / max(1, $RTT)))"
+}
+names=("connect per query, without objpool" "connect per query, with objpool"
+    "connect per query, with objpool, $((PAUSE_US / 1000)) ms between queries (not timed)" "one persistent connection")
 mkdir -p "$BUILD/bench"
 {
-    echo "| pymysql, SELECT, $COUNT queries, best of $PASSES | Unix socket µs | Unix, CPUs kept awake µs | TCP loopback µs | veth +1 ms µs | veth: vs. without | Connections per query (Unix / TCP / veth) |"
-    echo "| --- | --- | --- | --- | --- | --- | --- |"
-    for i in 0 1 2; do
+    echo "| pymysql, SELECT, $COUNT queries, best of $PASSES | Unix socket µs | Unix, CPUs kept awake µs | TCP loopback µs | veth +1 ms µs | veth: vs. without | Connections per query (Unix / TCP / veth) | veth: round trips beyond the persistent row |"
+    echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
+    for i in "${ROWS[@]}"; do
         echo "| ${names[$i]} | $(cell "$i" unix) | $(cell "$i" awake) | $(cell "$i" tcp) | $(cell "$i" net) | $(ratio "$i") |" \
-            "${CONN[$i,unix]:--} / ${CONN[$i,tcp]:--} / ${CONN[$i,net]:--} |"
+            "${CONN[$i,unix]:--} / ${CONN[$i,tcp]:--} / ${CONN[$i,net]:--} | $(trips "$i") |"
     done
     echo
     echo "veth: $NET_NOTE; TCP connect (one round trip) over it: ${RTT} µs."
