@@ -38,6 +38,7 @@ struct myrec {
     uint8_t last_dir; /* recording: MDIR_* */
     uint8_t reset_q;  /* queries of the reset at park (its reply's answers) */
     uint8_t charset;  /* the handshake's collation id */
+    uint8_t set_opt;  /* the reset sends COM_SET_OPTION: 1 + the option */
     uint16_t srv_len;
     uint16_t srv_end[MY_TURNS / 2]; /* where each server turn ends in srv */
     uint16_t cli_len[MY_TURNS / 2]; /* each program turn's length */
@@ -58,7 +59,7 @@ _Static_assert(sizeof(struct myrec) <= 4096, "a recording fits its block");
 /* A HandshakeResponse41 packet (header included), taken apart: the
  * credential's place [auth, auth_end), the database, the capabilities. */
 struct my_resp {
-    uint32_t caps;
+    uint32_t caps, xcaps;
     size_t user_end; /* just past the user name's NUL */
     size_t auth, auth_end;
     const unsigned char *db;

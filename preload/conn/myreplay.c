@@ -21,12 +21,15 @@
  * answer is served on the readiness of the ping's OK, which is drained
  * when the answer is used up. Any other response: myswitch.c.
  *
- * COM_QUIT written alone at a clean boundary is swallowed, and the lease
- * then reads EOF and writes EPIPE, as after the server's own close; the
- * session is reset and parked.
+ * COM_QUIT written alone at a clean boundary is the protocol's goodbye
+ * (proto/mysql.c): goodbye.c swallows it, the program gets the stub's EOF,
+ * and the session is reset and parked.
  */
 #include "myrec.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -37,7 +40,6 @@
 #include "../core/reasons.h"
 
 static const unsigned char PING[5] = {1, 0, 0, 0, 0x0e};
-static const unsigned char QUIT[5] = {1, 0, 0, 0, 0x01};
 
 /* The program's turn in w is over: its length and keyed hash are kept, the
  * bytes wiped. The first one names the database and character set. */
@@ -132,10 +134,12 @@ void my_parse(struct record *r, struct conn_proto *p, int is_write, const unsign
         return;
     int now = proto_my_handshake(&p->st);
     int v = proto_mysql_ops.verdict(&p->st);
-    if (now == MY_HS_FULL || v == PV_NEVER || v == PV_CONFUSED) {
+    int tls = (proto_my_caps(&p->st) & 0x800u) != 0; /* CLIENT_SSL */
+    if (now == MY_HS_FULL || tls || v == PV_NEVER || v == PV_CONFUSED) {
         g->rec = MREC_BAD; /* a password sent itself, TLS, an ERR: never recorded */
         memset(g->w, 0, sizeof g->w);
-        atomic_fetch_add(&r->target->ctr->my_auth_unverifiable, 1);
+        if (now == MY_HS_FULL || tls) /* a refused login is not counted */
+            atomic_fetch_add(&r->target->ctr->my_auth_unverifiable, 1);
     } else if (now == MY_HS_DONE) {
         rec_finish(r, p, g);
         if (g->rec != MREC_DONE)
@@ -311,10 +315,27 @@ static int drain(struct record *r, struct myrec *g)
     return body[0] == 0x00 ? 0 : -1;
 }
 
+/* Has the reply that makes the owed turn readable arrived? A blocking
+ * read waits for it in drain(); a non-blocking one (O_NONBLOCK,
+ * MSG_DONTWAIT) must not wait, as the kernel would not. */
+static int arrived(struct record *r, int flags)
+{
+    int fl = real.fcntl(r->fd, F_GETFL);
+    if (!(flags & MSG_DONTWAIT) && fl >= 0 && !(fl & O_NONBLOCK))
+        return 1;
+    struct pollfd pf = {r->fd, POLLIN, 0};
+    return poll(&pf, 1, 0) > 0;
+}
+
 /* A read while a server turn is owed: served from the recording; once it is
  * used up, the reply that made it readable is drained. */
 static int serve_read(struct record *r, struct myrec *g, int flags, const struct io_data *d, ssize_t *result)
 {
+    if (g->turn && g->served == g->srv_end[g->turn / 2 - 1] && !arrived(r, flags)) {
+        errno = EAGAIN; /* a non-blocking read before the ping's answer came: as the kernel would */
+        *result = -1;
+        return 1;
+    }
     size_t k = scatter(d, g->srv + g->served, (size_t)(g->serve_end - g->served));
     *result = (ssize_t)k;
     if (flags & MSG_PEEK)
@@ -336,21 +357,6 @@ static int serve_read(struct record *r, struct myrec *g, int flags, const struct
     g->phase = MPH_NONE;
     atomic_fetch_add(&r->target->ctr->my_replayed, 1);
     log_debug("fd %d of %s: MySQL handshake replayed", r->fd, r->target->label);
-    return 1;
-}
-
-/* COM_QUIT alone, the session at a boundary, its handshake recorded: the
- * goodbye is swallowed so the session can be reset and parked. */
-static int goodbye(struct record *r, struct conn_proto *p, struct myrec *g, const struct io_data *d,
-                   ssize_t *result)
-{
-    unsigned char w[sizeof QUIT];
-    size_t total;
-    if (g->rec != MREC_DONE || g->broken || gather(d, w, sizeof w, &total) != sizeof QUIT ||
-        total != sizeof QUIT || memcmp(w, QUIT, sizeof w) || proto_mysql_ops.verdict(&p->st) != PV_SESSION)
-        return 0;
-    atomic_fetch_or(&r->flags, LF_SHUT_DEFERRED);
-    *result = (ssize_t)sizeof QUIT;
     return 1;
 }
 
@@ -382,8 +388,7 @@ int my_io_begin(struct record *r, int is_write, int flags, const struct io_data 
     }
     int done = 0;
     switch (g->phase) {
-    case MPH_NONE:
-        done = goodbye(r, p, g, d, result);
+    case MPH_NONE: /* COM_QUIT: proto/mysql.c names it, goodbye.c answers it */
         break;
     case MPH_CLI:
         done = cli_write(r, p, g, d, result);

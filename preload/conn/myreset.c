@@ -7,7 +7,9 @@
  * COM_INIT_DB of the handshake's database (the reset keeps the current
  * one), or, when the handshake named none, SELECT DATABASE() (no command
  * leaves a database, so one a session chose makes it unfit), then SET NAMES
- * with the handshake's collation (the reset put the global one back).
+ * with the handshake's collation (the reset put the global one back), and
+ * COM_SET_OPTION when the session switched multi-statements from what the
+ * handshake asked (mysqlnd's multi_query; the reset keeps that option).
  *
  * At reuse, before the next program gets the connection, the whole reply
  * is awaited and checked without reading it (MSG_PEEK): an OK for each
@@ -34,6 +36,8 @@
 #define ST_AUTOCOMMIT 0x2u
 #define ST_MORE_RESULTS 0x8u
 #define CAP_DEPRECATE_EOF 0x1000000u
+#define CAP_MULTI_STATEMENTS 0x10000u
+#define XCAP_CACHE_METADATA 0x10u
 #define ER_UNKNOWN_COM 1047
 #define MY_REPLY_MAX 1024 /* the longest reset reply accepted */
 
@@ -93,6 +97,14 @@ int my_send_reset(struct record *r, struct conn_proto *p, int fd)
         put_cmd(buf, &n, 0x03, SELECT_DB, sizeof SELECT_DB - 1);
     put_cmd(buf, &n, 0x03, set, strlen(set));
     g->reset_q = 3;
+    g->set_opt = 0;
+    if (proto_my_multi_changed(&p->st)) {
+        /* COM_SET_OPTION back to the handshake's multi-statements (on: 0, off: 1) */
+        unsigned char opt[2] = {(proto_my_caps(&p->st) & CAP_MULTI_STATEMENTS) ? 0 : 1, 0};
+        put_cmd(buf, &n, 0x1b, opt, sizeof opt);
+        g->reset_q = 4;
+        g->set_opt = 1;
+    }
     ssize_t k = real.send(fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (k < 0)
         return -1;
@@ -144,9 +156,19 @@ static int next_packet(const unsigned char *b, size_t n, size_t *at, const unsig
     return 1;
 }
 
+/* The column count of SELECT DATABASE()'s answer: 1, with its definition
+ * following (MariaDB's metadata cache adds a byte that says so). */
+static int one_column(const unsigned char *pl, size_t len, unsigned xcaps)
+{
+    if (xcaps & XCAP_CACHE_METADATA)
+        return len == 2 && pl[0] == 1 && pl[1] == 1;
+    return len == 1 && pl[0] == 1;
+}
+
 /* The reply of SELECT DATABASE(): one column, one row, NULL. 1 when it is
  * that, 0 when more bytes are needed, -1 otherwise. */
-static int null_row(const struct myrec *g, unsigned caps, const unsigned char *b, size_t n, size_t *at)
+static int null_row(const struct myrec *g, unsigned caps, unsigned xcaps, const unsigned char *b, size_t n,
+                    size_t *at)
 {
     const unsigned char *pl;
     size_t len;
@@ -155,7 +177,7 @@ static int null_row(const struct myrec *g, unsigned caps, const unsigned char *b
         if (!next_packet(b, n, at, &pl, &len, &seq))
             return 0;
         int last = i == want - 1, row = i == want - 2, eof = !(caps & CAP_DEPRECATE_EOF) && i == 2;
-        if (seq != i + 1 || (i == 0 && (len != 1 || pl[0] != 1)) || (row && (len != 1 || pl[0] != 0xfb)) ||
+        if (seq != i + 1 || (i == 0 && !one_column(pl, len, xcaps)) || (row && (len != 1 || pl[0] != 0xfb)) ||
             (eof && (len >= 9 || pl[0] != 0xfe)))
             return -1;
         if (last && (pl[0] != 0xfe || ((caps & CAP_DEPRECATE_EOF) ? !ok_fine(g, pl, len) : len < 5 ||
@@ -168,14 +190,15 @@ static int null_row(const struct myrec *g, unsigned caps, const unsigned char *b
 /* The whole reset reply in b[0, n): its length when it is whole and right,
  * 0 when more bytes are needed, -1 when it is wrong (*no_reset: the server
  * does not know COM_RESET_CONNECTION). */
-static long check_reply(const struct myrec *g, unsigned caps, const unsigned char *b, size_t n, int *no_reset)
+static long check_reply(const struct myrec *g, unsigned caps, unsigned xcaps, const unsigned char *b, size_t n,
+                        int *no_reset)
 {
     size_t at = 0, len;
     const unsigned char *pl;
     int seq;
     for (int q = 0; q < g->reset_q; q++) {
         if (q == 1 && !g->db_len) {
-            int k = null_row(g, caps, b, n, &at);
+            int k = null_row(g, caps, xcaps, b, n, &at);
             if (k <= 0)
                 return k;
             continue;
@@ -184,6 +207,11 @@ static long check_reply(const struct myrec *g, unsigned caps, const unsigned cha
             return 0;
         if (q == 0 && len >= 3 && pl[0] == 0xff && (pl[1] | pl[2] << 8) == ER_UNKNOWN_COM)
             *no_reset = 1;
+        if (q == 3 && !(caps & CAP_DEPRECATE_EOF)) { /* COM_SET_OPTION: an EOF */
+            if (seq != 1 || len != 5 || pl[0] != 0xfe || ((pl[3] | pl[4] << 8) & (ST_IN_TRANS | ST_MORE_RESULTS)))
+                return -1;
+            continue;
+        }
         if (seq != 1 || !ok_fine(g, pl, len))
             return -1;
     }
@@ -191,7 +219,7 @@ static long check_reply(const struct myrec *g, unsigned caps, const unsigned cha
 }
 
 /* Await the whole reply, looking, not reading; its length, or -1. */
-static long peek_reply(struct record *r, struct myrec *g, unsigned caps, int *no_reset)
+static long peek_reply(struct record *r, struct myrec *g, unsigned caps, unsigned xcaps, int *no_reset)
 {
     unsigned char b[MY_REPLY_MAX];
     uint64_t deadline = now_ns() + r->target->spec->opts.connect_timeout_ms * 1000000ull;
@@ -199,7 +227,7 @@ static long peek_reply(struct record *r, struct myrec *g, unsigned caps, int *no
         ssize_t n = real.recv(r->fd, b, sizeof b, MSG_PEEK | MSG_DONTWAIT);
         if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
             return -1;
-        long k = n > 0 ? check_reply(g, caps, b, (size_t)n, no_reset) : 0;
+        long k = n > 0 ? check_reply(g, caps, xcaps, b, (size_t)n, no_reset) : 0;
         if (k != 0 || n == (ssize_t)sizeof b)
             return k ? k : -1;
         uint64_t now = now_ns();
@@ -221,7 +249,7 @@ int my_finish_reset(struct record *r, struct conn_proto *p)
         return OBJPOOL_DISCARD_RESET_FAILED; /* never reused without a checked reset */
     p->reset_pending = 0;
     int no_reset = 0;
-    long len = peek_reply(r, g, proto_my_caps(&p->st), &no_reset);
+    long len = peek_reply(r, g, proto_my_caps(&p->st), proto_my_xcaps(&p->st), &no_reset);
     if (no_reset) {
         atomic_fetch_add(&r->target->ctr->my_no_reset, 1);
         atomic_store(&conn_target(r->target)->reset_refused, 1);

@@ -33,6 +33,7 @@
 #include "../base/log.h"
 #include "../base/real.h"
 
+#define CAP_MYSQL 0x1u
 #define CAP_CONNECT_WITH_DB 0x8u
 #define CAP_PROTOCOL_41 0x200u
 #define CAP_SSL 0x800u
@@ -58,6 +59,8 @@ int my_resp_parse(const unsigned char *w, size_t n, struct my_resp *rp)
     size_t len = n - 4;
     rp->caps = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
     rp->charset = p[8];
+    if (!(rp->caps & CAP_MYSQL)) /* MariaDB's extended capabilities, in the filler's end */
+        rp->xcaps = (uint32_t)p[28] | (uint32_t)p[29] << 8 | (uint32_t)p[30] << 16 | (uint32_t)p[31] << 24;
     if (!(rp->caps & CAP_PROTOCOL_41) || (rp->caps & CAP_SSL))
         return -1;
     size_t at = str_end(p, 32, len);
@@ -127,7 +130,8 @@ static int rebuild(const unsigned char *w, size_t n, const struct my_resp *rp, u
     memcpy(out + o, p, head);
     o += head;
     out[o++] = 0; /* an empty credential */
-    memcpy(out + o, rp->db, db);
+    if (db) /* the database's name and its NUL */
+        memcpy(out + o, rp->db, db);
     o += db;
     memcpy(out + o, SWITCH_PLUGIN, sizeof SWITCH_PLUGIN);
     o += sizeof SWITCH_PLUGIN;
@@ -199,7 +203,7 @@ void my_switch(struct record *r, struct conn_proto *p, struct myrec *g, const un
     atomic_fetch_and(&r->flags, ~LF_REUSED);
     atomic_store(&conn_rec(r)->bytes_out, (uint64_t)len);
     atomic_store(&conn_rec(r)->bytes_in, (uint64_t)greeting);
-    proto_my_after_response(&p->st, rp.caps, rp.charset);
+    proto_my_after_response(&p->st, rp.caps, rp.xcaps, rp.charset);
     memset(g, 0, sizeof *g);
     g->rec = MREC_BAD;
     atomic_fetch_add(&r->target->ctr->my_switched, 1);

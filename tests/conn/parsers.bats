@@ -22,3 +22,4 @@ run_proto_unit() {
 @test "proto: http/1.x parser" { run_proto_unit http; }
 @test "proto: memcache (text, meta, binary) parser" { run_proto_unit memcache; }
 @test "proto: postgres (protocol 3.0) parser" { run_proto_unit postgres; }
+@test "proto: mysql (protocol 10, MariaDB's extensions) parser" { run_proto_unit mysql; }

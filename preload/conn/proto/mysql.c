@@ -23,7 +23,7 @@
  *
  * A session always holds state (its login, its database, its variables):
  * at a boundary the verdict is PV_SESSION, and the layer above resets it
- * (conn/myreset.c). Never reusable: TLS asked, an ERR during the handshake,
+ * (conn/myreset.c); COM_QUIT alone there is its goodbye. Never reusable: TLS asked, an ERR during the handshake,
  * COM_QUIT, COM_CHANGE_USER (another login), replication and other
  * commands the parser does not know, a server-side cursor.
  */
@@ -90,8 +90,11 @@ static void handshake_out(struct my *m, const unsigned char *h, uint32_t len, si
     }
     m->caps = le32(h);
     m->charset = h[8];
+    /* libmariadb asks for progress reports and cached metadata here; both
+     * change the answers' bytes (mysql_answer.c) */
     if (!(m->caps & CAP_MYSQL) && kept >= 32)
         m->xcaps = le32(h + 28);
+    m->multi = (m->caps & CAP_MULTI_STATEMENTS) != 0;
     if (!(m->caps & CAP_PROTOCOL_41) || (m->caps & CAP_SSL) || len == 32)
         my_die(m, PV_NEVER); /* a pre-4.1 client, or TLS asked */
     m->hs = HS_ANSWER;
@@ -110,6 +113,10 @@ static void command(struct my *m, const unsigned char *h, uint32_t len)
         my_die(m, PV_CONFUSED);
         return;
     }
+    /* COM_SET_OPTION: multi-statements on (0) or off (1); the server keeps
+     * it across COM_RESET_CONNECTION (measured on MariaDB 10.11) */
+    if (h[0] == 0x1b && len == 3 && h[2] == 0 && h[1] <= 1)
+        m->multi = h[1] == 0;
     int an = my_answer_of(h[0]);
     if (an < 0) {
         my_die(m, PV_NEVER);
@@ -155,7 +162,9 @@ static void feed(struct my *m, int out, const unsigned char *p, size_t n)
                 d->len = 0;
                 d->klen = 0;
             }
-            d->len += d->left;
+            /* saturated: 257 pieces of 0xffffff would wrap to a short length,
+             * and a row beginning 0xfe would pass for the end of rows */
+            d->len = d->left > UINT32_MAX - d->len ? UINT32_MAX : d->len + d->left;
         } else {
             size_t k = n < d->left ? n : d->left;
             if (d->klen < MY_HEAD) {
@@ -191,10 +200,13 @@ static int my_verdict(const struct proto_state *st)
     const struct my *m = CM(st);
     if (m->dead)
         return m->dead;
-    if (m->hs == HS_GREETING && !m->i.hlen && !m->i.cont)
-        return PV_CLEAN; /* nothing read: the program never spoke either */
+    if (m->hs == HS_GREETING && !m->i.hlen && !m->i.cont && !m->o.hlen && !m->o.cont)
+        return PV_CLEAN; /* nothing read, nothing written (a packet begun is not clean) */
     if (m->hs != HS_READY || m->qn || m->o.hlen || m->o.cont || m->i.hlen || m->i.cont)
         return PV_INCOMPLETE;
+    /* multi-statements switched from what the handshake asked (mysqlnd's
+     * multi_query turns them on for good, and COM_RESET_CONNECTION keeps
+     * them): the reset sends COM_SET_OPTION back (proto_my_multi_changed) */
     return PV_SESSION;
 }
 
@@ -207,6 +219,7 @@ static void my_reset_done(struct proto_state *st)
     m->rs = RS_FIRST;
     m->hs = HS_READY;
     m->status &= (uint16_t)~(ST_IN_TRANS | ST_MORE_RESULTS);
+    m->multi = (m->caps & CAP_MULTI_STATEMENTS) != 0; /* the reset set it back */
 }
 
 int proto_my_handshake(const struct proto_state *st)
@@ -230,16 +243,38 @@ int proto_my_charset(const struct proto_state *st)
     return CM(st)->charset;
 }
 
+unsigned proto_my_xcaps(const struct proto_state *st)
+{
+    return CM(st)->xcaps;
+}
+
+int proto_my_multi_changed(const struct proto_state *st)
+{
+    const struct my *m = CM(st);
+    return m->multi != ((m->caps & CAP_MULTI_STATEMENTS) != 0);
+}
+
 /* A state just after the program wrote its HandshakeResponse with these
- * capabilities (the switch of conn/myswitch.c: the server's answer comes
- * next). */
-void proto_my_after_response(struct proto_state *st, unsigned caps, int charset)
+ * capabilities, MariaDB's extended ones included (the switch of
+ * conn/myswitch.c: the server's answer comes next). */
+void proto_my_after_response(struct proto_state *st, unsigned caps, unsigned xcaps, int charset)
 {
     struct my *m = M(st);
     memset(st, 0, sizeof *st);
     m->caps = caps;
+    m->xcaps = xcaps;
     m->charset = (uint8_t)charset;
+    m->multi = (caps & CAP_MULTI_STATEMENTS) != 0;
     m->hs = HS_ANSWER;
+}
+
+/* COM_QUIT written alone at a boundary: swallowed (goodbye.c), the program
+ * gets its EOF from the stub and the session is reset and parked. */
+static int my_goodbye(const struct proto_state *st, const unsigned char *p, size_t n, struct proto_goodbye *g)
+{
+    static const unsigned char quit[5] = {1, 0, 0, 0, 0x01};
+    (void)g;
+    return n == sizeof quit && !memcmp(p, quit, n) && my_verdict(st) == PV_SESSION ? GB_SWALLOW : GB_NONE;
 }
 
 const struct proto_ops proto_mysql_ops = {
@@ -249,4 +284,5 @@ const struct proto_ops proto_mysql_ops = {
     .in = my_in,
     .verdict = my_verdict,
     .reset_done = my_reset_done,
+    .goodbye = my_goodbye,
 };

@@ -113,10 +113,29 @@ static void end_status(struct my *m, int status)
         answered(m);
 }
 
+/* A result set's column count. With MariaDB's cached metadata a byte
+ * follows it: 0 when the definitions are not sent again (an execution of a
+ * prepared statement whose columns the program knows), the EOF (unless
+ * CLIENT_DEPRECATE_EOF) coming right after the count. */
+static void column_count(struct my *m, const unsigned char *h, uint32_t len, size_t kept)
+{
+    size_t used;
+    int cache = (m->xcaps & XCAP_CACHE_METADATA) != 0;
+    m->n = lenenc(h, kept, &used);
+    if (!used || used + (size_t)cache != len || kept < len || !m->n) {
+        my_die(m, PV_CONFUSED);
+        return;
+    }
+    m->rs = RS_COLDEFS;
+    if (cache && h[used] == 0)
+        m->rs = (m->caps & CAP_DEPRECATE_EOF) ? RS_ROWS : RS_COLEOF;
+    else if (cache && h[used] != 1)
+        my_die(m, PV_CONFUSED);
+}
+
 /* The first packet of an answer to a query or a statement's execution. */
 static void query_first(struct my *m, const unsigned char *h, uint32_t len, size_t kept)
 {
-    size_t used;
     if (h[0] == 0x00) {
         end_status(m, my_ok_status(h, kept));
     } else if (h[0] == 0xff) {
@@ -124,16 +143,7 @@ static void query_first(struct my *m, const unsigned char *h, uint32_t len, size
     } else if (h[0] == 0xfb) {
         m->rs = RS_INFILE; /* the program sends a file */
     } else {
-        /* the column count; with MariaDB's metadata cache one more byte
-         * says whether the definitions (and their EOF) follow */
-        m->n = lenenc(h, kept, &used);
-        int cached = (m->xcaps & XCAP_CACHE_METADATA) && used && used + 1 == len && used < kept;
-        if (!used || (used != len && !cached) || !m->n)
-            my_die(m, PV_CONFUSED);
-        else if (cached && h[used] == 0)
-            m->rs = RS_ROWS;
-        else
-            m->rs = RS_COLDEFS;
+        column_count(m, h, len, kept);
     }
 }
 
@@ -226,8 +236,11 @@ void my_answer(struct my *m, const unsigned char *h, uint32_t len, size_t kept)
         my_die(m, PV_CONFUSED); /* the server spoke unasked (a kill's ERR before it closes) */
         return;
     }
+    /* MariaDB's progress report (an ERR of code 0xffff), asked by the
+     * program's driver, comes before the statement's answer (ALTER TABLE,
+     * LOAD DATA...): the command is still running */
     if ((m->xcaps & XCAP_PROGRESS) && h[0] == 0xff && kept >= 3 && h[1] == 0xff && h[2] == 0xff)
-        return; /* a progress report: the answer goes on */
+        return;
     switch (m->q[0]) {
     case AN_OK:
         if (h[0] == 0x00)

@@ -6,13 +6,15 @@
 
 #include "proto.h"
 
-#define MY_HEAD 32 /* payload bytes kept of a packet: an OK's status, a response's capabilities */
+#define MY_HEAD 32 /* payload bytes kept of a packet: an OK's status, a response's
+                    * MariaDB capabilities (bytes 28..31) */
 #define MY_Q 8     /* commands awaiting their answer */
 
 /* client capability flags */
 #define CAP_CONNECT_WITH_DB 0x8u
 #define CAP_PROTOCOL_41 0x200u
 #define CAP_SSL 0x800u
+#define CAP_MULTI_STATEMENTS 0x10000u
 #define CAP_DEPRECATE_EOF 0x1000000u
 #define CAP_MYSQL 0x1u /* unset by MariaDB's drivers: extended capabilities follow */
 /* MariaDB's extended capabilities (a response's bytes 28-31) */
@@ -58,6 +60,7 @@ struct my {
     uint32_t ncols;   /* a prepared statement's columns, after its parameters */
     uint8_t charset;  /* the handshake's collation id */
     uint8_t answers;  /* server packets of the handshake after the response */
+    uint8_t multi;    /* multi-statements on now (COM_SET_OPTION changes it) */
 };
 _Static_assert(sizeof(struct my) <= PROTO_STATE_SIZE, "the MySQL parser's state fits");
 

@@ -117,7 +117,11 @@ int proto_my_handshake(const struct proto_state *st);
 unsigned proto_my_caps(const struct proto_state *st);
 unsigned proto_my_status(const struct proto_state *st);
 int proto_my_charset(const struct proto_state *st);
-void proto_my_after_response(struct proto_state *st, unsigned caps, int charset);
+/* MariaDB's extended capabilities; whether COM_SET_OPTION left
+ * multi-statements otherwise than the handshake asked. */
+unsigned proto_my_xcaps(const struct proto_state *st);
+int proto_my_multi_changed(const struct proto_state *st);
+void proto_my_after_response(struct proto_state *st, unsigned caps, unsigned xcaps, int charset);
 /* PostgreSQL (postgres.c): the last ReadyForQuery's status ('I', 'T', 'E';
  * 0 before the first) and the first authentication request's code (0: none
  * asked; 3 cleartext, 5 md5, 10 SASL, 0xff: a code past 254). */
