@@ -314,6 +314,8 @@ stop_postgres() {
 # client_ed25519, pw3), each from localhost (the socket) and 127.0.0.1,
 # with every right on databases db1 and db2 (table t, one row: 1 in db1, 2
 # in db2). Sets MARIADB_PID, MARIADB_PORT, MARIADB_SOCK, MY_DIR.
+# interactive_timeout differs from wait_timeout, so that a session of a
+# client that says CLIENT_INTERACTIVE shows it.
 # MARIADB_EXTRA_ARGS (an array): more mariadbd options, last (e.g. a TLS
 # certificate and key, which turn TLS on).
 MARIADB_OPTS=(--innodb-log-file-size=4M --innodb-buffer-pool-size=32M
@@ -343,7 +345,8 @@ _start_mariadb() {
     _start MARIADB "$dir" "$port" "$dir/mariadb.log" "$bin" --no-defaults "${as[@]}" \
         --datadir="$dir/data" --socket="$MARIADB_SOCK" --port="$port" --bind-address=127.0.0.1 \
         --pid-file="$dir/mariadbd.pid" --skip-name-resolve --skip-ssl --skip-log-bin \
-        --innodb-flush-log-at-trx-commit=0 --max-connections=500 "${MARIADB_OPTS[@]}" \
+        --innodb-flush-log-at-trx-commit=0 --max-connections=500 --interactive-timeout=3600 \
+        "${MARIADB_OPTS[@]}" \
         "${MARIADB_EXTRA_ARGS[@]}" || return 1
     for ((i = 0; i < 200; i++)); do # listening is not accepting sessions yet
         mariadb_sql "SELECT 1" >/dev/null 2>&1 && break

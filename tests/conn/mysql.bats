@@ -186,6 +186,79 @@ assert_few_connections() {
     expect_num "$(json_field "$REPORT" "$TCP_POOL" mysql.replayed)" -ge 95 "replayed"
 }
 
+@test "mysqlclient (MySQLdb, on libmariadb) per query, 100 each over the Unix socket and TCP, mysql_native_password and ed25519: every result right, >= 95 % replayed" {
+    require_py MySQLdb
+    my_run "$UNIX_POOL" "${UNIX_ARGS[@]}" --driver mysqldb --count 100
+    assert_loop_clean 100
+    assert_mysql "$UNIX_POOL"
+    expect_num "$(json_field "$REPORT" "$UNIX_POOL" mysql.replayed)" -ge 95 "replayed"
+    my_run "$TCP_POOL" "${TCP_ARGS[@]}" --driver mysqldb --user u_ed --password pw3 --count 100
+    assert_loop_clean 100
+    assert_mysql "$TCP_POOL"
+    expect_num "$(json_field "$REPORT" "$TCP_POOL" mysql.replayed)" -ge 95 "replayed"
+}
+
+@test "aiomysql (asyncio, non-blocking sockets): 8 tasks of one event loop, 50 connects each, over the Unix socket and TCP: every answer the task's own, >= 90 % replayed" {
+    require_py aiomysql
+    local t pool
+    for t in unix tcp; do
+        pool=$(pool_of "$t")
+        if [[ $t == tcp ]]; then
+            run_pooled "$pool" "$OBJPOOL_PY" "$PY/my_async.py" "${TCP_ARGS[@]}" --user u_native --password pw1 \
+                --db db1 --count 50
+        else
+            run_pooled "$pool" "$OBJPOOL_PY" "$PY/my_async.py" "${UNIX_ARGS[@]}" --user u_native --password pw1 \
+                --db db1 --count 50
+        fi
+        assert_loop_clean 400
+        assert_mysql "$pool"
+        expect_num "$(json_field "$REPORT" "$pool" mysql.replayed)" -ge 360 "replayed"
+    done
+}
+
+# node_my MODE COUNT TRANSPORT: tests/node/my_loop.js (Debian's node-mysql,
+# mysqljs) as u_native in db1 under the preload.
+node_my() {
+    local mode=$1 count=$2 where=(--socket "$MARIADB_SOCK")
+    [[ $3 == tcp ]] && where=(--host 127.0.0.1 --port "$MARIADB_PORT")
+    run_pooled "$(pool_of "$3")" NODE_PATH="$NODE_MYSQL_PATH" node "$TESTS_DIR/node/my_loop.js" "${where[@]}" \
+        --user u_native --password pw1 --database db1 --count "$count" --mode "$mode" --end-wait 1000
+}
+
+NODE_MYSQL_PATH=/usr/share/nodejs
+
+require_node_mysql() {
+    require_cmd node
+    NODE_PATH=$NODE_MYSQL_PATH node -e "require('mysql')" 2>/dev/null || skip "no node mysql module (install node-mysql)"
+}
+
+# mysqljs's end() writes COM_QUIT and waits for the server's close (no
+# half-close of its own): my_loop.js counts an end() still waiting after
+# 1 s in end_waits (and destroys the socket), so a wait fails the test
+# instead of hanging it.
+@test "node mysql (mysqljs) per query, 20 each over the Unix socket and TCP: every result right, end() finishes (COM_QUIT answered by a close, as the server's own), >= 90 % replayed" {
+    require_node_mysql
+    local t
+    for t in unix tcp; do
+        node_my query 20 "$t"
+        assert_loop_clean 20
+        assert_equal "$(client_field end_waits)" 0
+        assert_mysql "$(pool_of "$t")"
+        expect_num "$(json_field "$REPORT" "$(pool_of "$t")" mysql.replayed)" -ge 18 "replayed"
+    done
+}
+
+@test "node mysql (mysqljs): what one connection left (user variable, sql_mode, temporary table) is not visible to the next, and the sql_mode its handshake asked for (IGNORE_SPACE) is, Unix and TCP" {
+    require_node_mysql
+    local t
+    for t in unix tcp; do
+        node_my state 20 "$t"
+        assert_loop_clean 20
+        assert_mysql "$(pool_of "$t")"
+        expect_num "$(json_field "$REPORT" "$(pool_of "$t")" mysql.replayed)" -ge 18 "replayed"
+    done
+}
+
 @test "pymysql on one connection kept (the persistent limit) and proto=mysql: every result right, one server connection" {
     local before
     before=$(mariadb_connections)
@@ -195,13 +268,13 @@ assert_few_connections() {
     expect_num $(($(mariadb_connections) - before)) -le 2 "server connections"
 }
 
-@test "session state never crosses to the next client (user variable, sql_mode, session variables, isolation level, USE with and without a database, temporary tables, open transaction, autocommit off, GET_LOCK, PREPARE, LOCK TABLES, HANDLER, SET NAMES, LAST_INSERT_ID, COM_INIT_DB, a multi-statement result left unread, an unbuffered result half read), Unix and TCP" {
+@test "session state never crosses to the next client (user variable, sql_mode, session variables, isolation level, USE with and without a database, temporary tables, open transaction, autocommit off, GET_LOCK, PREPARE, LOCK TABLES, HANDLER, SET NAMES, LAST_INSERT_ID, COM_INIT_DB, CLIENT_IGNORE_SPACE and CLIENT_INTERACTIVE asked for in the handshake, a multi-statement result left unread, an unbuffered result half read), Unix and TCP" {
     local t
     for t in unix tcp; do
         my_case state "$t" --count 3
         assert_cases_clean
         assert_mysql "$(pool_of "$t")"
-        # 3 rounds x 19 kinds x 2 connects: most of them reuses
+        # 3 rounds x 22 kinds x 2 connects: most of them reuses
         expect_num "$(json_field "$REPORT" "$(pool_of "$t")" mysql.replayed)" -ge 48 "replayed"
     done
 }

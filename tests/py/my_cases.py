@@ -211,6 +211,15 @@ STATES = [
      "@@character_set_results, 'é')", "utf8mb4,utf8mb4,utf8mb4,é", None),
     ("LAST_INSERT_ID", ["SELECT LAST_INSERT_ID(77)"], "SELECT LAST_INSERT_ID()", 0, None),
     ("initdb:COM_INIT_DB (pymysql select_db)", [], "SELECT DATABASE()", "db1", None),
+    # nothing set: what the handshake's own capabilities give a session
+    # (IGNORE_SPACE in sql_mode, the interactive wait_timeout) must be there
+    # on a reused one as on a fresh one
+    ("ignorespace:CLIENT_IGNORE_SPACE in the handshake", [],
+     "SELECT @@session.sql_mode LIKE '%IGNORE_SPACE%'", 1, None),
+    ("ignorespace:CLIENT_IGNORE_SPACE in the handshake, COUNT (*) with a space", [],
+     "SELECT COUNT (*) FROM t WHERE x = 1", 1, None),
+    ("interactive:CLIENT_INTERACTIVE in the handshake (wait_timeout is interactive_timeout)", [],
+     "SELECT @@session.wait_timeout = @@global.interactive_timeout", 1, None),
     ("multi:a second result set left unread", ["SELECT 111; SELECT 222"], "SELECT 333", 333, None),
     ("unbuffered:a result half read", ["SELECT seq FROM seq_1_to_200000"], "SELECT 333", 333, None),
 ]
@@ -221,6 +230,7 @@ def leave_state(a, name, db, sets):
     kw = dict(db=db, autocommit=not name.startswith("tx:"))
     if name.startswith("multi:"):
         kw["client_flag"] = CLIENT.MULTI_STATEMENTS
+    kw.update(caps_of(name))
     if name.startswith("unbuffered:"):
         kw["cursorclass"] = pymysql.cursors.SSCursor
     conn = connect(a, **kw)
@@ -238,12 +248,24 @@ def leave_state(a, name, db, sets):
     closed(conn)
 
 
+# the capabilities a case's two clients ask for in their handshake
+CAPS = {"ignorespace": CLIENT.IGNORE_SPACE, "interactive": CLIENT.INTERACTIVE}
+
+
+def caps_of(name):
+    flag = CAPS.get(name.split(":", 1)[0])
+    return {"client_flag": flag} if flag else {}
+
+
 def state_round(a, c, i, name, sets, check, fresh, unpooled):
     db = None if name.startswith("nodb:") else ""
     what = "round %d, %s" % (i, name)
+    kw = caps_of(name)
     try:
         leave_state(a, name, db, sets)
-        conn = connect(a, db=db, autocommit=True)
+        if kw:  # a handshake unlike the others': the first met a near match (a fresh connection, not kept)
+            leave_state(a, name, db, sets)
+        conn = connect(a, db=db, autocommit=True, **kw)
         got = one_row(conn, check)
         closed(conn)
     except (pymysql.MySQLError, OSError) as e:

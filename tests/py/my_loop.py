@@ -3,7 +3,7 @@
 
     my_loop.py (--unix SOCK | --host H --port P) --user U [--password PW]
                [--db DB] --count N [--mode perop|reused] [--ssl-ca CERT]
-               [--kill-idle ADMIN_SOCK]
+               [--kill-idle ADMIN_SOCK] [--driver pymysql|mysqldb]
                [--pause-at I --pause-dir D] [--allow-errors]
 
 Operation i runs SELECT %s * 2, CONNECTION_ID() with i and checks the
@@ -20,6 +20,9 @@ idle (Sleep) connection of another user than root, as an administrator or
 wait_timeout would. --pause-at I: before operation I, create D/paused and
 wait (up to 60 s) for D/resume, so a test can restart the server in the
 middle of a run.
+
+--driver mysqldb: mysqlclient (MySQLdb, the C driver on libmariadb)
+instead of pymysql, the rest alike.
 
 Prints "ops=N ok=N mismatches=N errors=N elapsed_us=N" on stdout.
 Exit 1 on any mismatch, else 2 on any error (unless --allow-errors), else 0.
@@ -63,6 +66,19 @@ def wait_resume(d):
         time.sleep(0.01)
 
 
+def connect_mysqldb(a):
+    """mysqlclient (MySQLdb, on libmariadb): its connect, autocommit off."""
+    import MySQLdb
+    kw = dict(user=a.user, passwd=a.password or "", connect_timeout=10)
+    if a.db:
+        kw["db"] = a.db
+    if a.unix:
+        kw["unix_socket"] = a.unix
+    else:
+        kw["host"], kw["port"] = a.host, a.port
+    return MySQLdb.connect(**kw)
+
+
 def connect_args(a):
     kw = dict(user=a.user, password=a.password or "", database=a.db,
               connect_timeout=10, read_timeout=30, write_timeout=30)
@@ -90,8 +106,13 @@ def main():
     ap.add_argument("--pause-at", type=int, default=-1)
     ap.add_argument("--pause-dir")
     ap.add_argument("--allow-errors", action="store_true")
+    ap.add_argument("--driver", default="pymysql", choices=["pymysql", "mysqldb"])
     a = ap.parse_args()
     kw = connect_args(a)
+    errs = (pymysql.MySQLError, OSError)
+    if a.driver == "mysqldb":
+        import MySQLdb
+        errs = (MySQLdb.MySQLError, OSError)
     ok = mismatches = errors = 0
     conn = None
     t0 = time.monotonic()
@@ -102,7 +123,7 @@ def main():
             if a.kill_idle:
                 kill_idle(a.kill_idle)
             if conn is None:
-                conn = pymysql.connect(**kw)
+                conn = connect_mysqldb(a) if a.driver == "mysqldb" else pymysql.connect(**kw)
             cur = conn.cursor()
             cur.execute("SELECT %s * 2, CONNECTION_ID()", (i,))
             got, tid = cur.fetchone()
@@ -113,20 +134,20 @@ def main():
                 print("MISMATCH op %d: got %r, CONNECTION_ID() %r, the greeting's thread id %r"
                       % (i, got, tid, conn.thread_id()), file=sys.stderr)
             cur.close()
-        except (pymysql.MySQLError, OSError) as e:
+        except errs as e:
             errors += 1
             if errors <= 5:
                 print("ERROR op %d: %s: %s" % (i, type(e).__name__, str(e).strip()), file=sys.stderr)
             if conn is not None:
                 try:
                     conn.close()
-                except (pymysql.MySQLError, OSError):
+                except errs:
                     pass
             conn = None
         if a.mode == "perop" and conn is not None:
             try:
                 conn.close()
-            except (pymysql.MySQLError, OSError) as e:
+            except errs as e:
                 errors += 1
                 print("ERROR op %d: close: %s" % (i, e), file=sys.stderr)
             conn = None
