@@ -67,12 +67,13 @@ trap 'exit 130' INT TERM
 start_mariadb "$DIR/my" || { echo "bench-mysql: mariadb did not start" >&2; exit 1; }
 
 # loop PREFIX... -- ARGS...: one pass of bench/my_loop.py; prints
-# microseconds per query, or "fail".
+# microseconds per query, or "fail" (also after 300 s: pymysql's defaults
+# never time a read out).
 loop() {
     local pre=() out
     while [[ $1 != -- ]]; do pre+=("$1"); shift; done
     shift
-    out=$("${pre[@]}" "${PIN_C[@]}" "$SYS_PY" bench/my_loop.py "${USER_ARGS[@]}" --count "$COUNT" "$@") ||
+    out=$(timeout 300 "${pre[@]}" "${PIN_C[@]}" "$SYS_PY" bench/my_loop.py "${USER_ARGS[@]}" --count "$COUNT" "$@") ||
         { echo fail; return; }
     [[ $out == *" ok=$COUNT "* ]] || { echo fail; return; }
     echo $((${out##*elapsed_us=} / COUNT))
