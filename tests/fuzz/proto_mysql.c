@@ -14,7 +14,9 @@
  *    protocol (with or without EOFs, an ERR mid-rows, a row over 16 MiB),
  *    prepared statements' descriptions, LOCAL INFILE, the commands never
  *    answered, COM_QUIT, replication; and, where the input says, a packet
- *    cut short. Fed to three states whole, in chunks and byte by byte.
+ *    cut short; at boundaries, when the input says, the session layer's
+ *    reset read (reset_done) and more commands after it. Fed to three
+ *    states whole, in chunks and byte by byte.
  *    After every packet the three verdicts agree and:
  *    - short of a boundary (handshake unfinished, a command unanswered,
  *      more results announced, LOCAL INFILE running, a packet half-sent or
@@ -543,6 +545,14 @@ static void conversation(const uint8_t *data, size_t size)
             if (answer() < 0)
                 return;
         check(0);
+        if (!m.refused && pick(8) == 0) {
+            /* parked: the session layer's reset was read, the next program
+             * goes on with commands (its handshake was replayed) */
+            for (int k = 0; k < 3; k++)
+                proto_mysql_ops.reset_done(&sts[k]);
+            m.status &= (uint16_t)~0x0009u; /* no transaction, no more results */
+            check(0);
+        }
     }
 }
 
