@@ -78,8 +78,9 @@ void my_resp_id(const unsigned char *w, size_t n, const struct my_resp *rp, uint
  * knows, so that the server asks the program to authenticate again
  * (AuthSwitchRequest) over the fresh connection's own scramble. */
 void my_switch(struct record *r, struct conn_proto *p, struct myrec *g, const unsigned char *w, size_t n);
-/* The replay cannot go on: the program's next read sees EOF, its next
- * write EPIPE, and the connection is destroyed at close. */
+/* The replay cannot go on: the connection is shut down (the kernel's
+ * hang-up wakes the program's poll or epoll), its next read sees EOF, its
+ * next write EPIPE, and it is destroyed at close. */
 void my_broken(struct record *r, struct myrec *g, const char *why);
 /* myreplay.c for myreset.c: the reset's reply (reply_len bytes) was
  * checked and left on the socket: the greeting is served next. */

@@ -181,7 +181,11 @@ void my_broken(struct record *r, struct myrec *g, const char *why)
     g->broken = 1;
     g->phase = MPH_NONE;
     memset(g->w, 0, sizeof g->w);
-    atomic_fetch_or(&r->flags, LF_SHUT_DEFERRED);
+    /* the kernel's hang-up, so that poll, select and epoll wake the
+     * program on it (an event loop waits for no read that never comes);
+     * io.c answers its reads with 0 and its writes with EPIPE */
+    real.shutdown(r->fd, SHUT_RDWR);
+    atomic_fetch_or(&r->flags, LF_HALF_CLOSED | LF_SHUT_DEFERRED);
     atomic_fetch_add(&r->target->ctr->stale_reuse_errors, 1);
     log_debug("fd %d of %s: MySQL replay ends: %s", r->fd, r->target->label, why);
 }

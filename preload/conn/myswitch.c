@@ -16,6 +16,10 @@
  * anyone again. The lease is never recorded (no greeting of its own was
  * read by the program) and never parked.
  *
+ * A client that cannot follow a switch (no CLIENT_PLUGIN_AUTH: node's
+ * mysqljs) sees that one connect fail, and the target's recorded sessions
+ * are retired, so its next connect gets a fresh connection of its own.
+ *
  * A response that differs from the recorded one only in its credential (the
  * same user, database, options and attributes) is a password that changed
  * or a wrong one: every session recorded before is superseded (the target's
@@ -176,6 +180,10 @@ void my_switch(struct record *r, struct conn_proto *p, struct myrec *g, const un
     unsigned char out[MYREC_CLI + sizeof SWITCH_PLUGIN];
     size_t len = 0;
     if (my_resp_parse(w, n, &rp) < 0 || rebuild(w, n, &rp, out, sizeof out, &len) < 0) {
+        /* a client without plugins (node's mysqljs) cannot follow a
+         * switch: this connect fails, and every recorded session of the
+         * target is retired, so that the next one is made afresh */
+        atomic_fetch_add(&conn_target(r->target)->my_epoch, 1);
         my_broken(r, g, "a HandshakeResponse objpool cannot hand to a fresh connection");
         return;
     }
