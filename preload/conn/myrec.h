@@ -38,7 +38,8 @@ struct myrec {
     uint8_t last_dir; /* recording: MDIR_* */
     uint8_t reset_q;  /* queries of the reset at park (its reply's answers) */
     uint8_t charset;  /* the handshake's collation id */
-    uint8_t set_opt;  /* the reset sends COM_SET_OPTION: 1 + the option */
+    uint8_t set_opt;  /* the reset sends COM_SET_OPTION */
+    uint8_t noplug;   /* the program asked for no client plugins: it could not follow a switch */
     uint16_t srv_len;
     uint16_t srv_end[MY_TURNS / 2]; /* where each server turn ends in srv */
     uint16_t cli_len[MY_TURNS / 2]; /* each program turn's length */
@@ -55,6 +56,8 @@ struct myrec {
     unsigned char w[MYREC_CLI]; /* a program turn being gathered, wiped after */
 };
 _Static_assert(sizeof(struct myrec) <= 4096, "a recording fits its block");
+
+#define MY_CAP_PLUGIN_AUTH 0x80000u
 
 /* A HandshakeResponse41 packet (header included), taken apart: the
  * credential's place [auth, auth_end), the database, the capabilities. */

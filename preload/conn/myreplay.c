@@ -6,8 +6,10 @@
  * handshake's OK. Kept only when every program turn is one packet, the
  * server never asked for the password itself (caching_sha2_password's full
  * authentication: a cleartext or RSA-encrypted password, random padding),
- * no TLS was asked, no ERR came, and objpool knows the handshake's
- * character set (the reset restores it); otherwise never parked.
+ * no TLS was asked, no ERR came, the program takes client plugins (so it
+ * can follow an AuthSwitchRequest, myswitch.c), and objpool knows the
+ * handshake's character set (the reset restores it); otherwise never
+ * parked.
  *
  * Replay (my_io_begin, on a reused lease, after myreset.c checked the
  * reset's reply and left it on the socket): the program's reads get the
@@ -57,6 +59,7 @@ static void rec_cli_end(struct myrec *g)
             g->rec = MREC_BAD;
         } else {
             my_resp_id(g->w, n, &rp, g->id_tag);
+            g->noplug = !(rp.caps & MY_CAP_PLUGIN_AUTH);
             memcpy(g->db, rp.db, rp.db_len);
             g->db_len = (uint16_t)rp.db_len;
             g->charset = (uint8_t)rp.charset;
@@ -103,7 +106,10 @@ static void rec_finish(struct record *r, struct conn_proto *p, struct myrec *g)
 {
     if (g->rec != MREC_ON)
         return;
-    int ok = g->nturns >= 3 && g->nturns % 2 == 1 && g->srv_end[0] > 4 && g->srv[4] == 10 &&
+    /* a program without client plugins (node's mysqljs) could not follow
+     * the switch a differing response needs (myswitch.c): its connects
+     * would fail where they succeed without objpool, so it is not reused */
+    int ok = !g->noplug && g->nturns >= 3 && g->nturns % 2 == 1 && g->srv_end[0] > 4 && g->srv[4] == 10 &&
              proto_mysql_ops.verdict(&p->st) == PV_SESSION && my_set_names(g->charset) != NULL;
     if (!ok) {
         g->rec = MREC_BAD;

@@ -17,8 +17,9 @@
  * read by the program) and never parked.
  *
  * A client that cannot follow a switch (no CLIENT_PLUGIN_AUTH: node's
- * mysqljs) sees that one connect fail, and the target's recorded sessions
- * are retired, so its next connect gets a fresh connection of its own.
+ * mysqljs) is never recorded; should one still meet a recorded session, it
+ * sees that one connect fail, and the target's recorded sessions are
+ * retired, so that its next connect gets a fresh connection.
  *
  * A response that differs from the recorded one only in its credential (the
  * same user, database, options and attributes) is a password that changed
@@ -42,7 +43,6 @@
 #define CAP_PROTOCOL_41 0x200u
 #define CAP_SSL 0x800u
 #define CAP_SECURE_CONNECTION 0x8000u
-#define CAP_PLUGIN_AUTH 0x80000u
 #define CAP_LENENC_AUTH 0x200000u
 
 static const char SWITCH_PLUGIN[] = "objpool_switch"; /* a client plugin no server has */
@@ -118,7 +118,7 @@ void my_resp_id(const unsigned char *w, size_t n, const struct my_resp *rp, uint
 static int rebuild(const unsigned char *w, size_t n, const struct my_resp *rp, unsigned char *out, size_t cap,
                    size_t *len)
 {
-    if (!(rp->caps & CAP_PLUGIN_AUTH))
+    if (!(rp->caps & MY_CAP_PLUGIN_AUTH))
         return -1; /* an old client: it would not follow a switch */
     const unsigned char *p = w + 4;
     size_t plen = n - 4, at = rp->rest - 4;
