@@ -1,8 +1,10 @@
 <?php
 // PHP mysqli or PDO (pdo_mysql) per query, for objpool's MySQL/MariaDB tests.
 //
-//     php my_loop.php mysqli|pdo|mysqli-change-user HOST PORT SOCKET USER PASSWORD DB COUNT
+//     php my_loop.php mysqli|pdo|mysqli-change-user HOST PORT SOCKET USER PASSWORD DB COUNT [ALT_DB]
 //
+// ALT_DB: odd operations connect to ALT_DB instead (each connect then
+// differs from the one before; mysqli's thread id is not checked then).
 // HOST "localhost" with SOCKET: the Unix socket; HOST 127.0.0.1 with
 // PORT: TCP (SOCKET "-"). Operation i: a new connection (mysqli_connect,
 // or new PDO with a dsn of its own, both mysqlnd), SELECT i * 2 (a
@@ -12,7 +14,8 @@
 // ok=N mismatches=N errors=N" on stdout; exit 1 on a mismatch, 2 on an
 // error, else 0.
 
-[$_, $api, $host, $port, $sock, $user, $pw, $db, $count] = $argv;
+[$_, $api, $host, $port, $sock, $user, $pw, $db1, $count] = $argv;
+$alt = $argv[9] ?? null;
 $port = (int)$port;
 $count = (int)$count;
 $sock = $sock === '-' ? null : $sock;
@@ -25,29 +28,34 @@ function once_mysqli($host, $port, $sock, $user, $pw, $db, $i)
     if (!$c) {
         throw new Exception("connect: " . mysqli_connect_error());
     }
-    $res = mysqli_query($c, "SELECT $i * 2, CONNECTION_ID()");
+    $res = mysqli_query($c, "SELECT $i * 2, CONNECTION_ID(), DATABASE()");
     if (!$res) {
         $e = mysqli_error($c);
         mysqli_close($c);
         throw new Exception("query: $e");
     }
-    [$got, $tid] = mysqli_fetch_row($res);
+    [$got, $tid, $in] = mysqli_fetch_row($res);
     mysqli_free_result($res);
     $greeted = mysqli_thread_id($c);
     mysqli_close($c);
-    return (int)$tid === $greeted ? $got : "$got (CONNECTION_ID() $tid, the greeting's thread id $greeted)";
+    if ($in !== $db) {
+        return "$got in $in, not $db";
+    }
+    // a login that went to a fresh connection keeps the greeting's thread id
+    return $GLOBALS['alt'] !== null || (int)$tid === $greeted ? $got
+        : "$got (CONNECTION_ID() $tid, the greeting's thread id $greeted)";
 }
 
 function once_pdo($host, $port, $sock, $user, $pw, $db, $i)
 {
     $dsn = $sock !== null ? "mysql:unix_socket=$sock;dbname=$db" : "mysql:host=$host;port=$port;dbname=$db";
     $c = new PDO($dsn, $user, $pw, [PDO::ATTR_ERRMODE => PDO::ERRMODE_EXCEPTION]);
-    $st = $c->prepare('SELECT ? * 2');
+    $st = $c->prepare('SELECT ? * 2, DATABASE()');
     $st->execute([$i]);
-    $got = $st->fetchColumn();
+    [$got, $in] = $st->fetch(PDO::FETCH_NUM);
     $st = null;
     $c = null;
-    return $got;
+    return $in === $db ? $got : "$got in $in, not $db";
 }
 
 // mysqli-change-user: connect, check the session is USER's in DB, and on
@@ -79,6 +87,7 @@ function once_change_user($host, $port, $sock, $user, $pw, $db, $i)
 }
 
 for ($i = 0; $i < $count; $i++) {
+    $db = $alt !== null && $i % 2 ? $alt : $db1;
     try {
         if ($api === 'pdo') {
             $got = once_pdo($host, $port, $sock, $user, $pw, $db, $i);
