@@ -454,6 +454,17 @@ alternating() {
     done
 }
 
+@test "fork() with sessions parked: parent and child 50 connects each at once, every answer its own, Unix and TCP" {
+    local t
+    for t in unix tcp; do
+        my_case forked "$t" --count 50
+        assert_cases_clean
+        assert_equal "$(client_field ok)" 101
+        assert_mysql "$(pool_of "$t")"
+        expect_num "$(json_field "$REPORT" "$(pool_of "$t")" mysql.replayed)" -ge 90 "replayed"
+    done
+}
+
 @test "PHP mysqli_change_user (COM_CHANGE_USER to u_other in db2) on every other connection, 100 each, Unix and TCP: every next connection is u_native's in db1 again, every result right" {
     sanitizer_cannot "the sanitizer runtimes refuse RTLD_DEEPBIND"
     require_cmd php

@@ -38,6 +38,8 @@ change about a login or a session.
              preload) ALTER USER ... ACCOUNT LOCK, --wait S seconds (the
              pool's max_lifetime and more: the window the README names),
              then N connects that must each fail; UNLOCK, one must work.
+    forked   N connects, then fork(): parent and child N connects each,
+             at once, every answer its own; the child's verdict checked.
     killquery  N rounds of: connect, SELECT SLEEP(5), and from another
              thread after 0.3 s (as root, without the preload) KILL QUERY
              with the thread id the server's greeting gave: the query must
@@ -403,6 +405,27 @@ def lock(a, c):
     works(a, c, a.password, "after ACCOUNT UNLOCK")
 
 
+def forked(a, c):
+    """N connects, then a fork: parent and child each N more at once, each
+    answer its own (a parked session is never used by both)."""
+    for i in range(a.count):
+        mixed_one(a, c, a.user, a.password, a.db, i, "before the fork, op %d" % i)
+    pid = os.fork()
+    who = "child" if pid == 0 else "parent"
+    base = 500000 if pid == 0 else 600000
+    for i in range(a.count):
+        mixed_one(a, c, a.user, a.password, a.db, base + i, "%s, op %d" % (who, i))
+    if pid == 0:
+        sys.stdout.flush()
+        os._exit(10 + min(c.mismatches, 9) if c.mismatches else (20 if c.errors else 0))
+    _, st = os.waitpid(pid, 0)
+    code = os.waitstatus_to_exitcode(st)
+    if code:
+        c.bad("the child exited %d (10+: mismatches, 20: errors)" % code)
+    else:
+        c.good()
+
+
 def admin_process(a):
     """Debian's mariadb client as root, without the preload, reading SQL from
     a pipe: started before any pooled connection, so that no fork happens
@@ -445,7 +468,7 @@ def killquery(a, c):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("case", choices=["auth", "state", "rotate", "mixed", "near", "threads", "killquery",
-                                       "lock"])
+                                       "lock", "forked"])
     ap.add_argument("--unix")
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=3306)
