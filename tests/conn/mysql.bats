@@ -171,6 +171,35 @@ assert_few_connections() {
     expect_num "$(json_field "$REPORT" "$TCP_POOL" mysql.replayed)" -ge 95 "replayed"
 }
 
+@test "PHP prepared statements per query (the binary protocol): mysqli_prepare left open, closed by mysqli_stmt_close (COM_STMT_CLOSE, never answered), PDO with native prepares, 100 each over the Unix socket and TCP: every result right, >= 95 % replayed" {
+    sanitizer_cannot "the sanitizer runtimes refuse RTLD_DEEPBIND"
+    require_cmd php
+    php -m 2>/dev/null | grep -qix pdo_mysql || skip "php has no pdo_mysql extension (install php-mysql)"
+    local api
+    for api in mysqli-stmt mysqli-stmt-close pdo-native; do
+        run_pooled "$UNIX_POOL" php "$REPO_ROOT/tests/php/my_loop.php" "$api" localhost 0 "$MARIADB_SOCK" \
+            u_native pw1 db1 100
+        assert_loop_clean 100
+        assert_mysql "$UNIX_POOL"
+        expect_num "$(json_field "$REPORT" "$UNIX_POOL" mysql.replayed)" -ge 95 "$api: replayed"
+        run_pooled "$TCP_POOL" php "$REPO_ROOT/tests/php/my_loop.php" "$api" 127.0.0.1 "$MARIADB_PORT" - \
+            u_native pw1 db1 100
+        assert_loop_clean 100
+        expect_num "$(json_field "$REPORT" "$TCP_POOL" mysql.replayed)" -ge 95 "$api: replayed"
+    done
+}
+
+@test "queries and rows of more than 16 MB (several packets each way), 5 rounds on reused connections, Unix and TCP: every answer right" {
+    local t
+    for t in unix tcp; do
+        my_case big "$t" --count 5
+        assert_cases_clean
+        assert_equal "$(client_field ok)" 5
+        assert_mysql "$(pool_of "$t")"
+        expect_num "$(json_field "$REPORT" "$(pool_of "$t")" mysql.replayed)" -ge 4 "replayed"
+    done
+}
+
 @test "Perl DBI with DBD::mysql (libmariadb) per query, proto=mysql, 100 each over the Unix socket and TCP: every result right, reused (>= 95 % replayed)" {
     perl -MDBD::mysql -e 1 2>/dev/null || skip "no DBD::mysql (install libdbd-mysql-perl)"
     run_pooled "$UNIX_POOL?proto=mysql" perl "$REPO_ROOT/tests/perl/my_loop.pl" \

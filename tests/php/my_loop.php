@@ -1,7 +1,10 @@
 <?php
 // PHP mysqli or PDO (pdo_mysql) per query, for objpool's MySQL/MariaDB tests.
 //
-//     php my_loop.php mysqli|pdo|mysqli-change-user HOST PORT SOCKET USER PASSWORD DB COUNT [ALT_DB]
+//     php my_loop.php API HOST PORT SOCKET USER PASSWORD DB COUNT [ALT_DB]
+//
+// API: mysqli, pdo, mysqli-stmt, mysqli-stmt-close, pdo-native or
+// mysqli-change-user (below).
 //
 // ALT_DB: odd operations connect to ALT_DB instead (each connect then
 // differs from the one before; mysqli's thread id is not checked then).
@@ -58,6 +61,46 @@ function once_pdo($host, $port, $sock, $user, $pw, $db, $i)
     return $in === $db ? $got : "$got in $in, not $db";
 }
 
+// mysqli-stmt: the binary protocol (COM_STMT_PREPARE, COM_STMT_EXECUTE, a
+// binary result), the statement left open at close (COM_RESET_CONNECTION
+// must drop it); mysqli-stmt-close: the same, the statement closed first
+// (COM_STMT_CLOSE); pdo-native: PDO with ATTR_EMULATE_PREPARES off (its
+// statement, dropped after the connection object, closes it).
+function once_stmt($host, $port, $sock, $user, $pw, $db, $i, $close = false)
+{
+    $c = @mysqli_connect($host, $user, $pw, $db, $port, $sock);
+    if (!$c) {
+        throw new Exception("connect: " . mysqli_connect_error());
+    }
+    $st = mysqli_prepare($c, 'SELECT ? * 2, DATABASE()');
+    if (!$st) {
+        $e = mysqli_error($c);
+        mysqli_close($c);
+        throw new Exception("prepare: $e");
+    }
+    mysqli_stmt_bind_param($st, 'i', $i);
+    mysqli_stmt_execute($st);
+    mysqli_stmt_bind_result($st, $got, $in);
+    mysqli_stmt_fetch($st);
+    if ($close) {
+        mysqli_stmt_close($st); // COM_STMT_CLOSE, which the server does not answer
+    }
+    mysqli_close($c);
+    return $in === $db ? $got : "$got in $in, not $db";
+}
+
+function once_pdo_native($host, $port, $sock, $user, $pw, $db, $i)
+{
+    $dsn = $sock !== null ? "mysql:unix_socket=$sock;dbname=$db" : "mysql:host=$host;port=$port;dbname=$db";
+    $c = new PDO($dsn, $user, $pw, [PDO::ATTR_ERRMODE => PDO::ERRMODE_EXCEPTION,
+                                     PDO::ATTR_EMULATE_PREPARES => false]);
+    $st = $c->prepare('SELECT ? * 2, DATABASE()');
+    $st->execute([$i]);
+    [$got, $in] = $st->fetch(PDO::FETCH_NUM);
+    $c = null; // the statement still held
+    return $in === $db ? $got : "$got in $in, not $db";
+}
+
 // mysqli-change-user: connect, check the session is USER's in DB, and on
 // every other operation mysqli_change_user (COM_CHANGE_USER) to u_other
 // (pw2) in db2 before the query: the next connection must be USER's again.
@@ -91,6 +134,10 @@ for ($i = 0; $i < $count; $i++) {
     try {
         if ($api === 'pdo') {
             $got = once_pdo($host, $port, $sock, $user, $pw, $db, $i);
+        } elseif ($api === 'mysqli-stmt' || $api === 'mysqli-stmt-close') {
+            $got = once_stmt($host, $port, $sock, $user, $pw, $db, $i, $api === 'mysqli-stmt-close');
+        } elseif ($api === 'pdo-native') {
+            $got = once_pdo_native($host, $port, $sock, $user, $pw, $db, $i);
         } elseif ($api === 'mysqli-change-user') {
             $got = once_change_user($host, $port, $sock, $user, $pw, $db, $i);
         } else {

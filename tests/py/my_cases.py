@@ -38,6 +38,8 @@ change about a login or a session.
              preload) ALTER USER ... ACCOUNT LOCK, --wait S seconds (the
              pool's max_lifetime and more: the window the README names),
              then N connects that must each fail; UNLOCK, one must work.
+    big      N rounds of: a query of more than 16 MB (several packets) and
+             a row of more than 16 MB read, on one connection, closed.
     forked   N connects, then fork(): parent and child N connects each,
              at once, every answer its own; the child's verdict checked.
     killquery  N rounds of: connect, SELECT SLEEP(5), and from another
@@ -405,6 +407,26 @@ def lock(a, c):
     works(a, c, a.password, "after ACCOUNT UNLOCK")
 
 
+BIG = 17 * 1024 * 1024  # more than one packet's 16 MB - 1
+
+
+def big(a, c):
+    """N rounds of: a connection sends a query of more than 16 MB (several
+    packets) and reads a row of more than 16 MB, then closes; the next
+    round's connection (a reused one) must answer right."""
+    for i in range(a.count):
+        what = "round %d" % i
+        try:
+            conn = connect(a, max_allowed_packet=64 * 1024 * 1024, read_timeout=60)
+            n = one_row(conn, "SELECT LENGTH(%s)", ("q" * (BIG + i),))
+            row = one_row(conn, "SELECT REPEAT('r', %d), %d * 2" % (BIG + i, i))
+            closed(conn)
+        except (pymysql.MySQLError, OSError) as e:
+            c.err("%s: %s: %s" % (what, type(e).__name__, e))
+            continue
+        c.check((n, len(row[0]), row[0][:1], row[0][-1:], row[1]), (BIG + i, BIG + i, "r", "r", 2 * i), what)
+
+
 def forked(a, c):
     """N connects, then a fork: parent and child each N more at once, each
     answer its own (a parked session is never used by both)."""
@@ -468,7 +490,7 @@ def killquery(a, c):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("case", choices=["auth", "state", "rotate", "mixed", "near", "threads", "killquery",
-                                       "lock", "forked"])
+                                       "lock", "forked", "big"])
     ap.add_argument("--unix")
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=3306)
