@@ -38,7 +38,8 @@ struct myrec {
     uint8_t last_dir; /* recording: MDIR_* */
     uint8_t reset_q;  /* queries of the reset at park (its reply's answers) */
     uint8_t charset;  /* the handshake's collation id */
-    uint8_t set_opt;  /* the reset sends COM_SET_OPTION: 1 + the option */
+    uint8_t set_opt;  /* the reset sends COM_SET_OPTION */
+    uint8_t noplug;   /* the program asked for no client plugins: it could not follow a switch */
     uint16_t srv_len;
     uint16_t srv_end[MY_TURNS / 2]; /* where each server turn ends in srv */
     uint16_t cli_len[MY_TURNS / 2]; /* each program turn's length */
@@ -55,6 +56,8 @@ struct myrec {
     unsigned char w[MYREC_CLI]; /* a program turn being gathered, wiped after */
 };
 _Static_assert(sizeof(struct myrec) <= 4096, "a recording fits its block");
+
+#define MY_CAP_PLUGIN_AUTH 0x80000u
 
 /* A HandshakeResponse41 packet (header included), taken apart: the
  * credential's place [auth, auth_end), the database, the capabilities. */
@@ -78,8 +81,9 @@ void my_resp_id(const unsigned char *w, size_t n, const struct my_resp *rp, uint
  * knows, so that the server asks the program to authenticate again
  * (AuthSwitchRequest) over the fresh connection's own scramble. */
 void my_switch(struct record *r, struct conn_proto *p, struct myrec *g, const unsigned char *w, size_t n);
-/* The replay cannot go on: the program's next read sees EOF, its next
- * write EPIPE, and the connection is destroyed at close. */
+/* The replay cannot go on: the connection is shut down (the kernel's
+ * hang-up wakes the program's poll or epoll), its next read sees EOF, its
+ * next write EPIPE, and it is destroyed at close. */
 void my_broken(struct record *r, struct myrec *g, const char *why);
 /* myreplay.c for myreset.c: the reset's reply (reply_len bytes) was
  * checked and left on the socket: the greeting is served next. */

@@ -6,8 +6,10 @@
  * handshake's OK. Kept only when every program turn is one packet, the
  * server never asked for the password itself (caching_sha2_password's full
  * authentication: a cleartext or RSA-encrypted password, random padding),
- * no TLS was asked, no ERR came, and objpool knows the handshake's
- * character set (the reset restores it); otherwise never parked.
+ * no TLS was asked, no ERR came, the program takes client plugins (so it
+ * can follow an AuthSwitchRequest, myswitch.c), and objpool knows the
+ * handshake's character set (the reset restores it); otherwise never
+ * parked.
  *
  * Replay (my_io_begin, on a reused lease, after myreset.c checked the
  * reset's reply and left it on the socket): the program's reads get the
@@ -57,6 +59,7 @@ static void rec_cli_end(struct myrec *g)
             g->rec = MREC_BAD;
         } else {
             my_resp_id(g->w, n, &rp, g->id_tag);
+            g->noplug = !(rp.caps & MY_CAP_PLUGIN_AUTH);
             memcpy(g->db, rp.db, rp.db_len);
             g->db_len = (uint16_t)rp.db_len;
             g->charset = (uint8_t)rp.charset;
@@ -103,7 +106,10 @@ static void rec_finish(struct record *r, struct conn_proto *p, struct myrec *g)
 {
     if (g->rec != MREC_ON)
         return;
-    int ok = g->nturns >= 3 && g->nturns % 2 == 1 && g->srv_end[0] > 4 && g->srv[4] == 10 &&
+    /* a program without client plugins (node's mysqljs) could not follow
+     * the switch a differing response needs (myswitch.c): its connects
+     * would fail where they succeed without objpool, so it is not reused */
+    int ok = !g->noplug && g->nturns >= 3 && g->nturns % 2 == 1 && g->srv_end[0] > 4 && g->srv[4] == 10 &&
              proto_mysql_ops.verdict(&p->st) == PV_SESSION && my_set_names(g->charset) != NULL;
     if (!ok) {
         g->rec = MREC_BAD;
@@ -181,7 +187,11 @@ void my_broken(struct record *r, struct myrec *g, const char *why)
     g->broken = 1;
     g->phase = MPH_NONE;
     memset(g->w, 0, sizeof g->w);
-    atomic_fetch_or(&r->flags, LF_SHUT_DEFERRED);
+    /* the kernel's hang-up, so that poll, select and epoll wake the
+     * program on it (an event loop waits for no read that never comes);
+     * io.c answers its reads with 0 and its writes with EPIPE */
+    real.shutdown(r->fd, SHUT_RDWR);
+    atomic_fetch_or(&r->flags, LF_HALF_CLOSED | LF_SHUT_DEFERRED);
     atomic_fetch_add(&r->target->ctr->stale_reuse_errors, 1);
     log_debug("fd %d of %s: MySQL replay ends: %s", r->fd, r->target->label, why);
 }

@@ -16,6 +16,11 @@
  * anyone again. The lease is never recorded (no greeting of its own was
  * read by the program) and never parked.
  *
+ * A client that cannot follow a switch (no CLIENT_PLUGIN_AUTH: node's
+ * mysqljs) is never recorded; should one still meet a recorded session, it
+ * sees that one connect fail, and the target's recorded sessions are
+ * retired, so that its next connect gets a fresh connection.
+ *
  * A response that differs from the recorded one only in its credential (the
  * same user, database, options and attributes) is a password that changed
  * or a wrong one: every session recorded before is superseded (the target's
@@ -38,7 +43,6 @@
 #define CAP_PROTOCOL_41 0x200u
 #define CAP_SSL 0x800u
 #define CAP_SECURE_CONNECTION 0x8000u
-#define CAP_PLUGIN_AUTH 0x80000u
 #define CAP_LENENC_AUTH 0x200000u
 
 static const char SWITCH_PLUGIN[] = "objpool_switch"; /* a client plugin no server has */
@@ -114,7 +118,7 @@ void my_resp_id(const unsigned char *w, size_t n, const struct my_resp *rp, uint
 static int rebuild(const unsigned char *w, size_t n, const struct my_resp *rp, unsigned char *out, size_t cap,
                    size_t *len)
 {
-    if (!(rp->caps & CAP_PLUGIN_AUTH))
+    if (!(rp->caps & MY_CAP_PLUGIN_AUTH))
         return -1; /* an old client: it would not follow a switch */
     const unsigned char *p = w + 4;
     size_t plen = n - 4, at = rp->rest - 4;
@@ -176,6 +180,10 @@ void my_switch(struct record *r, struct conn_proto *p, struct myrec *g, const un
     unsigned char out[MYREC_CLI + sizeof SWITCH_PLUGIN];
     size_t len = 0;
     if (my_resp_parse(w, n, &rp) < 0 || rebuild(w, n, &rp, out, sizeof out, &len) < 0) {
+        /* a client without plugins (node's mysqljs) cannot follow a
+         * switch: this connect fails, and every recorded session of the
+         * target is retired, so that the next one is made afresh */
+        atomic_fetch_add(&conn_target(r->target)->my_epoch, 1);
         my_broken(r, g, "a HandshakeResponse objpool cannot hand to a fresh connection");
         return;
     }
