@@ -271,18 +271,32 @@ require_node_mysql() {
 # half-close of its own): my_loop.js counts an end() still waiting after
 # 1 s in end_waits (and destroys the socket), so a wait fails the test
 # instead of hanging it.
-@test "node mysql (mysqljs) and mysql2 per query, 20 each over the Unix socket and TCP: every result right, end() finishes (COM_QUIT answered by a close, as the server's own), >= 90 % replayed" {
-    require_node_mysql mysql
+@test "node mysql2 per query, 20 each over the Unix socket and TCP: every result right, end() finishes (COM_QUIT answered by a close, as the server's own), >= 90 % replayed" {
     require_node_mysql mysql2
-    local t module
-    for module in mysql mysql2; do
+    local t
     for t in unix tcp; do
-        node_my "$module" query 20 "$t"
+        node_my mysql2 query 20 "$t"
         assert_loop_clean 20
         assert_equal "$(client_field end_waits)" 0
         assert_mysql "$(pool_of "$t")"
         expect_num "$(json_field "$REPORT" "$(pool_of "$t")" mysql.replayed)" -ge 18 "replayed"
     done
+}
+
+# mysqljs asks for no CLIENT_PLUGIN_AUTH, so it could not follow the
+# AuthSwitchRequest a differing connect needs: the README says its
+# handshakes are never recorded (auth_unverifiable), so it is never reused
+# and fails nowhere it would not fail alone.
+@test "node mysql (mysqljs: no CLIENT_PLUGIN_AUTH) per query, 20 each over the Unix socket and TCP: every result right, end() finishes, never recorded nor reused (auth_unverifiable)" {
+    require_node_mysql mysql
+    local t
+    for t in unix tcp; do
+        node_my mysql query 20 "$t"
+        assert_loop_clean 20
+        assert_equal "$(client_field end_waits)" 0
+        assert_mysql "$(pool_of "$t")"
+        assert_equal "$(json_field "$REPORT" "$(pool_of "$t")" hits)" 0
+        assert_equal "$(json_field "$REPORT" "$(pool_of "$t")" mysql.auth_unverifiable)" 20
     done
 }
 
@@ -300,11 +314,11 @@ require_node_mysql() {
     done
 }
 
-@test "node mysql (mysqljs): what one connection left (user variable, sql_mode, temporary table) is not visible to the next, and the sql_mode its handshake asked for (IGNORE_SPACE) is, Unix and TCP" {
-    require_node_mysql mysql
+@test "node mysql2: what one connection left (user variable, sql_mode, temporary table) is not visible to the next, and the sql_mode its handshake asked for (CLIENT_IGNORE_SPACE) is, Unix and TCP" {
+    require_node_mysql mysql2
     local t
     for t in unix tcp; do
-        node_my mysql state 20 "$t"
+        node_my mysql2 state 20 "$t"
         assert_loop_clean 20
         assert_mysql "$(pool_of "$t")"
         expect_num "$(json_field "$REPORT" "$(pool_of "$t")" mysql.replayed)" -ge 18 "replayed"

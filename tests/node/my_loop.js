@@ -13,8 +13,9 @@
 // counted in hangs too.
 // `--mode state` instead checks that what one connection left (a user
 // variable, a temporary table, sql_mode) is not visible to the next, and
-// that the sql_mode mysqljs's handshake asks for (CLIENT_IGNORE_SPACE) is
-// there (COUNT (*) with a space parses), then leaves them itself. Connection: --socket PATH, or --host and --port;
+// that the sql_mode the handshake asks for (mysqljs and mysql2 both say
+// CLIENT_IGNORE_SPACE) is there (COUNT (*) with a space parses), then
+// leaves them itself. Connection: --socket PATH, or --host and --port;
 // --user, --password, --database.
 // end() writes COM_QUIT and waits for the server's close; a connection
 // whose end() has not finished after --end-wait ms (2000) is counted in
@@ -126,7 +127,7 @@ async function queryOp(i) {
     }
 }
 
-// What a fresh session's sql_mode is (mysqljs asks for IGNORE_SPACE in its
+// What a fresh session's sql_mode is (IGNORE_SPACE, asked for in the
 // handshake), learned by the first connection.
 let freshMode = null;
 
