@@ -452,6 +452,16 @@ alternating() {
     done
 }
 
+@test "unix_socket authentication over the Unix socket: a session recorded for the effective uid of nobody (MariaDB's nobody, identified via unix_socket) is never replayed to the same process as root, which the server refuses, 10 rounds each" {
+    [[ $EUID == 0 ]] || skip "needs root (the process changes its effective uid)"
+    mariadb_sql "CREATE USER nobody@localhost IDENTIFIED VIA unix_socket; GRANT ALL ON db1.* TO nobody@localhost"
+    MY_POOLS=$UNIX_POOL my_case peer unix --count 10
+    assert_cases_clean
+    assert_equal "$(client_field ok)" 20
+    assert_mysql "$UNIX_POOL"
+    expect_num "$(json_field "$REPORT" "$UNIX_POOL" mysql.replayed)" -ge 8 "replayed"
+}
+
 @test "ACCOUNT LOCK while sessions sit in the pool: once the pool's max_lifetime (2 s here) has passed, every connect is refused (the window the README names), Unix and TCP" {
     local t
     for t in unix tcp; do

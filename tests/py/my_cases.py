@@ -38,6 +38,9 @@ change about a login or a session.
              preload) ALTER USER ... ACCOUNT LOCK, --wait S seconds (the
              pool's max_lifetime and more: the window the README names),
              then N connects that must each fail; UNLOCK, one must work.
+    peer     (as root, Unix socket, MariaDB's nobody identified via
+             unix_socket) N connects with the effective uid and gid of
+             nobody (each must work), then N as root (each refused).
     big      N rounds of: a query of more than 16 MB (several packets) and
              a row of more than 16 MB read, on one connection, closed.
     forked   N connects, then fork(): parent and child N connects each,
@@ -448,6 +451,40 @@ def forked(a, c):
         c.good()
 
 
+def peer(a, c):
+    """unix_socket authentication (the MariaDB account named after the OS
+    user the server sees connect): N connects with the effective uid and
+    gid of nobody, as MariaDB's nobody (each must work), then N as root
+    with the same handshake (each must be refused: the server would see
+    root)."""
+    import pwd
+    pw = pwd.getpwnam("nobody")
+
+    def who():
+        conn = connect(a, user="nobody", password="")
+        try:
+            return one_row(conn, "SELECT CURRENT_USER()")
+        finally:
+            closed(conn)
+
+    os.setegid(pw.pw_gid)
+    os.seteuid(pw.pw_uid)
+    try:
+        for i in range(a.count):
+            try:
+                c.check(who(), "nobody@localhost", "round %d, as nobody" % i)
+            except (pymysql.MySQLError, OSError) as e:
+                c.bad("round %d, as nobody: refused: %s" % (i, e))
+    finally:
+        os.seteuid(0)
+        os.setegid(0)
+    for i in range(a.count):
+        try:
+            c.bad("round %d, as root: admitted as %s" % (i, who()))
+        except (pymysql.MySQLError, OSError):
+            c.good()
+
+
 def admin_process(a):
     """Debian's mariadb client as root, without the preload, reading SQL from
     a pipe: started before any pooled connection, so that no fork happens
@@ -490,7 +527,7 @@ def killquery(a, c):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("case", choices=["auth", "state", "rotate", "mixed", "near", "threads", "killquery",
-                                       "lock", "forked", "big"])
+                                       "lock", "forked", "big", "peer"])
     ap.add_argument("--unix")
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=3306)
