@@ -381,13 +381,13 @@ alternating() {
     expect_num $(($(mariadb_connections) - before)) -le 2 "server connections"
 }
 
-@test "session state never crosses to the next client (user variable, sql_mode, session variables, isolation level, USE with and without a database, temporary tables, open transaction, autocommit off, GET_LOCK, PREPARE, LOCK TABLES, HANDLER, SET NAMES, LAST_INSERT_ID, COM_INIT_DB, CLIENT_IGNORE_SPACE and CLIENT_INTERACTIVE asked for in the handshake, a multi-statement result left unread, an unbuffered result half read), Unix and TCP" {
+@test "session state never crosses to the next client (user variable, sql_mode, session variables, isolation level, USE with and without a database, temporary tables, open transaction, autocommit off, GET_LOCK, PREPARE, LOCK TABLES, HANDLER, SET NAMES, LAST_INSERT_ID, COM_INIT_DB, CLIENT_IGNORE_SPACE and CLIENT_INTERACTIVE asked for in the handshake, LOAD DATA LOCAL INFILE, a multi-statement result left unread, an unbuffered result half read), Unix and TCP" {
     local t
     for t in unix tcp; do
         my_case state "$t" --count 3
         assert_cases_clean
         assert_mysql "$(pool_of "$t")"
-        # 3 rounds x 22 kinds x 2 connects: most of them reuses
+        # 3 rounds x 23 kinds x 2 connects: most of them reuses
         expect_num "$(json_field "$REPORT" "$(pool_of "$t")" mysql.replayed)" -ge 48 "replayed"
     done
 }

@@ -227,6 +227,8 @@ STATES = [
      "SELECT COUNT (*) FROM t WHERE x = 1", 1, None),
     ("interactive:CLIENT_INTERACTIVE in the handshake (wait_timeout is interactive_timeout)", [],
      "SELECT @@session.wait_timeout = @@global.interactive_timeout", 1, None),
+    ("infile:LOAD DATA LOCAL INFILE into a temporary table", ["CREATE TEMPORARY TABLE li (x INT)", "LOCAL"],
+     "SELECT COUNT(*) FROM li", "ERR1146", None),
     ("multi:a second result set left unread", ["SELECT 111; SELECT 222"], "SELECT 333", 333, None),
     ("unbuffered:a result half read", ["SELECT seq FROM seq_1_to_200000"], "SELECT 333", 333, None),
 ]
@@ -244,6 +246,8 @@ def leave_state(a, name, db, sets):
     if name.startswith("initdb:"):
         conn.select_db("db2")
     for sql in sets:
+        if sql == "LOCAL":
+            sql = "LOAD DATA LOCAL INFILE '%s' INTO TABLE li" % local_file()
         cur = conn.cursor()
         cur.execute(sql)  # a multi-statement's first result read, the rest left
         if name.startswith("unbuffered:"):
@@ -260,8 +264,25 @@ CAPS = {"ignorespace": CLIENT.IGNORE_SPACE, "interactive": CLIENT.INTERACTIVE}
 
 
 def caps_of(name):
-    flag = CAPS.get(name.split(":", 1)[0])
+    kind = name.split(":", 1)[0]
+    if kind == "infile":
+        return {"local_infile": True}  # CLIENT_LOCAL_FILES
+    flag = CAPS.get(kind)
     return {"client_flag": flag} if flag else {}
+
+
+def local_file():
+    """A three-line file for LOAD DATA LOCAL INFILE, made once."""
+    import tempfile
+    global INFILE
+    if INFILE is None:
+        fd, INFILE = tempfile.mkstemp(prefix="objpool-my-infile.")
+        os.write(fd, b"1\n2\n3\n")
+        os.close(fd)
+    return INFILE
+
+
+INFILE = None
 
 
 def state_round(a, c, i, name, sets, check, fresh, unpooled):
@@ -284,9 +305,13 @@ def state_round(a, c, i, name, sets, check, fresh, unpooled):
 
 
 def state(a, c):
-    for i in range(a.count):
-        for case in STATES:
-            state_round(a, c, i, *case)
+    try:
+        for i in range(a.count):
+            for case in STATES:
+                state_round(a, c, i, *case)
+    finally:
+        if INFILE:
+            os.unlink(INFILE)
     c.check(admin_sql(a, "SELECT COUNT(*) FROM db1.t WHERE x IN (98, 99)"), "0",
             "rows left uncommitted, seen without the preload at the end")
 
