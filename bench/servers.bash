@@ -315,7 +315,8 @@ stop_postgres() {
 # with every right on databases db1 and db2 (table t, one row: 1 in db1, 2
 # in db2). Sets MARIADB_PID, MARIADB_PORT, MARIADB_SOCK, MY_DIR.
 # interactive_timeout differs from wait_timeout, so that a session of a
-# client that says CLIENT_INTERACTIVE shows it.
+# client that says CLIENT_INTERACTIVE shows it; max_allowed_packet is 64M,
+# so that a query or a row may span several 16 MB packets.
 # MARIADB_EXTRA_ARGS (an array): more mariadbd options, last (e.g. a TLS
 # certificate and key, which turn TLS on).
 MARIADB_OPTS=(--innodb-log-file-size=4M --innodb-buffer-pool-size=32M
@@ -346,6 +347,7 @@ _start_mariadb() {
         --datadir="$dir/data" --socket="$MARIADB_SOCK" --port="$port" --bind-address=127.0.0.1 \
         --pid-file="$dir/mariadbd.pid" --skip-name-resolve --skip-ssl --skip-log-bin \
         --innodb-flush-log-at-trx-commit=0 --max-connections=500 --interactive-timeout=3600 \
+        --max-allowed-packet=64M \
         "${MARIADB_OPTS[@]}" \
         "${MARIADB_EXTRA_ARGS[@]}" || return 1
     for ((i = 0; i < 200; i++)); do # listening is not accepting sessions yet

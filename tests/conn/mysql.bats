@@ -171,6 +171,35 @@ assert_few_connections() {
     expect_num "$(json_field "$REPORT" "$TCP_POOL" mysql.replayed)" -ge 95 "replayed"
 }
 
+@test "PHP prepared statements per query (the binary protocol): mysqli_prepare left open, closed by mysqli_stmt_close (COM_STMT_CLOSE, never answered), PDO with native prepares, 100 each over the Unix socket and TCP: every result right, >= 95 % replayed" {
+    sanitizer_cannot "the sanitizer runtimes refuse RTLD_DEEPBIND"
+    require_cmd php
+    php -m 2>/dev/null | grep -qix pdo_mysql || skip "php has no pdo_mysql extension (install php-mysql)"
+    local api
+    for api in mysqli-stmt mysqli-stmt-close pdo-native; do
+        run_pooled "$UNIX_POOL" php "$REPO_ROOT/tests/php/my_loop.php" "$api" localhost 0 "$MARIADB_SOCK" \
+            u_native pw1 db1 100
+        assert_loop_clean 100
+        assert_mysql "$UNIX_POOL"
+        expect_num "$(json_field "$REPORT" "$UNIX_POOL" mysql.replayed)" -ge 95 "$api: replayed"
+        run_pooled "$TCP_POOL" php "$REPO_ROOT/tests/php/my_loop.php" "$api" 127.0.0.1 "$MARIADB_PORT" - \
+            u_native pw1 db1 100
+        assert_loop_clean 100
+        expect_num "$(json_field "$REPORT" "$TCP_POOL" mysql.replayed)" -ge 95 "$api: replayed"
+    done
+}
+
+@test "queries and rows of more than 16 MB (several packets each way), 5 rounds on reused connections, Unix and TCP: every answer right" {
+    local t
+    for t in unix tcp; do
+        my_case big "$t" --count 5
+        assert_cases_clean
+        assert_equal "$(client_field ok)" 5
+        assert_mysql "$(pool_of "$t")"
+        expect_num "$(json_field "$REPORT" "$(pool_of "$t")" mysql.replayed)" -ge 4 "replayed"
+    done
+}
+
 @test "Perl DBI with DBD::mysql (libmariadb) per query, proto=mysql, 100 each over the Unix socket and TCP: every result right, reused (>= 95 % replayed)" {
     perl -MDBD::mysql -e 1 2>/dev/null || skip "no DBD::mysql (install libdbd-mysql-perl)"
     run_pooled "$UNIX_POOL?proto=mysql" perl "$REPO_ROOT/tests/perl/my_loop.pl" \
@@ -216,31 +245,37 @@ assert_few_connections() {
     done
 }
 
-# node_my MODE COUNT TRANSPORT: tests/node/my_loop.js (Debian's node-mysql,
-# mysqljs) as u_native in db1 under the preload.
+# node_my MODULE MODE COUNT TRANSPORT [my_loop.js args...]:
+# tests/node/my_loop.js (MODULE mysql: Debian's node-mysql, mysqljs;
+# mysql2: the npm module tests/run installs into build/node) as u_native in
+# db1 under the preload.
 node_my() {
-    local mode=$1 count=$2 where=(--socket "$MARIADB_SOCK")
-    [[ $3 == tcp ]] && where=(--host 127.0.0.1 --port "$MARIADB_PORT")
-    run_pooled "$(pool_of "$3")" NODE_PATH="$NODE_MYSQL_PATH" node "$TESTS_DIR/node/my_loop.js" "${where[@]}" \
-        --user u_native --password pw1 --database db1 --count "$count" --mode "$mode" --end-wait 1000
+    local module=$1 mode=$2 count=$3 transport=$4 where=(--socket "$MARIADB_SOCK")
+    [[ $transport == tcp ]] && where=(--host 127.0.0.1 --port "$MARIADB_PORT")
+    shift 4
+    run_pooled "$(pool_of "$transport")" NODE_PATH="$NODE_MYSQL_PATH" node "$TESTS_DIR/node/my_loop.js" \
+        --module "$module" "${where[@]}" --user u_native --password pw1 --database db1 --count "$count" \
+        --mode "$mode" --end-wait 1000 "$@"
 }
 
-NODE_MYSQL_PATH=/usr/share/nodejs
+NODE_MYSQL_PATH="$REPO_ROOT/build/node/node_modules:/usr/share/nodejs"
 
+# require_node_mysql MODULE
 require_node_mysql() {
     require_cmd node
-    NODE_PATH=$NODE_MYSQL_PATH node -e "require('mysql')" 2>/dev/null || skip "no node mysql module (install node-mysql)"
+    NODE_PATH=$NODE_MYSQL_PATH node -e "require('$1')" 2>/dev/null ||
+        skip "no node module $1 (node-mysql: apt-get install node-mysql; mysql2: tests/run installs it)"
 }
 
 # mysqljs's end() writes COM_QUIT and waits for the server's close (no
 # half-close of its own): my_loop.js counts an end() still waiting after
 # 1 s in end_waits (and destroys the socket), so a wait fails the test
 # instead of hanging it.
-@test "node mysql (mysqljs) per query, 20 each over the Unix socket and TCP: every result right, end() finishes (COM_QUIT answered by a close, as the server's own), >= 90 % replayed" {
-    require_node_mysql
+@test "node mysql2 per query, 20 each over the Unix socket and TCP: every result right, end() finishes (COM_QUIT answered by a close, as the server's own), >= 90 % replayed" {
+    require_node_mysql mysql2
     local t
     for t in unix tcp; do
-        node_my query 20 "$t"
+        node_my mysql2 query 20 "$t"
         assert_loop_clean 20
         assert_equal "$(client_field end_waits)" 0
         assert_mysql "$(pool_of "$t")"
@@ -248,14 +283,92 @@ require_node_mysql() {
     done
 }
 
-@test "node mysql (mysqljs): what one connection left (user variable, sql_mode, temporary table) is not visible to the next, and the sql_mode its handshake asked for (IGNORE_SPACE) is, Unix and TCP" {
-    require_node_mysql
+# mysqljs asks for no CLIENT_PLUGIN_AUTH, so it could not follow the
+# AuthSwitchRequest a differing connect needs: the README says its
+# handshakes are never recorded (auth_unverifiable), so it is never reused
+# and fails nowhere it would not fail alone.
+@test "node mysql (mysqljs: no CLIENT_PLUGIN_AUTH) per query, 20 each over the Unix socket and TCP: every result right, end() finishes, never recorded nor reused (auth_unverifiable)" {
+    require_node_mysql mysql
     local t
     for t in unix tcp; do
-        node_my state 20 "$t"
+        node_my mysql query 20 "$t"
+        assert_loop_clean 20
+        assert_equal "$(client_field end_waits)" 0
+        assert_mysql "$(pool_of "$t")"
+        assert_equal "$(json_field "$REPORT" "$(pool_of "$t")" hits)" 0
+        assert_equal "$(json_field "$REPORT" "$(pool_of "$t")" mysql.auth_unverifiable)" 20
+    done
+}
+
+@test "node mysql (mysqljs, no CLIENT_PLUGIN_AUTH: it cannot follow a switch) and mysql2: a wrong password after a right one fails every time, at once (never a session, never a hang), 5 rounds, Unix and TCP" {
+    require_node_mysql mysql
+    require_node_mysql mysql2
+    local t module
+    for module in mysql2 mysql; do
+        for t in unix tcp; do
+            node_my "$module" auth 5 "$t" --connect-wait 3000
+            assert_loop_clean 5
+            assert_equal "$(client_field hangs)" 0
+            assert_mysql "$(pool_of "$t")"
+        done
+    done
+}
+
+@test "node mysql2: what one connection left (user variable, sql_mode, temporary table) is not visible to the next, and the sql_mode its handshake asked for (CLIENT_IGNORE_SPACE) is, Unix and TCP" {
+    require_node_mysql mysql2
+    local t
+    for t in unix tcp; do
+        node_my mysql2 state 20 "$t"
         assert_loop_clean 20
         assert_mysql "$(pool_of "$t")"
         expect_num "$(json_field "$REPORT" "$(pool_of "$t")" mysql.replayed)" -ge 18 "replayed"
+    done
+}
+
+# alternating CLIENT...: a per-query client whose odd connects ask for db2
+# (each connect differs from the one before): every answer right and in
+# its own database, the mismatches handed to fresh connections (switched).
+# (ALT_COUNT: connects, 20 unless set.)
+alternating() {
+    local n=${ALT_COUNT:-20}
+    run_pooled "$BOTH" "$@"
+    assert_loop_clean "$n"
+    expect_num "$(json_field "$REPORT" "${POOL_USED}" mysql.switched)" -ge $((n / 2 - 2)) "switched"
+}
+
+@test "a connect that differs from the one before (odd ones ask for db2), 20 each (mysql2 10): pymysql, mysqlclient, PHP mysqli and PDO (mysqlnd), Perl DBI (libmariadb) and node mysql2 re-authenticate on a fresh connection (AuthSwitchRequest): every result right, in its own database" {
+    require_py MySQLdb
+    require_cmd php perl
+    require_node_mysql mysql
+    require_node_mysql mysql2
+    POOL_USED=$UNIX_POOL
+    alternating "$OBJPOOL_PY" "$PY/my_loop.py" "${UNIX_ARGS[@]}" --user u_native --password pw1 --db db1 \
+        --count 20 --alt-db db2
+    alternating "$OBJPOOL_PY" "$PY/my_loop.py" "${UNIX_ARGS[@]}" --driver mysqldb --user u_native --password pw1 \
+        --db db1 --count 20 --alt-db db2
+    alternating php "$REPO_ROOT/tests/php/my_loop.php" mysqli localhost 0 "$MARIADB_SOCK" u_native pw1 db1 20 db2
+    alternating perl "$REPO_ROOT/tests/perl/my_loop.pl" "DBI:mysql:database=db1;mysql_socket=$MARIADB_SOCK" \
+        u_native pw1 20 "DBI:mysql:database=db2;mysql_socket=$MARIADB_SOCK"
+    POOL_USED=$TCP_POOL
+    alternating php "$REPO_ROOT/tests/php/my_loop.php" pdo 127.0.0.1 "$MARIADB_PORT" - u_native pw1 db1 20 db2
+    ALT_COUNT=10 alternating NODE_PATH="$NODE_MYSQL_PATH" node "$TESTS_DIR/node/my_loop.js" --module mysql2 \
+        --host 127.0.0.1 --port "$MARIADB_PORT" --user u_native --password pw1 --database db1 --count 10 \
+        --alt-database db2 --end-wait 1000 --connect-wait 3000
+    assert_equal "$(client_field end_waits)" 0
+}
+
+# mysqljs asks for no CLIENT_PLUGIN_AUTH, so it would not follow an
+# AuthSwitchRequest: issue 29 lets that one connect fail (and the key's
+# idle sessions go); it must fail at once, as a refused connect does.
+@test "node mysql (mysqljs: no CLIENT_PLUGIN_AUTH) alternating databases, 10 connects, Unix and TCP: a connect objpool cannot hand to a fresh connection fails at once, never hangs; every answer it gets right" {
+    require_node_mysql mysql
+    local t
+    for t in unix tcp; do
+        node_my mysql query 10 "$t" --alt-database db2 --connect-wait 3000
+        assert_equal "$(client_field mismatches)" 0
+        assert_equal "$(client_field hangs)" 0
+        expect_num "$(client_field ok)" -ge 5 "connects that worked"
+        assert_mysql "$(pool_of "$t")"
     done
 }
 
@@ -268,13 +381,13 @@ require_node_mysql() {
     expect_num $(($(mariadb_connections) - before)) -le 2 "server connections"
 }
 
-@test "session state never crosses to the next client (user variable, sql_mode, session variables, isolation level, USE with and without a database, temporary tables, open transaction, autocommit off, GET_LOCK, PREPARE, LOCK TABLES, HANDLER, SET NAMES, LAST_INSERT_ID, COM_INIT_DB, CLIENT_IGNORE_SPACE and CLIENT_INTERACTIVE asked for in the handshake, a multi-statement result left unread, an unbuffered result half read), Unix and TCP" {
+@test "session state never crosses to the next client (user variable, sql_mode, session variables, isolation level, USE with and without a database, temporary tables, open transaction, autocommit off, GET_LOCK, PREPARE, LOCK TABLES, HANDLER, SET NAMES, LAST_INSERT_ID, COM_INIT_DB, CLIENT_IGNORE_SPACE and CLIENT_INTERACTIVE asked for in the handshake, LOAD DATA LOCAL INFILE, a multi-statement result left unread, an unbuffered result half read), Unix and TCP" {
     local t
     for t in unix tcp; do
         my_case state "$t" --count 3
         assert_cases_clean
         assert_mysql "$(pool_of "$t")"
-        # 3 rounds x 22 kinds x 2 connects: most of them reuses
+        # 3 rounds x 23 kinds x 2 connects: most of them reuses
         expect_num "$(json_field "$REPORT" "$(pool_of "$t")" mysql.replayed)" -ge 48 "replayed"
     done
 }
@@ -339,6 +452,16 @@ require_node_mysql() {
     done
 }
 
+@test "unix_socket authentication over the Unix socket: a session recorded for the effective uid of nobody (MariaDB's nobody, identified via unix_socket) is never replayed to the same process as root, which the server refuses, 10 rounds each" {
+    [[ $EUID == 0 ]] || skip "needs root (the process changes its effective uid)"
+    mariadb_sql "CREATE USER nobody@localhost IDENTIFIED VIA unix_socket; GRANT ALL ON db1.* TO nobody@localhost"
+    MY_POOLS=$UNIX_POOL my_case peer unix --count 10
+    assert_cases_clean
+    assert_equal "$(client_field ok)" 20
+    assert_mysql "$UNIX_POOL"
+    expect_num "$(json_field "$REPORT" "$UNIX_POOL" mysql.replayed)" -ge 8 "replayed"
+}
+
 @test "ACCOUNT LOCK while sessions sit in the pool: once the pool's max_lifetime (2 s here) has passed, every connect is refused (the window the README names), Unix and TCP" {
     local t
     for t in unix tcp; do
@@ -381,6 +504,17 @@ require_node_mysql() {
         assert_cases_clean
         assert_equal "$(client_field ok)" 400
         assert_mysql "$(pool_of "$t")"
+    done
+}
+
+@test "fork() with sessions parked: parent and child 50 connects each at once, every answer its own, Unix and TCP" {
+    local t
+    for t in unix tcp; do
+        my_case forked "$t" --count 50
+        assert_cases_clean
+        assert_equal "$(client_field ok)" 101
+        assert_mysql "$(pool_of "$t")"
+        expect_num "$(json_field "$REPORT" "$(pool_of "$t")" mysql.replayed)" -ge 90 "replayed"
     done
 }
 

@@ -2,8 +2,10 @@
 # Perl DBI with DBD::mysql (Debian's, on libmariadb) per query, for
 # objpool's MySQL/MariaDB tests.
 #
-#     perl my_loop.pl DSN USER PASSWORD COUNT
+#     perl my_loop.pl DSN USER PASSWORD COUNT [ALT_DSN]
 #
+# ALT_DSN: odd operations connect with it instead (another database: each
+# connect then differs from the one before; the thread id is not checked).
 # DSN: a DBI data source, e.g. "DBI:mysql:database=db1;mysql_socket=S" or
 # "DBI:mysql:database=db1;host=127.0.0.1;port=P". Operation i:
 # DBI->connect, SELECT ? * 2 with i (a placeholder the driver fills in: a
@@ -15,15 +17,20 @@ use strict;
 use warnings;
 use DBI;
 
-my ($dsn, $user, $pw, $count) = @ARGV;
+my ($dsn1, $user, $pw, $count, $alt) = @ARGV;
 my ($ok, $mismatches, $errors) = (0, 0, 0);
 for my $i (0 .. $count - 1) {
+    my $dsn = defined $alt && $i % 2 ? $alt : $dsn1;
+    my ($want) = $dsn =~ /database=(\w+)/;
     my $got = eval {
         my $dbh = DBI->connect($dsn, $user, $pw, { RaiseError => 1, PrintError => 0 });
-        my ($v, $tid) = $dbh->selectrow_array('SELECT ? * 2, CONNECTION_ID()', undef, $i);
+        my ($v, $tid, $in) = $dbh->selectrow_array('SELECT ? * 2, CONNECTION_ID(), DATABASE()', undef, $i);
         my $greeted = $dbh->{mysql_thread_id};
         $dbh->disconnect;
-        $tid == $greeted ? $v : "$v (CONNECTION_ID() $tid, the greeting's thread id $greeted)";
+        # a login that went to a fresh connection keeps the greeting's thread id
+        $in ne $want ? "$v in $in, not $want"
+          : (defined $alt || $tid == $greeted) ? $v
+          : "$v (CONNECTION_ID() $tid, the greeting's thread id $greeted)";
     };
     if (!defined $got) {
         $errors++;

@@ -1,8 +1,13 @@
 <?php
 // PHP mysqli or PDO (pdo_mysql) per query, for objpool's MySQL/MariaDB tests.
 //
-//     php my_loop.php mysqli|pdo|mysqli-change-user HOST PORT SOCKET USER PASSWORD DB COUNT
+//     php my_loop.php API HOST PORT SOCKET USER PASSWORD DB COUNT [ALT_DB]
 //
+// API: mysqli, pdo, mysqli-stmt, mysqli-stmt-close, pdo-native or
+// mysqli-change-user (below).
+//
+// ALT_DB: odd operations connect to ALT_DB instead (each connect then
+// differs from the one before; mysqli's thread id is not checked then).
 // HOST "localhost" with SOCKET: the Unix socket; HOST 127.0.0.1 with
 // PORT: TCP (SOCKET "-"). Operation i: a new connection (mysqli_connect,
 // or new PDO with a dsn of its own, both mysqlnd), SELECT i * 2 (a
@@ -12,7 +17,8 @@
 // ok=N mismatches=N errors=N" on stdout; exit 1 on a mismatch, 2 on an
 // error, else 0.
 
-[$_, $api, $host, $port, $sock, $user, $pw, $db, $count] = $argv;
+[$_, $api, $host, $port, $sock, $user, $pw, $db1, $count] = $argv;
+$alt = $argv[9] ?? null;
 $port = (int)$port;
 $count = (int)$count;
 $sock = $sock === '-' ? null : $sock;
@@ -25,29 +31,74 @@ function once_mysqli($host, $port, $sock, $user, $pw, $db, $i)
     if (!$c) {
         throw new Exception("connect: " . mysqli_connect_error());
     }
-    $res = mysqli_query($c, "SELECT $i * 2, CONNECTION_ID()");
+    $res = mysqli_query($c, "SELECT $i * 2, CONNECTION_ID(), DATABASE()");
     if (!$res) {
         $e = mysqli_error($c);
         mysqli_close($c);
         throw new Exception("query: $e");
     }
-    [$got, $tid] = mysqli_fetch_row($res);
+    [$got, $tid, $in] = mysqli_fetch_row($res);
     mysqli_free_result($res);
     $greeted = mysqli_thread_id($c);
     mysqli_close($c);
-    return (int)$tid === $greeted ? $got : "$got (CONNECTION_ID() $tid, the greeting's thread id $greeted)";
+    if ($in !== $db) {
+        return "$got in $in, not $db";
+    }
+    // a login that went to a fresh connection keeps the greeting's thread id
+    return $GLOBALS['alt'] !== null || (int)$tid === $greeted ? $got
+        : "$got (CONNECTION_ID() $tid, the greeting's thread id $greeted)";
 }
 
 function once_pdo($host, $port, $sock, $user, $pw, $db, $i)
 {
     $dsn = $sock !== null ? "mysql:unix_socket=$sock;dbname=$db" : "mysql:host=$host;port=$port;dbname=$db";
     $c = new PDO($dsn, $user, $pw, [PDO::ATTR_ERRMODE => PDO::ERRMODE_EXCEPTION]);
-    $st = $c->prepare('SELECT ? * 2');
+    $st = $c->prepare('SELECT ? * 2, DATABASE()');
     $st->execute([$i]);
-    $got = $st->fetchColumn();
+    [$got, $in] = $st->fetch(PDO::FETCH_NUM);
     $st = null;
     $c = null;
-    return $got;
+    return $in === $db ? $got : "$got in $in, not $db";
+}
+
+// mysqli-stmt: the binary protocol (COM_STMT_PREPARE, COM_STMT_EXECUTE, a
+// binary result), the statement left open at close (COM_RESET_CONNECTION
+// must drop it); mysqli-stmt-close: the same, the statement closed first
+// (COM_STMT_CLOSE); pdo-native: PDO with ATTR_EMULATE_PREPARES off (its
+// statement, dropped after the connection object, closes it).
+function once_stmt($host, $port, $sock, $user, $pw, $db, $i, $close = false)
+{
+    $c = @mysqli_connect($host, $user, $pw, $db, $port, $sock);
+    if (!$c) {
+        throw new Exception("connect: " . mysqli_connect_error());
+    }
+    $st = mysqli_prepare($c, 'SELECT ? * 2, DATABASE()');
+    if (!$st) {
+        $e = mysqli_error($c);
+        mysqli_close($c);
+        throw new Exception("prepare: $e");
+    }
+    mysqli_stmt_bind_param($st, 'i', $i);
+    mysqli_stmt_execute($st);
+    mysqli_stmt_bind_result($st, $got, $in);
+    mysqli_stmt_fetch($st);
+    if ($close) {
+        mysqli_stmt_close($st); // COM_STMT_CLOSE, which the server does not answer
+    }
+    mysqli_close($c);
+    return $in === $db ? $got : "$got in $in, not $db";
+}
+
+function once_pdo_native($host, $port, $sock, $user, $pw, $db, $i)
+{
+    $dsn = $sock !== null ? "mysql:unix_socket=$sock;dbname=$db" : "mysql:host=$host;port=$port;dbname=$db";
+    $c = new PDO($dsn, $user, $pw, [PDO::ATTR_ERRMODE => PDO::ERRMODE_EXCEPTION,
+                                     PDO::ATTR_EMULATE_PREPARES => false]);
+    $st = $c->prepare('SELECT ? * 2, DATABASE()');
+    $st->execute([$i]);
+    [$got, $in] = $st->fetch(PDO::FETCH_NUM);
+    $c = null; // the statement still held
+    return $in === $db ? $got : "$got in $in, not $db";
 }
 
 // mysqli-change-user: connect, check the session is USER's in DB, and on
@@ -79,9 +130,14 @@ function once_change_user($host, $port, $sock, $user, $pw, $db, $i)
 }
 
 for ($i = 0; $i < $count; $i++) {
+    $db = $alt !== null && $i % 2 ? $alt : $db1;
     try {
         if ($api === 'pdo') {
             $got = once_pdo($host, $port, $sock, $user, $pw, $db, $i);
+        } elseif ($api === 'mysqli-stmt' || $api === 'mysqli-stmt-close') {
+            $got = once_stmt($host, $port, $sock, $user, $pw, $db, $i, $api === 'mysqli-stmt-close');
+        } elseif ($api === 'pdo-native') {
+            $got = once_pdo_native($host, $port, $sock, $user, $pw, $db, $i);
         } elseif ($api === 'mysqli-change-user') {
             $got = once_change_user($host, $port, $sock, $user, $pw, $db, $i);
         } else {

@@ -38,6 +38,13 @@ change about a login or a session.
              preload) ALTER USER ... ACCOUNT LOCK, --wait S seconds (the
              pool's max_lifetime and more: the window the README names),
              then N connects that must each fail; UNLOCK, one must work.
+    peer     (as root, Unix socket, MariaDB's nobody identified via
+             unix_socket) N connects with the effective uid and gid of
+             nobody (each must work), then N as root (each refused).
+    big      N rounds of: a query of more than 16 MB (several packets) and
+             a row of more than 16 MB read, on one connection, closed.
+    forked   N connects, then fork(): parent and child N connects each,
+             at once, every answer its own; the child's verdict checked.
     killquery  N rounds of: connect, SELECT SLEEP(5), and from another
              thread after 0.3 s (as root, without the preload) KILL QUERY
              with the thread id the server's greeting gave: the query must
@@ -220,6 +227,8 @@ STATES = [
      "SELECT COUNT (*) FROM t WHERE x = 1", 1, None),
     ("interactive:CLIENT_INTERACTIVE in the handshake (wait_timeout is interactive_timeout)", [],
      "SELECT @@session.wait_timeout = @@global.interactive_timeout", 1, None),
+    ("infile:LOAD DATA LOCAL INFILE into a temporary table", ["CREATE TEMPORARY TABLE li (x INT)", "LOCAL"],
+     "SELECT COUNT(*) FROM li", "ERR1146", None),
     ("multi:a second result set left unread", ["SELECT 111; SELECT 222"], "SELECT 333", 333, None),
     ("unbuffered:a result half read", ["SELECT seq FROM seq_1_to_200000"], "SELECT 333", 333, None),
 ]
@@ -237,6 +246,8 @@ def leave_state(a, name, db, sets):
     if name.startswith("initdb:"):
         conn.select_db("db2")
     for sql in sets:
+        if sql == "LOCAL":
+            sql = "LOAD DATA LOCAL INFILE '%s' INTO TABLE li" % local_file()
         cur = conn.cursor()
         cur.execute(sql)  # a multi-statement's first result read, the rest left
         if name.startswith("unbuffered:"):
@@ -253,8 +264,25 @@ CAPS = {"ignorespace": CLIENT.IGNORE_SPACE, "interactive": CLIENT.INTERACTIVE}
 
 
 def caps_of(name):
-    flag = CAPS.get(name.split(":", 1)[0])
+    kind = name.split(":", 1)[0]
+    if kind == "infile":
+        return {"local_infile": True}  # CLIENT_LOCAL_FILES
+    flag = CAPS.get(kind)
     return {"client_flag": flag} if flag else {}
+
+
+def local_file():
+    """A three-line file for LOAD DATA LOCAL INFILE, made once."""
+    import tempfile
+    global INFILE
+    if INFILE is None:
+        fd, INFILE = tempfile.mkstemp(prefix="objpool-my-infile.")
+        os.write(fd, b"1\n2\n3\n")
+        os.close(fd)
+    return INFILE
+
+
+INFILE = None
 
 
 def state_round(a, c, i, name, sets, check, fresh, unpooled):
@@ -277,9 +305,13 @@ def state_round(a, c, i, name, sets, check, fresh, unpooled):
 
 
 def state(a, c):
-    for i in range(a.count):
-        for case in STATES:
-            state_round(a, c, i, *case)
+    try:
+        for i in range(a.count):
+            for case in STATES:
+                state_round(a, c, i, *case)
+    finally:
+        if INFILE:
+            os.unlink(INFILE)
     c.check(admin_sql(a, "SELECT COUNT(*) FROM db1.t WHERE x IN (98, 99)"), "0",
             "rows left uncommitted, seen without the preload at the end")
 
@@ -403,6 +435,81 @@ def lock(a, c):
     works(a, c, a.password, "after ACCOUNT UNLOCK")
 
 
+BIG = 17 * 1024 * 1024  # more than one packet's 16 MB - 1
+
+
+def big(a, c):
+    """N rounds of: a connection sends a query of more than 16 MB (several
+    packets) and reads a row of more than 16 MB, then closes; the next
+    round's connection (a reused one) must answer right."""
+    for i in range(a.count):
+        what = "round %d" % i
+        try:
+            conn = connect(a, max_allowed_packet=64 * 1024 * 1024, read_timeout=60)
+            n = one_row(conn, "SELECT LENGTH(%s)", ("q" * (BIG + i),))
+            row = one_row(conn, "SELECT REPEAT('r', %d), %d * 2" % (BIG + i, i))
+            closed(conn)
+        except (pymysql.MySQLError, OSError) as e:
+            c.err("%s: %s: %s" % (what, type(e).__name__, e))
+            continue
+        c.check((n, len(row[0]), row[0][:1], row[0][-1:], row[1]), (BIG + i, BIG + i, "r", "r", 2 * i), what)
+
+
+def forked(a, c):
+    """N connects, then a fork: parent and child each N more at once, each
+    answer its own (a parked session is never used by both)."""
+    for i in range(a.count):
+        mixed_one(a, c, a.user, a.password, a.db, i, "before the fork, op %d" % i)
+    pid = os.fork()
+    who = "child" if pid == 0 else "parent"
+    base = 500000 if pid == 0 else 600000
+    for i in range(a.count):
+        mixed_one(a, c, a.user, a.password, a.db, base + i, "%s, op %d" % (who, i))
+    if pid == 0:
+        sys.stdout.flush()
+        os._exit(10 + min(c.mismatches, 9) if c.mismatches else (20 if c.errors else 0))
+    _, st = os.waitpid(pid, 0)
+    code = os.waitstatus_to_exitcode(st)
+    if code:
+        c.bad("the child exited %d (10+: mismatches, 20: errors)" % code)
+    else:
+        c.good()
+
+
+def peer(a, c):
+    """unix_socket authentication (the MariaDB account named after the OS
+    user the server sees connect): N connects with the effective uid and
+    gid of nobody, as MariaDB's nobody (each must work), then N as root
+    with the same handshake (each must be refused: the server would see
+    root)."""
+    import pwd
+    pw = pwd.getpwnam("nobody")
+
+    def who():
+        conn = connect(a, user="nobody", password="")
+        try:
+            return one_row(conn, "SELECT CURRENT_USER()")
+        finally:
+            closed(conn)
+
+    os.setegid(pw.pw_gid)
+    os.seteuid(pw.pw_uid)
+    try:
+        for i in range(a.count):
+            try:
+                c.check(who(), "nobody@localhost", "round %d, as nobody" % i)
+            except (pymysql.MySQLError, OSError) as e:
+                c.bad("round %d, as nobody: refused: %s" % (i, e))
+    finally:
+        os.seteuid(0)
+        os.setegid(0)
+    for i in range(a.count):
+        try:
+            c.bad("round %d, as root: admitted as %s" % (i, who()))
+        except (pymysql.MySQLError, OSError):
+            c.good()
+
+
 def admin_process(a):
     """Debian's mariadb client as root, without the preload, reading SQL from
     a pipe: started before any pooled connection, so that no fork happens
@@ -445,7 +552,7 @@ def killquery(a, c):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("case", choices=["auth", "state", "rotate", "mixed", "near", "threads", "killquery",
-                                       "lock"])
+                                       "lock", "forked", "big", "peer"])
     ap.add_argument("--unix")
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=3306)

@@ -3,10 +3,10 @@
 
     my_loop.py (--unix SOCK | --host H --port P) --user U [--password PW]
                [--db DB] --count N [--mode perop|reused] [--ssl-ca CERT]
-               [--kill-idle ADMIN_SOCK] [--driver pymysql|mysqldb]
+               [--kill-idle ADMIN_SOCK] [--driver pymysql|mysqldb] [--alt-db DB2]
                [--pause-at I --pause-dir D] [--allow-errors]
 
-Operation i runs SELECT %s * 2, CONNECTION_ID() with i and checks the
+Operation i runs SELECT %s * 2, CONNECTION_ID(), DATABASE() with i and checks the
 answer, and that the thread id the server's greeting gave is the session's
 CONNECTION_ID() (a replayed greeting must name the real thread, so that
 KILL reaches it). perop opens a
@@ -22,7 +22,10 @@ wait (up to 60 s) for D/resume, so a test can restart the server in the
 middle of a run.
 
 --driver mysqldb: mysqlclient (MySQLdb, the C driver on libmariadb)
-instead of pymysql, the rest alike.
+instead of pymysql, the rest alike. --alt-db DB2: odd operations connect to
+DB2 instead (each connect then differs from the one before); DATABASE() is
+checked, the thread id is not (a login that went to a fresh connection
+keeps the greeting's).
 
 Prints "ops=N ok=N mismatches=N errors=N elapsed_us=N" on stdout.
 Exit 1 on any mismatch, else 2 on any error (unless --allow-errors), else 0.
@@ -66,12 +69,12 @@ def wait_resume(d):
         time.sleep(0.01)
 
 
-def connect_mysqldb(a):
+def connect_mysqldb(a, db):
     """mysqlclient (MySQLdb, on libmariadb): its connect, autocommit off."""
     import MySQLdb
     kw = dict(user=a.user, passwd=a.password or "", connect_timeout=10)
-    if a.db:
-        kw["db"] = a.db
+    if db:
+        kw["db"] = db
     if a.unix:
         kw["unix_socket"] = a.unix
     else:
@@ -107,6 +110,7 @@ def main():
     ap.add_argument("--pause-dir")
     ap.add_argument("--allow-errors", action="store_true")
     ap.add_argument("--driver", default="pymysql", choices=["pymysql", "mysqldb"])
+    ap.add_argument("--alt-db")
     a = ap.parse_args()
     kw = connect_args(a)
     errs = (pymysql.MySQLError, OSError)
@@ -122,17 +126,20 @@ def main():
         try:
             if a.kill_idle:
                 kill_idle(a.kill_idle)
+            db = a.alt_db if a.alt_db and i % 2 else a.db
             if conn is None:
-                conn = connect_mysqldb(a) if a.driver == "mysqldb" else pymysql.connect(**kw)
+                kw["database"] = db
+                conn = connect_mysqldb(a, db) if a.driver == "mysqldb" else pymysql.connect(**kw)
             cur = conn.cursor()
-            cur.execute("SELECT %s * 2, CONNECTION_ID()", (i,))
-            got, tid = cur.fetchone()
-            if got == 2 * i and tid == conn.thread_id():
+            cur.execute("SELECT %s * 2, CONNECTION_ID(), DATABASE()", (i,))
+            got, tid, in_db = cur.fetchone()
+            # a login that went to a fresh connection keeps the greeting's thread id
+            if got == 2 * i and in_db == db and (a.alt_db or tid == conn.thread_id()):
                 ok += 1
             else:
                 mismatches += 1
-                print("MISMATCH op %d: got %r, CONNECTION_ID() %r, the greeting's thread id %r"
-                      % (i, got, tid, conn.thread_id()), file=sys.stderr)
+                print("MISMATCH op %d: got %r in %r, CONNECTION_ID() %r, the greeting's thread id %r"
+                      % (i, got, in_db, tid, conn.thread_id()), file=sys.stderr)
             cur.close()
         except errs as e:
             errors += 1
