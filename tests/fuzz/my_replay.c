@@ -23,12 +23,14 @@
  *   credential (no byte of the program's credential reaches it), and a
  *   change inside the credential alone counts an auth_mismatch and bumps
  *   the credential epoch; elsewhere, or when the fresh connection fails,
- *   the replay ends (broken).
+ *   the replay ends (broken) and the lease is shut down;
+ * - a program without client plugins (it could not follow a switch) is
+ *   never recorded.
  * Built with -DMY_REPLAY_MAIN it is a deterministic test instead: every
  * piece size of the recording, the writes and the reads, the program's
  * bytes cut at every byte, every single changed byte, both handshakes
- * with and without a database, blocking and not, the fresh connection
- * made and failed.
+ * with and without a database and client plugins, blocking and not, the
+ * fresh connection made and failed.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -102,6 +104,14 @@ static void arrive(void)
     if (late && write(sp[1], "x", 1) != 1)
         FAIL();
     late = 0;
+}
+static int shut; /* my_broken() shut the lease down, to wake the program */
+static int fake_shutdown(int fd, int how)
+{
+    if (fd != sp[0] || how != SHUT_RDWR)
+        FAIL();
+    shut = 1;
+    return 0;
 }
 static int fake_fcntl(int fd, int cmd, ...)
 {
@@ -213,7 +223,8 @@ static size_t make_greeting(unsigned char *b, uint32_t thread)
 
 /* HS_SWITCH: an AuthSwitchRequest and a second credential; HS_NO_DB: no
  * database named (no CLIENT_CONNECT_WITH_DB), as pymysql without one. */
-enum { HS_SWITCH = 1, HS_NO_DB = 2, HS_NONBLOCK = 4 /* the replay: an O_NONBLOCK socket */ };
+enum { HS_SWITCH = 1, HS_NO_DB = 2, HS_NONBLOCK = 4 /* the replay: an O_NONBLOCK socket */,
+       HS_NO_PLUGIN = 8 /* no CLIENT_PLUGIN_AUTH (node's mysqljs): never recorded */ };
 static void make_handshake(int variant)
 {
     int with_switch = variant & HS_SWITCH;
@@ -222,9 +233,11 @@ static void make_handshake(int variant)
     srv_end[0] = srv_n;
     unsigned char r[160];
     size_t n = 0;
-    uint32_t caps = 0x00000200u | 0x00008000u | 0x00080000u | 0x00200000u | 0x00100000u | 0x01000000u;
+    uint32_t caps = 0x00000200u | 0x00008000u | 0x00200000u | 0x00100000u | 0x01000000u;
     if (!(variant & HS_NO_DB))
         caps |= 0x8u;
+    if (!(variant & HS_NO_PLUGIN))
+        caps |= 0x00080000u;
     r[n++] = (unsigned char)caps, r[n++] = (unsigned char)(caps >> 8), r[n++] = (unsigned char)(caps >> 16);
     r[n++] = (unsigned char)(caps >> 24);
     r[n++] = 0, r[n++] = 0, r[n++] = 0, r[n++] = 1, r[n++] = 45;
@@ -237,7 +250,8 @@ static void make_handshake(int variant)
     auth_end = 4 + n;
     if (!(variant & HS_NO_DB))
         memcpy(r + n, "db1", 4), n += 4;
-    memcpy(r + n, "mysql_native_password", 22), n += 22;
+    if (!(variant & HS_NO_PLUGIN))
+        memcpy(r + n, "mysql_native_password", 22), n += 22;
     static const char attrs[] = "\x0c_client_name\x07pymysql";
     r[n++] = sizeof attrs - 1;
     memcpy(r + n, attrs, sizeof attrs - 1), n += sizeof attrs - 1;
@@ -347,6 +361,8 @@ static void run(int variant, int dial, const uint8_t *rc, size_t nrc, const uint
     real.recv = fake_recv;
     real.close = fake_close;
     real.fcntl = fake_fcntl;
+    real.shutdown = fake_shutdown;
+    shut = 0;
     if (sp[0] < 0 && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
         FAIL();
     char mark;
@@ -372,6 +388,11 @@ static void run(int variant, int dial, const uint8_t *rc, size_t nrc, const uint
         }
     }
     struct myrec *g = proto.my;
+    if (variant & HS_NO_PLUGIN) {
+        if (g && g->rec == MREC_DONE)
+            FAIL(); /* a program that could not follow a switch is never recorded */
+        return;
+    }
     if (!g || g->rec != MREC_DONE || g->nturns != nturns || g->srv_len != srv_n ||
         proto_mysql_ops.verdict(&proto.st) != PV_SESSION)
         FAIL(); /* a clean handshake, split anyhow, is recorded */
@@ -420,7 +441,7 @@ static void run(int variant, int dial, const uint8_t *rc, size_t nrc, const uint
     if (!changed) {
         read_turn(g, rd, nrd, &ri, got, &got_n);
         if (g->phase != MPH_NONE || g->broken || sock_n || got_n != srv_n || memcmp(got, srv, srv_n) ||
-            ctr.my_replayed != 1 || ctr.my_startup_mismatch || dialed)
+            ctr.my_replayed != 1 || ctr.my_startup_mismatch || dialed || shut)
             FAIL(); /* swallowed whole, served exactly, every reply drained */
         static const unsigned char QUIT[5] = {1, 0, 0, 0, 1};
         struct io_data d = IO_BUF(QUIT, sizeof QUIT);
@@ -431,8 +452,8 @@ static void run(int variant, int dial, const uint8_t *rc, size_t nrc, const uint
             FAIL(); /* the replay passes the goodbye on, and the parser names it */
         return;
     }
-    if (ctr.my_replayed)
-        FAIL();
+    if (ctr.my_replayed || g->broken != shut)
+        FAIL(); /* a replay that ends shuts the lease down, to wake the program */
     unsigned epoch = atomic_load(&conn_target(&target)->my_epoch);
     if (placed) { /* the fresh connection took the response, without its credential */
         if (!dial || bad >= cli_end[0] || ctr.my_switched != 1 || g->rec != MREC_BAD ||
@@ -463,7 +484,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 5)
         return 0;
     size_t third = (size - 5) / 3;
-    int variant = data[4] & 7, dial = (data[4] & 8) == 0;
+    int variant = data[4] & 15, dial = (data[4] & 16) == 0;
     make_handshake(variant);
     run(variant, dial, data + 5, third, data + 5 + third, third, data + 5 + 2 * third,
         size - 5 - 2 * third, data[0] % (cli_n + 8), (unsigned char)(data[1] & data[2] & data[3]));
@@ -474,7 +495,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 int main(void)
 {
     unsigned long runs = 0;
-    for (int v = 0; v < 8; v++) { /* both handshakes, with and without a database, (non-)blocking */
+    for (int v = 0; v < 16; v++) { /* both handshakes, with and without a database, (non-)blocking, plugins */
         make_handshake(v);
         size_t total = cli_n;
         for (size_t a = 1; a <= 61; a++) { /* every piece size, recording, writes and reads */
