@@ -610,6 +610,22 @@ alternating() {
     assert_mysql "$TCP_POOL"
 }
 
+@test "the server's wait_timeout (1 s) ends the parked sessions between queries (1.5 s apart): no more errors than without objpool, Unix and TCP" {
+    mariadb_sql "SET GLOBAL wait_timeout = 1"
+    run_plain "$OBJPOOL_PY" "$PY/my_loop.py" --user u_native --password pw1 --db db1 "${TCP_ARGS[@]}" \
+        --count 4 --sleep 1.5 --allow-errors
+    local plain
+    plain=$(client_field errors)
+    my_run "$UNIX_POOL" "${UNIX_ARGS[@]}" --count 4 --sleep 1.5 --allow-errors
+    assert_equal "$(client_field mismatches)" 0
+    expect_num "$(client_field errors)" -le "$plain" "errors with objpool (Unix)"
+    assert_mysql "$UNIX_POOL"
+    my_run "$TCP_POOL" "${TCP_ARGS[@]}" --count 4 --sleep 1.5 --allow-errors
+    assert_equal "$(client_field mismatches)" 0
+    expect_num "$(client_field errors)" -le "$plain" "errors with objpool (TCP)"
+    assert_mysql "$TCP_POOL"
+}
+
 # paused_run POOL ACTION [my_loop.py args...]: my_loop.py (100 per query, a
 # pause before the 51st) under the preload with POOL, or without it (POOL
 # "-"); at the pause ACTION runs, then the loop goes on. Sets status,
