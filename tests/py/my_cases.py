@@ -229,6 +229,8 @@ STATES = [
      "SELECT @@session.wait_timeout = @@global.interactive_timeout", 1, None),
     ("infile:LOAD DATA LOCAL INFILE into a temporary table", ["CREATE TEMPORARY TABLE li (x INT)", "LOCAL"],
      "SELECT COUNT(*) FROM li", "ERR1146", None),
+    ("noquit:a user variable, the socket closed without COM_QUIT", ["SET @leak_nq = 1"],
+     "SELECT @leak_nq IS NULL", 1, None),
     ("multi:a second result set left unread", ["SELECT 111; SELECT 222"], "SELECT 333", 333, None),
     ("unbuffered:a result half read", ["SELECT seq FROM seq_1_to_200000"], "SELECT 333", 333, None),
 ]
@@ -256,6 +258,9 @@ def leave_state(a, name, db, sets):
             cur.connection = None  # (pymysql would read on at garbage collection)
             cur._result.unbuffered_active = False
             return
+    if name.startswith("noquit:"):
+        conn._force_close()  # close(2) alone, no COM_QUIT
+        return
     closed(conn)
 
 
