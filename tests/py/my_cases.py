@@ -26,9 +26,9 @@ change about a login or a session.
              the session's CONNECTION_ID() (the login went to a fresh
              connection) must name no live session (as root, without the
              preload): a KILL by it would reach another's.
-    near     N rounds of five connects of one user that differ in one thing
+    near     N rounds of six connects of one user that differ in one thing
              each (database; connection attribute program_name; character
-             set; the FOUND_ROWS capability): each must get its own
+             set latin1 or cp1251; the FOUND_ROWS capability): each must get its own
              (DATABASE(), @@character_set_client, the affected-rows count
              FOUND_ROWS decides), never a near match; the greeting's
              thread id checked as mixed does.
@@ -401,6 +401,7 @@ NEAR = [("db1", {}, ("db1", "utf8mb4"), 0),
         ("db2", {}, ("db2", "utf8mb4"), 0),
         ("db1", {"program_name": "near_b"}, ("db1", "utf8mb4"), 0),
         ("db1", {"charset": "latin1"}, ("db1", "latin1"), 0),
+        ("db1", {"charset": "cp1251"}, ("db1", "cp1251"), 0),
         ("db1", {"client_flag": CLIENT.FOUND_ROWS}, ("db1", "utf8mb4"), 1)]
 
 
