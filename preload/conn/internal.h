@@ -227,6 +227,8 @@ struct proto_goodbye;
 int conn_proto_goodbye(struct record *r, const unsigned char *p, size_t n, struct proto_goodbye *g);
 /* Park time: send the session reset; -1 if it could not be sent whole. */
 int conn_proto_send_reset(struct record *r, int fd);
+/* The reset's reply is checked whole: nothing more may come before it. */
+int conn_proto_reset_whole(struct record *r);
 /* Reuse time: read and check the reset's reply; 0, or a discard reason. */
 int conn_proto_finish_reset(struct record *r);
 size_t conn_read_exact(struct record *r, char *buf, size_t len, uint64_t timeout_ms);

@@ -7,7 +7,9 @@
  * COM_INIT_DB of the handshake's database (the reset keeps the current
  * one), or, when the handshake named none, SELECT DATABASE() (no command
  * leaves a database, so one a session chose makes it unfit), then SET NAMES
- * with the handshake's collation (the reset put the global one back), and
+ * with the handshake's collation (the reset put the global one back; with
+ * it, in the same statement, what CLIENT_IGNORE_SPACE and
+ * CLIENT_INTERACTIVE set at login), and
  * COM_SET_OPTION when the session switched multi-statements from what the
  * handshake asked (mysqlnd's multi_query; the reset keeps that option).
  *
@@ -37,6 +39,8 @@
 #define ST_MORE_RESULTS 0x8u
 #define CAP_DEPRECATE_EOF 0x1000000u
 #define CAP_MULTI_STATEMENTS 0x10000u
+#define CAP_IGNORE_SPACE 0x100u
+#define CAP_INTERACTIVE 0x400u
 #define XCAP_CACHE_METADATA 0x10u
 #define ER_UNKNOWN_COM 1047
 #define MY_REPLY_MAX 1024 /* the longest reset reply accepted */
@@ -68,6 +72,28 @@ const char *my_set_names(int charset)
     return NULL;
 }
 
+/* The SET that gives the session back what its handshake set: the
+ * collation, and what the server derives from two capabilities at login
+ * (CLIENT_IGNORE_SPACE: IGNORE_SPACE added to the global sql_mode;
+ * CLIENT_INTERACTIVE: wait_timeout from interactive_timeout), which the
+ * reset put back to the global values. One statement, one OK. */
+static size_t set_query(char *q, size_t cap, const char *set, unsigned caps)
+{
+    static const char SPACE[] = ", SESSION sql_mode = CONCAT_WS(',', @@GLOBAL.sql_mode, 'IGNORE_SPACE')";
+    static const char INTERACTIVE[] = ", SESSION wait_timeout = @@SESSION.interactive_timeout";
+    size_t n = strlen(set);
+    memcpy(q, set, n);
+    if ((caps & CAP_IGNORE_SPACE) && n + sizeof SPACE <= cap) {
+        memcpy(q + n, SPACE, sizeof SPACE - 1);
+        n += sizeof SPACE - 1;
+    }
+    if ((caps & CAP_INTERACTIVE) && n + sizeof INTERACTIVE <= cap) {
+        memcpy(q + n, INTERACTIVE, sizeof INTERACTIVE - 1);
+        n += sizeof INTERACTIVE - 1;
+    }
+    return n;
+}
+
 /* Append one command packet (sequence 0) to buf at *n. */
 static void put_cmd(unsigned char *buf, size_t *n, int cmd, const void *arg, size_t len)
 {
@@ -85,7 +111,7 @@ static void put_cmd(unsigned char *buf, size_t *n, int cmd, const void *arg, siz
 int my_send_reset(struct record *r, struct conn_proto *p, int fd)
 {
     struct myrec *g = p->my;
-    unsigned char buf[MY_DB_MAX + 160];
+    unsigned char buf[MY_DB_MAX + 400];
     size_t n = 0;
     const char *set = my_set_names(g->charset);
     static const char SELECT_DB[] = "SELECT DATABASE()";
@@ -95,7 +121,9 @@ int my_send_reset(struct record *r, struct conn_proto *p, int fd)
         put_cmd(buf, &n, 0x02, g->db, g->db_len); /* COM_INIT_DB */
     else
         put_cmd(buf, &n, 0x03, SELECT_DB, sizeof SELECT_DB - 1);
-    put_cmd(buf, &n, 0x03, set, strlen(set));
+    char q[256]; /* the longest SET NAMES (46) and both additions (130) fit */
+    size_t ql = set_query(q, sizeof q, set, proto_my_caps(&p->st));
+    put_cmd(buf, &n, 0x03, q, ql);
     g->reset_q = 3;
     g->set_opt = 0;
     if (proto_my_multi_changed(&p->st)) {

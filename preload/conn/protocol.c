@@ -295,6 +295,13 @@ int conn_proto_finish_reset(struct record *r)
     return OBJPOOL_DISCARD_RESET_FAILED;
 }
 
+/* A reset whose reply is read whole and exactly (MySQL's): a stray
+ * answer to bytes the program wrote around objpool would spoil it. */
+int conn_proto_reset_whole(struct record *r)
+{
+    return cp(r)->id == PROTO_MYSQL;
+}
+
 void conn_proto_free(struct record *r)
 {
     struct conn_proto *p = cp(r);

@@ -74,14 +74,17 @@ static int wire_reason(struct record *l, int proven)
 }
 
 /* Unix stream: poll names unread bytes or a hang-up; SIOCOUTQ what the
- * server has not read yet. */
-static int unix_reason(int fd)
+ * server has not read yet, unless queued_ok: a protocol that proved no
+ * answer owed (a MySQL COM_STMT_CLOSE just written) and checks its reset's
+ * whole reply, which any answer to bytes written around objpool would
+ * spoil. */
+static int unix_reason(int fd, int queued_ok)
 {
     int why = poll_reason(fd);
     if (why)
         return why;
     int queued = 0;
-    if (ioctl(fd, SIOCOUTQ, &queued) < 0 || queued)
+    if (ioctl(fd, SIOCOUTQ, &queued) < 0 || (queued && !queued_ok))
         return REASON_ABANDONED;
     return 0;
 }
@@ -116,7 +119,8 @@ static int release_reason(int fd, struct record *l, int *reset, uint64_t owed)
      * protocol says (a reply still owed, session state) comes after */
     if (!why)
         why = l->target->family != AF_UNIX ? tcp_reason(fd, l, proven, owed)
-                                           : owed ? REASON_ABANDONED : unix_reason(fd);
+                                           : owed ? REASON_ABANDONED
+                                                  : unix_reason(fd, pr == CONN_NEEDS_RESET && conn_proto_reset_whole(l));
     if (why)
         return why;
     if (pr > 0)
