@@ -381,13 +381,13 @@ alternating() {
     expect_num $(($(mariadb_connections) - before)) -le 2 "server connections"
 }
 
-@test "session state never crosses to the next client (user variable, sql_mode, session variables, isolation level, USE with and without a database, temporary tables, open transaction, autocommit off, GET_LOCK, PREPARE, LOCK TABLES, HANDLER, SET NAMES, LAST_INSERT_ID, COM_INIT_DB, CLIENT_IGNORE_SPACE and CLIENT_INTERACTIVE asked for in the handshake, LOAD DATA LOCAL INFILE, a multi-statement result left unread, an unbuffered result half read), Unix and TCP" {
+@test "session state never crosses to the next client (user variable, sql_mode, session variables, isolation level, USE with and without a database, temporary tables, open transaction, autocommit off, GET_LOCK, PREPARE, LOCK TABLES, HANDLER, SET NAMES, LAST_INSERT_ID, COM_INIT_DB, CLIENT_IGNORE_SPACE and CLIENT_INTERACTIVE asked for in the handshake, LOAD DATA LOCAL INFILE, a close without COM_QUIT, a multi-statement result left unread, an unbuffered result half read), Unix and TCP" {
     local t
     for t in unix tcp; do
         my_case state "$t" --count 3
         assert_cases_clean
         assert_mysql "$(pool_of "$t")"
-        # 3 rounds x 23 kinds x 2 connects: most of them reuses
+        # 3 rounds x 24 kinds x 2 connects: most of them reuses
         expect_num "$(json_field "$REPORT" "$(pool_of "$t")" mysql.replayed)" -ge 48 "replayed"
     done
 }
@@ -484,12 +484,12 @@ alternating() {
     done
 }
 
-@test "a connect that differs in one thing from the recorded one (database, a connection attribute, character set, the FOUND_ROWS capability) never gets a near match, Unix and TCP" {
+@test "a connect that differs in one thing from the recorded one (database, a connection attribute, character set latin1 or cp1251, the FOUND_ROWS capability) never gets a near match, Unix and TCP" {
     local t
     for t in unix tcp; do
         my_case near "$t" --count 10
         assert_cases_clean
-        assert_equal "$(client_field ok)" 50
+        assert_equal "$(client_field ok)" 60
         assert_mysql "$(pool_of "$t")"
         expect_num "$(json_field "$REPORT" "$(pool_of "$t")" mysql.startup_mismatch)" -ge 10 "startup_mismatch"
     done
@@ -569,7 +569,7 @@ alternating() {
     expect_num "$(json_field "$REPORT" "$TCP_POOL" mysql.replayed)" -ge 49 "replayed without TLS"
 }
 
-@test "the HandshakeResponse split at every byte, every answer read in 1-7 byte pieces after a MSG_PEEK (tests/py/my_raw.py), Unix and TCP: every session right and replayed; a wrong password at every split refused" {
+@test "the HandshakeResponse split at every byte, every answer read in 1-7 byte pieces after a MSG_PEEK (tests/py/my_raw.py), Unix and TCP: every session right and replayed (also with two queries pipelined in one write); a wrong password at every split refused" {
     local n
     run_pooled "$UNIX_POOL" "$OBJPOOL_PY" "$PY/my_raw.py" --unix "$MARIADB_SOCK" --user u_native --password pw1 --db db1
     assert_equal "$status" 0
@@ -584,6 +584,13 @@ alternating() {
     assert_equal "$(client_field ok)" "$n"
     assert_mysql "$TCP_POOL"
     expect_num "$(json_field "$REPORT" "$TCP_POOL" mysql.replayed)" -ge $((n - 2)) "replayed"
+
+    run_pooled "$BOTH" "$OBJPOOL_PY" "$PY/my_raw.py" --unix "$MARIADB_SOCK" --user u_native --password pw1 --db db1 \
+        --pipeline
+    assert_equal "$status" 0
+    n=$(client_field ops)
+    assert_equal "$(client_field ok)" "$n"
+    expect_num "$(json_field "$REPORT" "$UNIX_POOL" mysql.replayed)" -ge $((n - 2)) "replayed (pipelined)"
 
     run_pooled "$BOTH" "$OBJPOOL_PY" "$PY/my_raw.py" --unix "$MARIADB_SOCK" --user u_native --password pw1 --db db1 --wrong
     assert_equal "$status" 0
@@ -605,6 +612,22 @@ alternating() {
     expect_num "$(client_field errors)" -le "$plain" "errors with objpool (Unix)"
     assert_mysql "$UNIX_POOL"
     my_run "$TCP_POOL" "${TCP_ARGS[@]}" --count 60 --kill-idle "$MARIADB_SOCK" --allow-errors
+    assert_equal "$(client_field mismatches)" 0
+    expect_num "$(client_field errors)" -le "$plain" "errors with objpool (TCP)"
+    assert_mysql "$TCP_POOL"
+}
+
+@test "the server's wait_timeout (1 s) ends the parked sessions between queries (1.5 s apart): no more errors than without objpool, Unix and TCP" {
+    mariadb_sql "SET GLOBAL wait_timeout = 1"
+    run_plain "$OBJPOOL_PY" "$PY/my_loop.py" --user u_native --password pw1 --db db1 "${TCP_ARGS[@]}" \
+        --count 4 --sleep 1.5 --allow-errors
+    local plain
+    plain=$(client_field errors)
+    my_run "$UNIX_POOL" "${UNIX_ARGS[@]}" --count 4 --sleep 1.5 --allow-errors
+    assert_equal "$(client_field mismatches)" 0
+    expect_num "$(client_field errors)" -le "$plain" "errors with objpool (Unix)"
+    assert_mysql "$UNIX_POOL"
+    my_run "$TCP_POOL" "${TCP_ARGS[@]}" --count 4 --sleep 1.5 --allow-errors
     assert_equal "$(client_field mismatches)" 0
     expect_num "$(client_field errors)" -le "$plain" "errors with objpool (TCP)"
     assert_mysql "$TCP_POOL"

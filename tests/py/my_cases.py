@@ -26,9 +26,9 @@ change about a login or a session.
              the session's CONNECTION_ID() (the login went to a fresh
              connection) must name no live session (as root, without the
              preload): a KILL by it would reach another's.
-    near     N rounds of five connects of one user that differ in one thing
+    near     N rounds of six connects of one user that differ in one thing
              each (database; connection attribute program_name; character
-             set; the FOUND_ROWS capability): each must get its own
+             set latin1 or cp1251; the FOUND_ROWS capability): each must get its own
              (DATABASE(), @@character_set_client, the affected-rows count
              FOUND_ROWS decides), never a near match; the greeting's
              thread id checked as mixed does.
@@ -229,6 +229,8 @@ STATES = [
      "SELECT @@session.wait_timeout = @@global.interactive_timeout", 1, None),
     ("infile:LOAD DATA LOCAL INFILE into a temporary table", ["CREATE TEMPORARY TABLE li (x INT)", "LOCAL"],
      "SELECT COUNT(*) FROM li", "ERR1146", None),
+    ("noquit:a user variable, the socket closed without COM_QUIT", ["SET @leak_nq = 1"],
+     "SELECT @leak_nq IS NULL", 1, None),
     ("multi:a second result set left unread", ["SELECT 111; SELECT 222"], "SELECT 333", 333, None),
     ("unbuffered:a result half read", ["SELECT seq FROM seq_1_to_200000"], "SELECT 333", 333, None),
 ]
@@ -256,6 +258,9 @@ def leave_state(a, name, db, sets):
             cur.connection = None  # (pymysql would read on at garbage collection)
             cur._result.unbuffered_active = False
             return
+    if name.startswith("noquit:"):
+        conn._force_close()  # close(2) alone, no COM_QUIT
+        return
     closed(conn)
 
 
@@ -396,6 +401,7 @@ NEAR = [("db1", {}, ("db1", "utf8mb4"), 0),
         ("db2", {}, ("db2", "utf8mb4"), 0),
         ("db1", {"program_name": "near_b"}, ("db1", "utf8mb4"), 0),
         ("db1", {"charset": "latin1"}, ("db1", "latin1"), 0),
+        ("db1", {"charset": "cp1251"}, ("db1", "cp1251"), 0),
         ("db1", {"client_flag": CLIENT.FOUND_ROWS}, ("db1", "utf8mb4"), 1)]
 
 

@@ -4,7 +4,7 @@
     my_loop.py (--unix SOCK | --host H --port P) --user U [--password PW]
                [--db DB] --count N [--mode perop|reused] [--ssl-ca CERT]
                [--kill-idle ADMIN_SOCK] [--driver pymysql|mysqldb] [--alt-db DB2]
-               [--pause-at I --pause-dir D] [--allow-errors]
+               [--pause-at I --pause-dir D] [--sleep S] [--allow-errors]
 
 Operation i runs SELECT %s * 2, CONNECTION_ID(), DATABASE() with i and checks the
 answer, and that the thread id the server's greeting gave is the session's
@@ -19,7 +19,7 @@ without the preload as root over the Unix socket ADMIN_SOCK, KILLs every
 idle (Sleep) connection of another user than root, as an administrator or
 wait_timeout would. --pause-at I: before operation I, create D/paused and
 wait (up to 60 s) for D/resume, so a test can restart the server in the
-middle of a run.
+middle of a run. --sleep S: S seconds between operations.
 
 --driver mysqldb: mysqlclient (MySQLdb, the C driver on libmariadb)
 instead of pymysql, the rest alike. --alt-db DB2: odd operations connect to
@@ -106,6 +106,7 @@ def main():
     ap.add_argument("--mode", default="perop", choices=["perop", "reused"])
     ap.add_argument("--ssl-ca")
     ap.add_argument("--kill-idle")
+    ap.add_argument("--sleep", type=float, default=0)
     ap.add_argument("--pause-at", type=int, default=-1)
     ap.add_argument("--pause-dir")
     ap.add_argument("--allow-errors", action="store_true")
@@ -123,6 +124,8 @@ def main():
     for i in range(a.count):
         if i == a.pause_at:
             wait_resume(a.pause_dir)
+        if a.sleep and i:
+            time.sleep(a.sleep)
         try:
             if a.kill_idle:
                 kill_idle(a.kill_idle)

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """A raw MySQL protocol client: the HandshakeResponse split at every byte.
 
-    my_raw.py --unix PATH | --tcp PORT  --user U --password PW --db DB [--wrong]
+    my_raw.py --unix PATH | --tcp PORT  --user U --password PW --db DB [--wrong] [--pipeline]
 
 For every split point k of the HandshakeResponse41 (mysql_native_password,
 no TLS, no connection attributes), one connection reads the server's
@@ -14,6 +14,8 @@ cut where a kernel may cut it. Under objpool most of these connections
 are reused ones, so the replay's comparison and serving meet every split.
 --wrong: after each, the same cut with a wrong password, which must be
 refused (an AuthSwitchRequest on the way followed, as drivers do).
+--pipeline: after the login, two COM_QUERY in one write before either
+answer is read (MariaDB answers them in turn), both answers checked.
 
 Prints "ops=N ok=N mismatches=N errors=N"; exit 1 on any mismatch, 2 on
 any error.
@@ -102,6 +104,11 @@ def lenenc(b, at):
 def query(s, r, sql):
     """The one row of a text query's result, as strings."""
     s.sendall(packet(0, b"\x03" + sql.encode()))
+    return read_result(r)
+
+
+def read_result(r):
+    """The one row of the next text result, as strings."""
     _, first = r.packet()
     if first[0] == 0xff:
         raise ValueError("server error: %r" % first)
@@ -164,6 +171,11 @@ def one(a, cut, step, password):
             return True
         if tid is None:
             raise ValueError("the right password refused")
+        if a.pipeline:  # two queries in one write, before either answer is read
+            s.sendall(packet(0, b"\x03SELECT 7") + packet(0, b"\x03SELECT %d" % cut))
+            first, second = read_result(r), read_result(r)
+            if first != ["7"] or second != [str(cut)]:
+                raise ValueError("pipelined answers %r, %r" % (first, second))
         got = query(s, r, "SELECT %d * 2, CONNECTION_ID(), USER()" % cut)
         s.send(packet(0, b"\x01"))  # COM_QUIT, whole: a goodbye
     finally:
@@ -186,6 +198,7 @@ def main():
     ap.add_argument("--password", required=True)
     ap.add_argument("--db", required=True)
     ap.add_argument("--wrong", action="store_true")
+    ap.add_argument("--pipeline", action="store_true")
     a = ap.parse_args()
     tries = [(cut, a.password) for cut in range(1, len(response(a, b"\0" * 20, a.password)))]
     if a.wrong:
