@@ -534,6 +534,21 @@ alternating() {
     expect_num "$(json_field "$REPORT" "$TCP_POOL" mysql.replayed)" -ge 25 "replayed"
 }
 
+@test "PHP mysqli_multi_query (COM_SET_OPTION: multi-statements on, left on) on every other connection, 100 each, Unix and TCP: every next session has them off, as a fresh one (a two-statement query fails, 1064)" {
+    sanitizer_cannot "the sanitizer runtimes refuse RTLD_DEEPBIND"
+    require_cmd php
+    php -m 2>/dev/null | grep -qix mysqli || skip "php has no mysqli extension (install php-mysql)"
+    run_pooled "$UNIX_POOL" php "$REPO_ROOT/tests/php/my_loop.php" mysqli-multi localhost 0 "$MARIADB_SOCK" \
+        u_native pw1 db1 100
+    assert_loop_clean 100
+    assert_mysql "$UNIX_POOL"
+    expect_num "$(json_field "$REPORT" "$UNIX_POOL" mysql.replayed)" -ge 90 "replayed"
+    run_pooled "$TCP_POOL" php "$REPO_ROOT/tests/php/my_loop.php" mysqli-multi 127.0.0.1 "$MARIADB_PORT" - \
+        u_native pw1 db1 100
+    assert_loop_clean 100
+    expect_num "$(json_field "$REPORT" "$TCP_POOL" mysql.replayed)" -ge 90 "replayed"
+}
+
 @test "KILL QUERY with the connection id the greeting gave (10 rounds, reused sessions among them), Unix and TCP: SELECT SLEEP(5) interrupted within 2 s, CONNECTION_ID() that id" {
     local t
     for t in unix tcp; do
