@@ -549,6 +549,43 @@ alternating() {
     expect_num "$(json_field "$REPORT" "$TCP_POOL" mysql.replayed)" -ge 90 "replayed"
 }
 
+@test "PHP server-side cursors (COM_STMT_FETCH, one row of 100 read, the cursor left open at close) on every other connection, 100 each, Unix and TCP: every result right; the cursor's sessions never parked, the others reused" {
+    sanitizer_cannot "the sanitizer runtimes refuse RTLD_DEEPBIND"
+    require_cmd php
+    php -m 2>/dev/null | grep -qix mysqli || skip "php has no mysqli extension (install php-mysql)"
+    local t pool
+    for t in unix tcp; do
+        pool=$(pool_of "$t")
+        if [[ $t == tcp ]]; then
+            run_pooled "$pool" php "$REPO_ROOT/tests/php/my_loop.php" mysqli-cursor 127.0.0.1 "$MARIADB_PORT" - \
+                u_native pw1 db1 100
+        else
+            run_pooled "$pool" php "$REPO_ROOT/tests/php/my_loop.php" mysqli-cursor localhost 0 "$MARIADB_SOCK" \
+                u_native pw1 db1 100
+        fi
+        assert_loop_clean 100
+        assert_mysql "$pool"
+        expect_num "$(json_field "$REPORT" "$pool" parked)" -le 50 "parked"
+        expect_num "$(json_field "$REPORT" "$pool" mysql.replayed)" -ge 45 "replayed"
+    done
+}
+
+@test "objpool check: a proto=mysql pool's max_lifetime is 30 s unless set, a proto=auto one's 60 s (the window the README names)" {
+    require_tool
+    # the command of the tree the library under test was built in (this
+    # tree's, unless OBJPOOL_LIB names another's)
+    local cmd
+    cmd="$(dirname "$(dirname "${LIB##*:}")")/scripts/objpool"
+    [[ -x $cmd ]] || cmd=$REPO_ROOT/scripts/objpool
+    OBJPOOL_POOLS="$TCP_POOL?proto=mysql;$UNIX_POOL?proto=mysql&max_lifetime=2m;tcp://127.0.0.1:1" \
+        run --separate-stderr "$cmd" check
+    assert_success
+    [[ $output =~ max_lifetime\ +30000ms ]] || fail "no 30 s default: $output"
+    [[ $output =~ max_lifetime\ +120000ms ]] || fail "the set max_lifetime lost: $output"
+    [[ $output =~ max_lifetime\ +60000ms ]] || fail "no 60 s default for proto=auto: $output"
+    [[ $output =~ proto\ +mysql ]] || fail "no proto mysql: $output"
+}
+
 @test "KILL QUERY with the connection id the greeting gave (10 rounds, reused sessions among them), Unix and TCP: SELECT SLEEP(5) interrupted within 2 s, CONNECTION_ID() that id" {
     local t
     for t in unix tcp; do

@@ -4,7 +4,7 @@
 //     php my_loop.php API HOST PORT SOCKET USER PASSWORD DB COUNT [ALT_DB]
 //
 // API: mysqli, pdo, mysqli-stmt, mysqli-stmt-close, pdo-native,
-// mysqli-multi or mysqli-change-user (below).
+// mysqli-cursor, mysqli-multi or mysqli-change-user (below).
 //
 // ALT_DB: odd operations connect to ALT_DB instead (each connect then
 // differs from the one before; mysqli's thread id is not checked then).
@@ -133,6 +133,33 @@ function once_multi($host, $port, $sock, $user, $pw, $db, $i)
     return !$res && $errno === 1064 ? 2 * $i : "multi-statements on in a new session (errno $errno)";
 }
 
+// mysqli-cursor: even operations open a server-side cursor (a prepared
+// statement with MYSQLI_CURSOR_TYPE_READ_ONLY: COM_STMT_FETCH, one row at
+// a time), read one row of 100 and close the connection with the cursor
+// open; odd ones run a plain query on the next connection.
+function once_cursor($host, $port, $sock, $user, $pw, $db, $i)
+{
+    if ($i % 2) {
+        return once_mysqli($host, $port, $sock, $user, $pw, $db, $i);
+    }
+    $c = @mysqli_connect($host, $user, $pw, $db, $port, $sock);
+    if (!$c) {
+        throw new Exception("connect: " . mysqli_connect_error());
+    }
+    $st = mysqli_prepare($c, "SELECT seq + $i FROM seq_1_to_100");
+    mysqli_stmt_attr_set($st, MYSQLI_STMT_ATTR_CURSOR_TYPE, MYSQLI_CURSOR_TYPE_READ_ONLY);
+    mysqli_stmt_attr_set($st, MYSQLI_STMT_ATTR_PREFETCH_ROWS, 1);
+    if (!mysqli_stmt_execute($st)) {
+        $e = mysqli_stmt_error($st);
+        mysqli_close($c);
+        throw new Exception("cursor: $e");
+    }
+    mysqli_stmt_bind_result($st, $first);
+    mysqli_stmt_fetch($st);
+    mysqli_close($c);
+    return $first === $i + 1 ? 2 * $i : "first row $first, not " . ($i + 1);
+}
+
 // mysqli-change-user: connect, check the session is USER's in DB, and on
 // every other operation mysqli_change_user (COM_CHANGE_USER) to u_other
 // (pw2) in db2 before the query: the next connection must be USER's again.
@@ -170,6 +197,8 @@ for ($i = 0; $i < $count; $i++) {
             $got = once_stmt($host, $port, $sock, $user, $pw, $db, $i, $api === 'mysqli-stmt-close');
         } elseif ($api === 'pdo-native') {
             $got = once_pdo_native($host, $port, $sock, $user, $pw, $db, $i);
+        } elseif ($api === 'mysqli-cursor') {
+            $got = once_cursor($host, $port, $sock, $user, $pw, $db, $i);
         } elseif ($api === 'mysqli-multi') {
             $got = once_multi($host, $port, $sock, $user, $pw, $db, $i);
         } elseif ($api === 'mysqli-change-user') {
