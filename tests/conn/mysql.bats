@@ -653,6 +653,24 @@ alternating() {
     expect_num "$(json_field "$REPORT" "$TCP_POOL" mysql.startup_mismatch)" -ge 45 "startup_mismatch"
 }
 
+@test "a COM_QUERY cut short at every length, then close (no COM_QUIT), Unix and TCP: such a session is never parked, every next connection right" {
+    local t pool
+    for t in unix tcp; do
+        pool=$(pool_of "$t")
+        if [[ $t == tcp ]]; then
+            run_pooled "$pool" "$OBJPOOL_PY" "$PY/my_raw.py" --tcp "$MARIADB_PORT" --user u_native --password pw1 \
+                --db db1 --half
+        else
+            run_pooled "$pool" "$OBJPOOL_PY" "$PY/my_raw.py" --unix "$MARIADB_SOCK" --user u_native --password pw1 \
+                --db db1 --half
+        fi
+        assert_equal "$status" 0
+        assert_equal "$(client_field ok)" "$(client_field ops)"
+        assert_mysql "$pool"
+        assert_equal "$(json_field "$REPORT" "$pool" parked)" 0
+    done
+}
+
 @test "KILL of every idle connection before each query: no more errors than without objpool, Unix and TCP" {
     run_plain "$OBJPOOL_PY" "$PY/my_loop.py" --user u_native --password pw1 --db db1 "${TCP_ARGS[@]}" \
         --count 60 --kill-idle "$MARIADB_SOCK" --allow-errors
