@@ -1,22 +1,25 @@
 #!/usr/bin/env bats
-# a private MariaDB 10.11 server (Unix socket and TCP, mysql_native_password
-# and ed25519 accounts) with pymysql, PHP mysqli and PDO, Perl DBI: 2 % as
-# many server connections as queries, every result right, session state
-# never crossing, wrong/missing/changed passwords, mixed accounts and near
-# matches, KILL of idle connections, a server restart
+# a private MariaDB 10.11 server (Unix socket and TCP, mysql_native_password,
+# ed25519 and unix_socket accounts) with pymysql, mysqlclient, aiomysql,
+# PHP mysqli and PDO, Perl DBI, node mysql2 and mysql: 2 % as many server
+# connections as queries, every result right, session state never
+# crossing, wrong/missing/changed passwords, mixed accounts and near
+# matches, KILL of idle connections, wait_timeout, a server restart
 #
 # MySQL/MariaDB through libobjpool.so (issue 29): a private MariaDB server
 # started by the tests (mariadb-install-db once per file as the mysql user,
 # a copy of it per test; bench/servers.bash start_mariadb), reached over its
-# Unix socket and over TCP, no TLS, with password accounts (u_native and
-# u_other: mysql_native_password; u_ed: ed25519, where the server switches
-# the client to client_ed25519) and two databases (db1, db2). Clients are
-# pymysql programs (tests/py/my_loop.py, my_cases.py; PyNaCl for ed25519),
-# PHP mysqli and PDO (tests/php/my_loop.php, mysqlnd) and Perl DBI with
-# DBD::mysql (tests/perl/my_loop.pl, libmariadb); administration (KILL,
-# ALTER USER, the server's Connections counter, the checks a third
-# connection makes) goes through Debian's mariadb client, never under the
-# preload.
+# Unix socket and over TCP, no TLS (but for the test that asks for it),
+# with password accounts (u_native and u_other: mysql_native_password;
+# u_ed: ed25519, where the server switches the client to client_ed25519)
+# and two databases (db1, db2). Clients: pymysql programs
+# (tests/py/my_loop.py, my_cases.py, my_raw.py by hand; PyNaCl for ed25519),
+# mysqlclient (my_loop.py --driver mysqldb), aiomysql (my_async.py), PHP
+# mysqli and PDO (tests/php/my_loop.php, mysqlnd), Perl DBI with DBD::mysql
+# (tests/perl/my_loop.pl, libmariadb), node mysql2 (npm, in build/node) and
+# Debian's node-mysql (tests/node/my_loop.js); administration (KILL, ALTER
+# USER, the server's Connections counter, the checks a third connection
+# makes) goes through Debian's mariadb client, never under the preload.
 #
 # A reused session is a recorded login replayed: the recorded greeting with
 # its scramble (and any auth switch) served, the program's HandshakeResponse
