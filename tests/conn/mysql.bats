@@ -1,22 +1,25 @@
 #!/usr/bin/env bats
-# a private MariaDB 10.11 server (Unix socket and TCP, mysql_native_password
-# and ed25519 accounts) with pymysql, PHP mysqli and PDO, Perl DBI: 2 % as
-# many server connections as queries, every result right, session state
-# never crossing, wrong/missing/changed passwords, mixed accounts and near
-# matches, KILL of idle connections, a server restart
+# a private MariaDB 10.11 server (Unix socket and TCP, mysql_native_password,
+# ed25519 and unix_socket accounts) with pymysql, mysqlclient, aiomysql,
+# PHP mysqli and PDO, Perl DBI, node mysql2 and mysql: 2 % as many server
+# connections as queries, every result right, session state never
+# crossing, wrong/missing/changed passwords, mixed accounts and near
+# matches, KILL of idle connections, wait_timeout, a server restart
 #
 # MySQL/MariaDB through libobjpool.so (issue 29): a private MariaDB server
 # started by the tests (mariadb-install-db once per file as the mysql user,
 # a copy of it per test; bench/servers.bash start_mariadb), reached over its
-# Unix socket and over TCP, no TLS, with password accounts (u_native and
-# u_other: mysql_native_password; u_ed: ed25519, where the server switches
-# the client to client_ed25519) and two databases (db1, db2). Clients are
-# pymysql programs (tests/py/my_loop.py, my_cases.py; PyNaCl for ed25519),
-# PHP mysqli and PDO (tests/php/my_loop.php, mysqlnd) and Perl DBI with
-# DBD::mysql (tests/perl/my_loop.pl, libmariadb); administration (KILL,
-# ALTER USER, the server's Connections counter, the checks a third
-# connection makes) goes through Debian's mariadb client, never under the
-# preload.
+# Unix socket and over TCP, no TLS (but for the test that asks for it),
+# with password accounts (u_native and u_other: mysql_native_password;
+# u_ed: ed25519, where the server switches the client to client_ed25519)
+# and two databases (db1, db2). Clients: pymysql programs
+# (tests/py/my_loop.py, my_cases.py, my_raw.py by hand; PyNaCl for ed25519),
+# mysqlclient (my_loop.py --driver mysqldb), aiomysql (my_async.py), PHP
+# mysqli and PDO (tests/php/my_loop.php, mysqlnd), Perl DBI with DBD::mysql
+# (tests/perl/my_loop.pl, libmariadb), node mysql2 (npm, in build/node) and
+# Debian's node-mysql (tests/node/my_loop.js); administration (KILL, ALTER
+# USER, the server's Connections counter, the checks a third connection
+# makes) goes through Debian's mariadb client, never under the preload.
 #
 # A reused session is a recorded login replayed: the recorded greeting with
 # its scramble (and any auth switch) served, the program's HandshakeResponse
@@ -484,12 +487,12 @@ alternating() {
     done
 }
 
-@test "a connect that differs in one thing from the recorded one (database, a connection attribute, character set, the FOUND_ROWS capability) never gets a near match, Unix and TCP" {
+@test "a connect that differs in one thing from the recorded one (database, a connection attribute, character set latin1 or cp1251, the FOUND_ROWS capability) never gets a near match, Unix and TCP" {
     local t
     for t in unix tcp; do
         my_case near "$t" --count 10
         assert_cases_clean
-        assert_equal "$(client_field ok)" 50
+        assert_equal "$(client_field ok)" 60
         assert_mysql "$(pool_of "$t")"
         expect_num "$(json_field "$REPORT" "$(pool_of "$t")" mysql.startup_mismatch)" -ge 10 "startup_mismatch"
     done
@@ -532,6 +535,58 @@ alternating() {
     assert_loop_clean 100
     assert_mysql "$TCP_POOL"
     expect_num "$(json_field "$REPORT" "$TCP_POOL" mysql.replayed)" -ge 25 "replayed"
+}
+
+@test "PHP mysqli_multi_query (COM_SET_OPTION: multi-statements on, left on) on every other connection, 100 each, Unix and TCP: every next session has them off, as a fresh one (a two-statement query fails, 1064)" {
+    sanitizer_cannot "the sanitizer runtimes refuse RTLD_DEEPBIND"
+    require_cmd php
+    php -m 2>/dev/null | grep -qix mysqli || skip "php has no mysqli extension (install php-mysql)"
+    run_pooled "$UNIX_POOL" php "$REPO_ROOT/tests/php/my_loop.php" mysqli-multi localhost 0 "$MARIADB_SOCK" \
+        u_native pw1 db1 100
+    assert_loop_clean 100
+    assert_mysql "$UNIX_POOL"
+    expect_num "$(json_field "$REPORT" "$UNIX_POOL" mysql.replayed)" -ge 90 "replayed"
+    run_pooled "$TCP_POOL" php "$REPO_ROOT/tests/php/my_loop.php" mysqli-multi 127.0.0.1 "$MARIADB_PORT" - \
+        u_native pw1 db1 100
+    assert_loop_clean 100
+    expect_num "$(json_field "$REPORT" "$TCP_POOL" mysql.replayed)" -ge 90 "replayed"
+}
+
+@test "PHP server-side cursors (COM_STMT_FETCH, one row of 100 read, the cursor left open at close) on every other connection, 100 each, Unix and TCP: every result right; the cursor's sessions never parked, the others reused" {
+    sanitizer_cannot "the sanitizer runtimes refuse RTLD_DEEPBIND"
+    require_cmd php
+    php -m 2>/dev/null | grep -qix mysqli || skip "php has no mysqli extension (install php-mysql)"
+    local t pool
+    for t in unix tcp; do
+        pool=$(pool_of "$t")
+        if [[ $t == tcp ]]; then
+            run_pooled "$pool" php "$REPO_ROOT/tests/php/my_loop.php" mysqli-cursor 127.0.0.1 "$MARIADB_PORT" - \
+                u_native pw1 db1 100
+        else
+            run_pooled "$pool" php "$REPO_ROOT/tests/php/my_loop.php" mysqli-cursor localhost 0 "$MARIADB_SOCK" \
+                u_native pw1 db1 100
+        fi
+        assert_loop_clean 100
+        assert_mysql "$pool"
+        expect_num "$(json_field "$REPORT" "$pool" parked)" -le 50 "parked"
+        expect_num "$(json_field "$REPORT" "$pool" mysql.replayed)" -ge 45 "replayed"
+    done
+}
+
+@test "objpool check: a proto=mysql pool's max_lifetime is 30 s unless set, a proto=auto one's 60 s (the window the README names)" {
+    require_tool
+    # the command of the tree the library under test was built in (this
+    # tree's, unless OBJPOOL_LIB names another's)
+    local cmd
+    cmd="$(dirname "$(dirname "${LIB##*:}")")/scripts/objpool"
+    [[ -x $cmd ]] || cmd=$REPO_ROOT/scripts/objpool
+    OBJPOOL_POOLS="$TCP_POOL?proto=mysql;$UNIX_POOL?proto=mysql&max_lifetime=2m;tcp://127.0.0.1:1" \
+        run --separate-stderr "$cmd" check
+    assert_success
+    [[ $output =~ max_lifetime\ +30000ms ]] || fail "no 30 s default: $output"
+    [[ $output =~ max_lifetime\ +120000ms ]] || fail "the set max_lifetime lost: $output"
+    [[ $output =~ max_lifetime\ +60000ms ]] || fail "no 60 s default for proto=auto: $output"
+    [[ $output =~ proto\ +mysql ]] || fail "no proto mysql: $output"
 }
 
 @test "KILL QUERY with the connection id the greeting gave (10 rounds, reused sessions among them), Unix and TCP: SELECT SLEEP(5) interrupted within 2 s, CONNECTION_ID() that id" {
@@ -599,6 +654,24 @@ alternating() {
     assert_equal "$status" 0
     assert_equal "$(client_field ok)" "$(client_field ops)"
     expect_num "$(json_field "$REPORT" "$TCP_POOL" mysql.startup_mismatch)" -ge 45 "startup_mismatch"
+}
+
+@test "a COM_QUERY cut short at every length, then close (no COM_QUIT), Unix and TCP: such a session is never parked, every next connection right" {
+    local t pool
+    for t in unix tcp; do
+        pool=$(pool_of "$t")
+        if [[ $t == tcp ]]; then
+            run_pooled "$pool" "$OBJPOOL_PY" "$PY/my_raw.py" --tcp "$MARIADB_PORT" --user u_native --password pw1 \
+                --db db1 --half
+        else
+            run_pooled "$pool" "$OBJPOOL_PY" "$PY/my_raw.py" --unix "$MARIADB_SOCK" --user u_native --password pw1 \
+                --db db1 --half
+        fi
+        assert_equal "$status" 0
+        assert_equal "$(client_field ok)" "$(client_field ops)"
+        assert_mysql "$pool"
+        assert_equal "$(json_field "$REPORT" "$pool" parked)" 0
+    done
 }
 
 @test "KILL of every idle connection before each query: no more errors than without objpool, Unix and TCP" {

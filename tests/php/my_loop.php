@@ -3,8 +3,8 @@
 //
 //     php my_loop.php API HOST PORT SOCKET USER PASSWORD DB COUNT [ALT_DB]
 //
-// API: mysqli, pdo, mysqli-stmt, mysqli-stmt-close, pdo-native or
-// mysqli-change-user (below).
+// API: mysqli, pdo, mysqli-stmt, mysqli-stmt-close, pdo-native,
+// mysqli-cursor, mysqli-multi or mysqli-change-user (below).
 //
 // ALT_DB: odd operations connect to ALT_DB instead (each connect then
 // differs from the one before; mysqli's thread id is not checked then).
@@ -101,6 +101,65 @@ function once_pdo_native($host, $port, $sock, $user, $pw, $db, $i)
     return $in === $db ? $got : "$got in $in, not $db";
 }
 
+// mysqli-multi: even operations run mysqli_multi_query (mysqlnd turns
+// multi-statements on with COM_SET_OPTION, and leaves them on) and read
+// every result; odd ones check that their session has them off, as a fresh
+// one has: a two-statement mysqli_query must fail (1064).
+function once_multi($host, $port, $sock, $user, $pw, $db, $i)
+{
+    $c = @mysqli_connect($host, $user, $pw, $db, $port, $sock);
+    if (!$c) {
+        throw new Exception("connect: " . mysqli_connect_error());
+    }
+    if ($i % 2 === 0) {
+        if (!mysqli_multi_query($c, "SELECT $i * 2; SELECT 1")) {
+            $e = mysqli_error($c);
+            mysqli_close($c);
+            throw new Exception("multi_query: $e");
+        }
+        $got = mysqli_fetch_row(mysqli_store_result($c))[0];
+        while (mysqli_more_results($c) && mysqli_next_result($c)) {
+            $r = mysqli_store_result($c);
+            if ($r) {
+                mysqli_free_result($r);
+            }
+        }
+        mysqli_close($c);
+        return $got;
+    }
+    $res = mysqli_query($c, "SELECT $i * 2; SELECT 1");
+    $errno = mysqli_errno($c);
+    mysqli_close($c);
+    return !$res && $errno === 1064 ? 2 * $i : "multi-statements on in a new session (errno $errno)";
+}
+
+// mysqli-cursor: even operations open a server-side cursor (a prepared
+// statement with MYSQLI_CURSOR_TYPE_READ_ONLY: COM_STMT_FETCH, one row at
+// a time), read one row of 100 and close the connection with the cursor
+// open; odd ones run a plain query on the next connection.
+function once_cursor($host, $port, $sock, $user, $pw, $db, $i)
+{
+    if ($i % 2) {
+        return once_mysqli($host, $port, $sock, $user, $pw, $db, $i);
+    }
+    $c = @mysqli_connect($host, $user, $pw, $db, $port, $sock);
+    if (!$c) {
+        throw new Exception("connect: " . mysqli_connect_error());
+    }
+    $st = mysqli_prepare($c, "SELECT seq + $i FROM seq_1_to_100");
+    mysqli_stmt_attr_set($st, MYSQLI_STMT_ATTR_CURSOR_TYPE, MYSQLI_CURSOR_TYPE_READ_ONLY);
+    mysqli_stmt_attr_set($st, MYSQLI_STMT_ATTR_PREFETCH_ROWS, 1);
+    if (!mysqli_stmt_execute($st)) {
+        $e = mysqli_stmt_error($st);
+        mysqli_close($c);
+        throw new Exception("cursor: $e");
+    }
+    mysqli_stmt_bind_result($st, $first);
+    mysqli_stmt_fetch($st);
+    mysqli_close($c);
+    return $first === $i + 1 ? 2 * $i : "first row $first, not " . ($i + 1);
+}
+
 // mysqli-change-user: connect, check the session is USER's in DB, and on
 // every other operation mysqli_change_user (COM_CHANGE_USER) to u_other
 // (pw2) in db2 before the query: the next connection must be USER's again.
@@ -138,6 +197,10 @@ for ($i = 0; $i < $count; $i++) {
             $got = once_stmt($host, $port, $sock, $user, $pw, $db, $i, $api === 'mysqli-stmt-close');
         } elseif ($api === 'pdo-native') {
             $got = once_pdo_native($host, $port, $sock, $user, $pw, $db, $i);
+        } elseif ($api === 'mysqli-cursor') {
+            $got = once_cursor($host, $port, $sock, $user, $pw, $db, $i);
+        } elseif ($api === 'mysqli-multi') {
+            $got = once_multi($host, $port, $sock, $user, $pw, $db, $i);
         } elseif ($api === 'mysqli-change-user') {
             $got = once_change_user($host, $port, $sock, $user, $pw, $db, $i);
         } else {

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """A raw MySQL protocol client: the HandshakeResponse split at every byte.
 
-    my_raw.py --unix PATH | --tcp PORT  --user U --password PW --db DB [--wrong] [--pipeline]
+    my_raw.py --unix PATH | --tcp PORT  --user U --password PW --db DB
+              [--wrong] [--pipeline] [--half]
 
 For every split point k of the HandshakeResponse41 (mysql_native_password,
 no TLS, no connection attributes), one connection reads the server's
@@ -16,6 +17,9 @@ are reused ones, so the replay's comparison and serving meet every split.
 refused (an AuthSwitchRequest on the way followed, as drivers do).
 --pipeline: after the login, two COM_QUERY in one write before either
 answer is read (MariaDB answers them in turn), both answers checked.
+--half: each connection ends with a COM_QUERY cut short (a different cut
+each time) and close, no COM_QUIT: such a session must never serve the
+next connection, whose answers are checked.
 
 Prints "ops=N ok=N mismatches=N errors=N"; exit 1 on any mismatch, 2 on
 any error.
@@ -177,7 +181,11 @@ def one(a, cut, step, password):
             if first != ["7"] or second != [str(cut)]:
                 raise ValueError("pipelined answers %r, %r" % (first, second))
         got = query(s, r, "SELECT %d * 2, CONNECTION_ID(), USER()" % cut)
-        s.send(packet(0, b"\x01"))  # COM_QUIT, whole: a goodbye
+        if a.half:  # a command cut short, then close: the server waits for the rest
+            half = packet(0, b"\x03SELECT 'half written', %d" % cut)
+            s.send(half[:1 + cut % (len(half) - 1)])
+        else:
+            s.send(packet(0, b"\x01"))  # COM_QUIT, whole: a goodbye
     finally:
         s.close()
     want = [str(2 * cut), str(tid)]
@@ -199,6 +207,7 @@ def main():
     ap.add_argument("--db", required=True)
     ap.add_argument("--wrong", action="store_true")
     ap.add_argument("--pipeline", action="store_true")
+    ap.add_argument("--half", action="store_true")
     a = ap.parse_args()
     tries = [(cut, a.password) for cut in range(1, len(response(a, b"\0" * 20, a.password)))]
     if a.wrong:
