@@ -105,6 +105,12 @@ sanitizer_cannot() {
     fi
 }
 
+# under_sanitizer: true in a sanitizer stage, for a test that leaves out
+# only the part a sanitizer runtime cannot host (PHP's RTLD_DEEPBIND loads).
+under_sanitizer() {
+    [[ -n "${OBJPOOL_SANITIZER_RUNTIME:-}" || "${OBJPOOL_SANITIZER:-}" == tsan ]]
+}
+
 # tsan_cannot WHY: skip under the TSan stage only: TSan runs only the
 # instrumented test programs (the library takes its __tsan_* symbols from
 # them), so a client such as python3 cannot load the TSan library.
