@@ -60,7 +60,8 @@ static void rec_cli_end(struct myrec *g)
         } else {
             my_resp_id(g->w, n, &rp, g->id_tag);
             g->noplug = !(rp.caps & MY_CAP_PLUGIN_AUTH);
-            memcpy(g->db, rp.db, rp.db_len);
+            if (rp.db_len) /* no database named: rp.db is NULL */
+                memcpy(g->db, rp.db, rp.db_len);
             g->db_len = (uint16_t)rp.db_len;
             g->charset = (uint8_t)rp.charset;
         }
