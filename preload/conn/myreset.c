@@ -82,13 +82,15 @@ static size_t set_query(char *q, size_t cap, const char *set, unsigned caps)
     static const char SPACE[] = ", SESSION sql_mode = CONCAT_WS(',', @@GLOBAL.sql_mode, 'IGNORE_SPACE')";
     static const char INTERACTIVE[] = ", SESSION wait_timeout = @@SESSION.interactive_timeout";
     size_t n = strlen(set);
-    memcpy(q, set, n);
+    if (n + 1 > cap)
+        return 0;
+    memcpy(q, set, n + 1); /* each piece with its NUL, which the next one covers */
     if ((caps & CAP_IGNORE_SPACE) && n + sizeof SPACE <= cap) {
-        memcpy(q + n, SPACE, sizeof SPACE - 1);
+        memcpy(q + n, SPACE, sizeof SPACE);
         n += sizeof SPACE - 1;
     }
     if ((caps & CAP_INTERACTIVE) && n + sizeof INTERACTIVE <= cap) {
-        memcpy(q + n, INTERACTIVE, sizeof INTERACTIVE - 1);
+        memcpy(q + n, INTERACTIVE, sizeof INTERACTIVE);
         n += sizeof INTERACTIVE - 1;
     }
     return n;
